@@ -2,11 +2,64 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
-app = typer.Typer(name="tenantfusion", no_args_is_help=True, help="tenantfusion: one tenant API over many resource pools.")
+from tenantfusion.platform.cli import admin_app
+
+app = typer.Typer(
+    name="tenantfusion",
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    help="tenantfusion: one tenant API over many resource pools.",
+)
+app.add_typer(admin_app, name="admin")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations up to head."""
+    from tenantfusion.db import upgrade
+
+    upgrade()
+    typer.echo("database is at head")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to bind"),
+    port: int = typer.Option(8080, help="Port to bind"),
+    workers: int = typer.Option(1, help="Worker processes (the job worker runs in each)"),
+) -> None:
+    """Run the API, the job worker and the console (migrations run first)."""
+    import uvicorn
+
+    from tenantfusion.config import get_settings
+    from tenantfusion.db import upgrade
+    from tenantfusion.logging import configure
+
+    settings = get_settings()
+    configure(settings.log_level)
+    upgrade(settings)
+    uvicorn.run(
+        "tenantfusion.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        http="httptools",
+        loop="uvloop",
+    )
 
 
 def main() -> None:
-    """Run the CLI."""
-    app()
+    """Run the CLI; domain errors become one line on stderr and exit 1."""
+    from tenantfusion.errors import TenantFusionError
+
+    try:
+        app()
+    except TenantFusionError as e:
+        typer.echo(f"error: {e.detail}", err=True)
+        sys.exit(1)

@@ -1,0 +1,109 @@
+"""Domain errors, rendered once as RFC 9457 problem+json.
+
+TenantFusionError (type, status, title)
+ ├── InvalidInput            422 invalid-input
+ ├── NotAuthenticated        401 not-authenticated
+ ├── Forbidden               403 forbidden
+ ├── NotFound                404 not-found
+ ├── Conflict                409 conflict
+ │    └── LastTenantAdmin    409 last-tenant-admin
+ ├── QuotaExceeded           409 quota-exceeded
+ ├── PoolError               502 pool-error
+ │    ├── PoolUnreachable    502 pool-unreachable
+ │    ├── PoolAuthFailed     422 pool-auth-failed
+ │    ├── PoolNotAdmin       422 pool-not-admin
+ │    ├── PoolConflict       409 pool-conflict
+ │    └── PoolNotFound       404 pool-object-not-found
+ ├── PoolUnavailable         503 pool-unavailable (disabled or unhealthy pool)
+ └── StepFailed              502 step-failed (an onboarding step could not finish)
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class TenantFusionError(Exception):
+    """Root of every error the platform reports to a caller."""
+
+    type: ClassVar[str] = "about:blank"
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        """The RFC 9457 body for this error."""
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        return body
+
+
+class InvalidInput(TenantFusionError):
+    type, status, title = "invalid-input", 422, "Invalid input"
+
+
+class NotAuthenticated(TenantFusionError):
+    type, status, title = "not-authenticated", 401, "Authentication required"
+
+
+class Forbidden(TenantFusionError):
+    type, status, title = "forbidden", 403, "Forbidden"
+
+
+class NotFound(TenantFusionError):
+    type, status, title = "not-found", 404, "Not found"
+
+
+class Conflict(TenantFusionError):
+    type, status, title = "conflict", 409, "Conflict"
+
+
+class LastTenantAdmin(Conflict):
+    type, title = "last-tenant-admin", "A tenant must keep an enabled tenant_admin"
+
+
+class QuotaExceeded(TenantFusionError):
+    type, status, title = "quota-exceeded", 409, "Quota exceeded"
+
+
+class PoolError(TenantFusionError):
+    type, status, title = "pool-error", 502, "Resource pool error"
+
+
+class PoolUnreachable(PoolError):
+    type, status, title = "pool-unreachable", 502, "Resource pool unreachable"
+
+
+class PoolAuthFailed(PoolError):
+    type, status, title = "pool-auth-failed", 422, "Resource pool rejected the credential"
+
+
+class PoolNotAdmin(PoolError):
+    type, status, title = "pool-not-admin", 422, "Pool credential lacks admin rights"
+
+
+class PoolConflict(PoolError):
+    type, status, title = "pool-conflict", 409, "Resource pool reported a conflict"
+
+
+class PoolObjectNotFound(PoolError):
+    type, status, title = "pool-object-not-found", 404, "Object not found in the pool"
+
+
+class PoolUnavailable(TenantFusionError):
+    type, status, title = "pool-unavailable", 503, "Resource pool unavailable"
+
+
+class StepFailed(TenantFusionError):
+    type, status, title = "step-failed", 502, "Provisioning step failed"

@@ -1,0 +1,41 @@
+"""Durable jobs: work that touches pools, claimed by workers under a lease."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenantfusion.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
+
+
+class JobState(enum.StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class Job(IdMixin, TimestampMixin, Base):
+    __tablename__ = "job"
+
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[JobState] = mapped_column(
+        Enum(JobState, native_enum=False, length=16), default=JobState.queued, index=True
+    )
+    tenant_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    created_by: Mapped[str | None] = mapped_column(String(36))
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    total_steps: Mapped[int] = mapped_column(Integer, default=0)
+    step_name: Mapped[str] = mapped_column(String(64), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

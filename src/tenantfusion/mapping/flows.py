@@ -1,0 +1,294 @@
+"""Ensure and deprovision a tenant in a pool: step lists run under the mapping's lease."""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from tenantfusion.audit import service as audit_service
+from tenantfusion.config import Settings
+from tenantfusion.db import utcnow
+from tenantfusion.errors import Conflict, PoolUnavailable, StepFailed, TenantFusionError
+from tenantfusion.jobs import service as job_service
+from tenantfusion.jobs.models import Job
+from tenantfusion.mapping import service as mapping_service
+from tenantfusion.mapping import sessions as session_cache
+from tenantfusion.mapping.models import Mapping, MappingState
+from tenantfusion.mapping.steps import (
+    DEPROVISION_STEPS,
+    ENSURE_STEPS,
+    Step,
+    StepContext,
+    remote_name,
+)
+from tenantfusion.platform import service as platform_service
+from tenantfusion.platform.principal import SYSTEM, Principal
+from tenantfusion.pools import service as pool_service
+from tenantfusion.pools.models import Pool
+
+log = structlog.get_logger(__name__)
+
+PROVISIONABLE = (
+    MappingState.pending,
+    MappingState.provisioning,
+    MappingState.failed,
+    MappingState.active,
+)
+
+
+def _context(
+    *, db: Session, mapping: Mapping, pool: Pool, owner: str, settings: Settings
+) -> StepContext:
+    tenant = platform_service.get_tenant_or_raise(db=db, tenant_id=mapping.tenant_id)
+
+    def save() -> None:
+        if not mapping_service.renew_lease(
+            db=db, mapping=mapping, owner=owner, seconds=settings.lease_seconds
+        ):
+            db.rollback()
+            raise StepFailed("lost the mapping lease to another worker", pool=pool.name)
+        db.commit()
+
+    return StepContext(
+        mapping=mapping,
+        driver=pool_service.driver_for(pool=pool, settings=settings),
+        domain=pool.project_domain,
+        tenant_name=tenant.name,
+        installation_id=platform_service.installation_id(db=db),
+        settings=settings,
+        save=save,
+    )
+
+
+def _run(ctx: StepContext, steps: list[Step], *, resume: bool) -> None:
+    names = [s.__name__ for s in steps]
+    start = (
+        names.index(ctx.mapping.last_step) + 1 if resume and ctx.mapping.last_step in names else 0
+    )
+    for step in steps[start:]:
+        log.info(
+            "mapping.step",
+            step=step.__name__,
+            pool=ctx.driver.pool,
+            tenant_id=ctx.mapping.tenant_id,
+        )
+        step(ctx)
+        ctx.mapping.last_step = step.__name__
+        ctx.save()
+
+
+def _provision(
+    *, db: Session, mapping: Mapping, pool: Pool, owner: str, actor: Principal, settings: Settings
+) -> None:
+    db.refresh(mapping)
+    if mapping.state is MappingState.active:
+        return
+    resume = mapping.state is MappingState.provisioning
+    mapping.state = MappingState.provisioning
+    ctx = _context(db=db, mapping=mapping, pool=pool, owner=owner, settings=settings)
+    ctx.save()
+    try:
+        _run(ctx, ENSURE_STEPS, resume=resume)
+    except Exception as e:
+        db.rollback()
+        db.refresh(mapping)
+        mapping.state = MappingState.failed
+        mapping.reason = (
+            e.detail if isinstance(e, TenantFusionError) else f"internal error: {type(e).__name__}"
+        )
+        audit_service.record(
+            db=db,
+            actor=actor,
+            action="mapping.ensure",
+            target_kind="mapping",
+            target_id=mapping.id,
+            tenant_id=mapping.tenant_id,
+            detail={"pool": pool.name, "outcome": "failed", "reason": mapping.reason},
+        )
+        db.commit()
+        raise
+    mapping.state, mapping.reason = MappingState.active, ""
+    mapping.verified_at = utcnow()
+    mapping.missing_since = None
+    audit_service.record(
+        db=db,
+        actor=actor,
+        action="mapping.ensure",
+        target_kind="mapping",
+        target_id=mapping.id,
+        tenant_id=mapping.tenant_id,
+        detail={"pool": pool.name, "outcome": "active", "adopted": mapping.is_adopted},
+    )
+    db.commit()
+
+
+def mapping_ensure_flow(
+    *,
+    sessions: sessionmaker[Session],
+    actor: Principal,
+    tenant_id: str,
+    pool_ref: str,
+    settings: Settings,
+) -> tuple[Mapping, bool]:
+    """Make sure the tenant has an active project and member user in the pool.
+
+    Idempotent and race-free: concurrent callers (threads or processes) share one lease,
+    one of them runs the steps and the rest wait for its outcome. Returns the mapping and
+    whether this call created its row. Raises NotFound, PoolUnavailable, Conflict (being
+    deprovisioned), StepFailed or a PoolError from the pool.
+    """
+    with sessions() as db:
+        tenant = platform_service.get_tenant_or_raise(db=db, tenant_id=tenant_id)
+        pool = pool_service.get_or_raise(db=db, ref=pool_ref)
+        if not pool.is_enabled:
+            raise PoolUnavailable(f"pool {pool.name} is disabled", pool=pool.name)
+        if not tenant.is_enabled:
+            raise Conflict(f"tenant {tenant.name} is disabled")
+        existing = mapping_service.get(db=db, tenant_id=tenant.id, pool_id=pool.id)
+        if existing is not None and existing.state is MappingState.active:
+            return existing, False
+        name = remote_name(
+            installation_id=platform_service.installation_id(db=db), tenant_id=tenant.id
+        )
+        mapping, created = mapping_service.get_or_create(
+            db=db, tenant_id=tenant.id, pool_id=pool.id, name=name
+        )
+        owner = mapping_service.new_owner()
+        deadline = time.monotonic() + settings.ensure_wait_seconds
+        delay, seen_other = 0.02, False
+        while True:
+            if mapping_service.try_lease(
+                db=db,
+                mapping_id=mapping.id,
+                owner=owner,
+                seconds=settings.lease_seconds,
+                allow_states=PROVISIONABLE,
+            ):
+                try:
+                    _provision(
+                        db=db,
+                        mapping=mapping,
+                        pool=pool,
+                        owner=owner,
+                        actor=actor,
+                        settings=settings,
+                    )
+                finally:
+                    mapping_service.release_lease(db=db, mapping_id=mapping.id, owner=owner)
+                db.refresh(mapping)
+                return mapping, created
+            db.refresh(mapping)
+            if mapping.state is MappingState.active:
+                return mapping, created
+            if mapping.state is MappingState.deleting:
+                raise Conflict(f"the mapping in pool {pool.name} is being deprovisioned")
+            if mapping.state is MappingState.failed and seen_other and mapping.lease_owner is None:
+                raise StepFailed(mapping.reason or "onboarding failed", pool=pool.name)
+            seen_other = seen_other or mapping.lease_owner is not None
+            if time.monotonic() > deadline:
+                raise PoolUnavailable(
+                    f"timed out waiting for onboarding in pool {pool.name}", pool=pool.name
+                )
+            db.commit()  # end the read snapshot before polling again
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+
+
+def request_deprovision(*, db: Session, actor: Principal, mapping: Mapping, pool: Pool) -> None:
+    """Mark a mapping for deletion; refuses while another worker provisions it (flushes)."""
+    if (
+        mapping.lease_owner is not None
+        and mapping.lease_expires_at
+        and mapping.lease_expires_at > utcnow()
+        and mapping.state is not MappingState.deleting
+    ):
+        raise Conflict(f"the mapping in pool {pool.name} is being provisioned; retry shortly")
+    mapping.state = MappingState.deleting
+    mapping.reason = ""
+    audit_service.record(
+        db=db,
+        actor=actor,
+        action="mapping.deprovision",
+        target_kind="mapping",
+        target_id=mapping.id,
+        tenant_id=mapping.tenant_id,
+        detail={"pool": pool.name, "outcome": "requested"},
+    )
+    db.flush()
+
+
+def mapping_deprovision_flow(*, db: Session, mapping_id: str, settings: Settings) -> bool:
+    """Delete the tenant's user and project in the pool, then the mapping row.
+
+    Returns False if another worker holds the lease (the job retries later).
+    """
+    mapping = db.get(Mapping, mapping_id)
+    if mapping is None:
+        return True
+    pool = db.get(Pool, mapping.pool_id)
+    assert pool is not None
+    owner = mapping_service.new_owner()
+    if not mapping_service.try_lease(
+        db=db,
+        mapping_id=mapping_id,
+        owner=owner,
+        seconds=settings.lease_seconds,
+        allow_states=(MappingState.deleting,),
+    ):
+        return False
+    db.refresh(mapping)
+    try:
+        ctx = _context(db=db, mapping=mapping, pool=pool, owner=owner, settings=settings)
+        mapping.last_step = ""
+        _run(ctx, DEPROVISION_STEPS, resume=False)
+    except Exception:
+        mapping_service.release_lease(db=db, mapping_id=mapping_id, owner=owner)
+        raise
+    session_cache.forget(mapping_id=mapping.id)
+    audit_service.record(
+        db=db,
+        actor=SYSTEM,
+        action="mapping.deleted",
+        target_kind="mapping",
+        target_id=mapping.id,
+        tenant_id=mapping.tenant_id,
+        detail={"pool": pool.name},
+    )
+    db.delete(mapping)
+    db.commit()
+    return True
+
+
+def request_reconcile(*, db: Session, actor: Principal, pool: Pool) -> Job:
+    """Queue a reconcile job for a pool (flushes)."""
+    audit_service.record(
+        db=db,
+        actor=actor,
+        action="pool.reconcile",
+        target_kind="pool",
+        target_id=pool.id,
+        detail={"pool": pool.name},
+    )
+    return job_service.enqueue(
+        db=db,
+        actor=actor,
+        kind="pool.reconcile",
+        tenant_id=None,
+        payload={"pool_id": pool.id},
+        total_steps=2,
+    )
+
+
+def deprovision_job(*, db: Session, actor: Principal, mapping: Mapping, pool: Pool) -> Job:
+    """Mark a mapping for deletion and queue the job that deletes it (flushes)."""
+    request_deprovision(db=db, actor=actor, mapping=mapping, pool=pool)
+    return job_service.enqueue(
+        db=db,
+        actor=actor,
+        kind="mapping.deprovision",
+        tenant_id=mapping.tenant_id,
+        payload={"mapping_id": mapping.id},
+        total_steps=2,
+    )

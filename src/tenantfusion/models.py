@@ -1,0 +1,20 @@
+"""Every table, imported once so Alembic and the app see the same metadata."""
+
+from tenantfusion.audit.models import AuditEvent
+from tenantfusion.db import Base
+from tenantfusion.jobs.models import Job
+from tenantfusion.mapping.models import Mapping
+from tenantfusion.platform.models import Installation, Tenant, Token, User
+from tenantfusion.pools.models import Pool
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Installation",
+    "Job",
+    "Mapping",
+    "Pool",
+    "Tenant",
+    "Token",
+    "User",
+]

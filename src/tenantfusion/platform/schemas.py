@@ -1,0 +1,83 @@
+"""Request and response bodies of the base layer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from tenantfusion.platform.models import Role
+
+Name = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+Password = Field(min_length=8, max_length=256)
+
+
+class TokenCreate(BaseModel):
+    tenant: str | None = Field(default=None, description="Tenant name or id; omit for admins")
+    username: str = Field(min_length=1, max_length=64)
+    password: SecretStr = Field(min_length=1, max_length=256)
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Name
+    password: SecretStr = Password
+    role: Role = Role.member
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: SecretStr | None = Password
+    role: Role | None = None
+    is_enabled: bool | None = None
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    tenant_id: str | None
+    username: str
+    role: Role
+    is_enabled: bool
+    created_at: datetime
+
+
+class TenantAdmin(BaseModel):
+    username: str = Name
+    password: SecretStr = Password
+
+
+class TenantCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Name
+    description: str = Field(default="", max_length=255)
+    admin: TenantAdmin = Field(description="The tenant's first tenant_admin")
+
+
+class TenantUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Name
+    description: str | None = Field(default=None, max_length=255)
+    is_enabled: bool | None = None
+
+
+class TenantRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    description: str
+    is_enabled: bool
+    created_at: datetime
+
+
+class TokenRead(BaseModel):
+    token: str
+    expires_at: datetime
+    user: UserRead
+    tenant: TenantRead | None

@@ -1,0 +1,284 @@
+"""OpenStack pool driver on keystoneauth1 sessions and openstacksdk proxies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from typing import Any
+
+import structlog
+from keystoneauth1 import exceptions as ksa_exc
+from keystoneauth1 import session as ksa_session
+from keystoneauth1.identity import v3
+from openstack import connection
+from openstack import exceptions as sdk_exc
+
+from tenantfusion.errors import (
+    PoolAuthFailed,
+    PoolConflict,
+    PoolError,
+    PoolNotAdmin,
+    PoolObjectNotFound,
+    PoolUnreachable,
+)
+from tenantfusion.metrics import POOL_CALLS, POOL_TOKEN_ISSUES
+from tenantfusion.pools.drivers.base import (
+    Capabilities,
+    PoolAuth,
+    PoolDriver,
+    RemoteProject,
+    RemoteUser,
+)
+
+log = structlog.get_logger(__name__)
+
+#: Services whose health is probed when they appear in the catalog.
+PROBED_SERVICES = ("compute", "network", "image", "placement", "block-storage", "volumev3")
+
+
+class CountingPassword(v3.Password):
+    """A v3 password plugin that counts every token it obtains from Keystone."""
+
+    def __init__(self, *, pool: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._pool = pool
+
+    def get_auth_ref(self, session: ksa_session.Session, **kwargs: Any) -> Any:
+        POOL_TOKEN_ISSUES.labels(pool=self._pool).inc()
+        return super().get_auth_ref(session, **kwargs)
+
+
+def _status_of(exc: Exception) -> int | None:
+    return getattr(exc, "status_code", None) or getattr(exc, "http_status", None)
+
+
+@contextmanager
+def translate(pool: str, operation: str) -> Iterator[None]:
+    """Map keystoneauth/openstacksdk exceptions to PoolError subclasses (the one place)."""
+    outcome = "ok"
+    try:
+        yield
+    except (
+        ksa_exc.ConnectFailure,
+        ksa_exc.ConnectTimeout,
+        ksa_exc.DiscoveryFailure,
+        ksa_exc.RetriableConnectionFailure,
+    ) as e:
+        outcome = "unreachable"
+        raise PoolUnreachable(f"pool {pool} did not answer ({operation})", pool=pool) from e
+    except ksa_exc.Unauthorized as e:
+        outcome = "auth_failed"
+        raise PoolAuthFailed(f"pool {pool} rejected the credential", pool=pool) from e
+    except (ksa_exc.HttpError, sdk_exc.HttpException) as e:
+        status = _status_of(e)
+        outcome = f"http_{status}"
+        message = f"pool {pool}: {operation} failed: {getattr(e, 'message', '') or e}"
+        if status == 401:
+            raise PoolAuthFailed(f"pool {pool} rejected the credential", pool=pool) from e
+        if status == 403:
+            raise PoolNotAdmin(message, pool=pool) from e
+        if status == 404:
+            raise PoolObjectNotFound(message, pool=pool) from e
+        if status == 409:
+            raise PoolConflict(message, pool=pool) from e
+        if status in (502, 503, 504):
+            raise PoolUnreachable(message, pool=pool) from e
+        raise PoolError(message, pool=pool) from e
+    except (ksa_exc.ClientException, sdk_exc.SDKException) as e:
+        outcome = "error"
+        raise PoolError(f"pool {pool}: {operation} failed: {type(e).__name__}", pool=pool) from e
+    finally:
+        POOL_CALLS.labels(pool=pool, operation=operation, outcome=outcome).inc()
+
+
+class OpenStackDriver(PoolDriver):
+    """Talks to one OpenStack cloud as its admin."""
+
+    kind = "openstack"
+
+    def _plugin(self, auth: PoolAuth) -> CountingPassword:
+        return CountingPassword(
+            pool=self.pool,
+            auth_url=auth.auth_url,
+            username=auth.username,
+            password=auth.password,
+            user_domain_name=auth.user_domain_name,
+            project_name=auth.project_name if not auth.project_id else None,
+            project_id=auth.project_id,
+            project_domain_name=auth.project_domain_name if not auth.project_id else None,
+        )
+
+    def _session(self, auth: PoolAuth) -> ksa_session.Session:
+        return ksa_session.Session(auth=self._plugin(auth), timeout=self.timeout)
+
+    @cached_property
+    def admin_session(self) -> ksa_session.Session:
+        return self._session(self.auth)
+
+    @cached_property
+    def conn(self) -> connection.Connection:
+        return connection.Connection(
+            session=self.admin_session,
+            region_name=self.auth.region_name,
+            load_yaml_config=False,
+            load_envvars=False,
+        )
+
+    @cached_property
+    def _domain_ids(self) -> dict[str, str]:
+        return {}
+
+    def _domain_id(self, domain: str) -> str:
+        if domain not in self._domain_ids:
+            with translate(self.pool, "find_domain"):
+                found = self.conn.identity.find_domain(domain, ignore_missing=False)
+            self._domain_ids[domain] = found.id
+        return self._domain_ids[domain]
+
+    @cached_property
+    def _role_names(self) -> dict[str, str]:
+        with translate(self.pool, "list_roles"):
+            return {r.id: r.name for r in self.conn.identity.roles()}
+
+    def check(self) -> Capabilities:
+        with translate(self.pool, "authenticate"):
+            access = self.admin_session.auth.get_access(self.admin_session)  # type: ignore[union-attr]
+        if "admin" not in (access.role_names or []):
+            raise PoolNotAdmin(
+                f"pool {self.pool}: the credential holds roles {sorted(access.role_names or [])}, "
+                "not admin",
+                pool=self.pool,
+            )
+        with translate(self.pool, "list_projects"):
+            next(iter(self.conn.identity.projects(limit=1)), None)
+        catalog = access.service_catalog
+        services = sorted(
+            {
+                s["type"]
+                for s in catalog.catalog
+                if any(
+                    not self.auth.region_name
+                    or ep.get("region_id", ep.get("region")) == self.auth.region_name
+                    for ep in s.get("endpoints", [])
+                )
+            }
+        )
+        degraded: list[str] = []
+        features: list[str] = []
+        for service in services:
+            if service not in PROBED_SERVICES:
+                continue
+            try:
+                with translate(self.pool, f"probe_{service}"):
+                    self.admin_session.get(
+                        "/",
+                        endpoint_filter={
+                            "service_type": service,
+                            "interface": "public",
+                            "region_name": self.auth.region_name,
+                        },
+                        raise_exc=False,
+                    )
+            except PoolError:
+                degraded.append(service)
+        if "network" in services and "network" not in degraded:
+            try:
+                with translate(self.pool, "list_network_extensions"):
+                    aliases = {ext.alias for ext in self.conn.network.extensions()}
+                if "dvr" in aliases:
+                    features.append("dvr")
+            except PoolError:
+                degraded.append("network")
+        return Capabilities(
+            services=tuple(services), features=tuple(features), degraded=tuple(degraded)
+        )
+
+    @staticmethod
+    def _project(p: Any) -> RemoteProject:
+        return RemoteProject(
+            remote_id=p.id,
+            name=p.name,
+            domain_id=p.domain_id,
+            tags=tuple(p.tags or ()),
+            description=p.description or "",
+        )
+
+    def find_project(self, *, name: str, domain: str) -> RemoteProject | None:
+        with translate(self.pool, "find_project"):
+            found = self.conn.identity.find_project(name, domain_id=self._domain_id(domain))
+        return self._project(found) if found else None
+
+    def list_projects(self, *, tag: str) -> list[RemoteProject]:
+        with translate(self.pool, "list_projects"):
+            return [self._project(p) for p in self.conn.identity.projects(tags=tag)]
+
+    def create_project(
+        self, *, name: str, domain: str, tags: tuple[str, ...], description: str
+    ) -> RemoteProject:
+        with translate(self.pool, "create_project"):
+            created = self.conn.identity.create_project(
+                name=name,
+                domain_id=self._domain_id(domain),
+                tags=list(tags),
+                description=description,
+                is_enabled=True,
+            )
+        return self._project(created)
+
+    def delete_project(self, remote_id: str, *, ignore_missing: bool = True) -> None:
+        with translate(self.pool, "delete_project"):
+            self.conn.identity.delete_project(remote_id, ignore_missing=ignore_missing)
+
+    @staticmethod
+    def _user(u: Any) -> RemoteUser:
+        return RemoteUser(
+            remote_id=u.id,
+            name=u.name,
+            domain_id=u.domain_id,
+            default_project_id=u.default_project_id,
+        )
+
+    def find_user(self, *, name: str, domain: str) -> RemoteUser | None:
+        with translate(self.pool, "find_user"):
+            found = self.conn.identity.find_user(name, domain_id=self._domain_id(domain))
+        return self._user(found) if found else None
+
+    def create_user(
+        self, *, name: str, domain: str, password: str, default_project_id: str
+    ) -> RemoteUser:
+        with translate(self.pool, "create_user"):
+            created = self.conn.identity.create_user(
+                name=name,
+                domain_id=self._domain_id(domain),
+                password=password,
+                default_project_id=default_project_id,
+                is_enabled=True,
+                description="tenantfusion service user (member of one project)",
+            )
+        return self._user(created)
+
+    def set_user_password(self, remote_id: str, *, password: str) -> None:
+        with translate(self.pool, "update_user"):
+            self.conn.identity.update_user(remote_id, password=password)
+
+    def delete_user(self, remote_id: str, *, ignore_missing: bool = True) -> None:
+        with translate(self.pool, "delete_user"):
+            self.conn.identity.delete_user(remote_id, ignore_missing=ignore_missing)
+
+    def grant_project_role(self, *, user_id: str, project_id: str, role: str) -> None:
+        with translate(self.pool, "grant_role"):
+            role_obj = self.conn.identity.find_role(role, ignore_missing=False)
+            self.conn.identity.assign_project_role_to_user(project_id, user_id, role_obj.id)
+
+    def list_project_roles(self, *, user_id: str) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {}
+        with translate(self.pool, "list_role_assignments"):
+            for a in self.conn.identity.role_assignments(user_id=user_id):
+                scope = (a.scope or {}).get("project", {}).get("id", "*")
+                name = self._role_names.get(a.role["id"], a.role["id"])
+                result.setdefault(scope, []).append(name)
+        return result
+
+    def tenant_session(self, auth: PoolAuth) -> ksa_session.Session:
+        return self._session(auth)

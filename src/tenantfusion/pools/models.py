@@ -1,0 +1,40 @@
+"""Registered resource pools and their encrypted admin credentials."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Enum, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenantfusion.db import Base, IdMixin, TimestampMixin, UTCDateTime
+
+
+class PoolStatus(enum.StrEnum):
+    ok = "ok"
+    degraded = "degraded"
+    unreachable = "unreachable"
+
+
+class Pool(IdMixin, TimestampMixin, Base):
+    """A kernel-layer cloud (one Keystone) that tenants' resources live in."""
+
+    __tablename__ = "pool"
+
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    driver: Mapped[str] = mapped_column(String(32))
+    auth_url: Mapped[str] = mapped_column(String(255))
+    region_name: Mapped[str | None] = mapped_column(String(64))
+    #: Keystone domain for tenant projects and users in this pool.
+    project_domain: Mapped[str] = mapped_column(String(64))
+    #: MultiFernet token of the admin credential (JSON); never logged or returned.
+    credential: Mapped[str] = mapped_column(Text)
+    status: Mapped[PoolStatus] = mapped_column(Enum(PoolStatus, native_enum=False, length=16))
+    status_reason: Mapped[str] = mapped_column(String(500), default="")
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    features: Mapped[list[str]] = mapped_column(JSON, default=list)
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,176 @@
+"""The pool registry: register (after proving the credential), read, update, health."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tenantfusion.audit import service as audit_service
+from tenantfusion.config import Settings
+from tenantfusion.crypto import decrypt_json, encrypt_json
+from tenantfusion.db import utcnow
+from tenantfusion.errors import Conflict, InvalidInput, NotFound, PoolError, PoolUnreachable
+from tenantfusion.platform.principal import Principal
+from tenantfusion.pools.drivers import DRIVERS, PoolDriver
+from tenantfusion.pools.drivers.base import Capabilities, PoolAuth
+from tenantfusion.pools.models import Pool, PoolStatus
+from tenantfusion.pools.schemas import PoolAuthIn, PoolCreate, PoolUpdate
+
+_drivers: dict[tuple[str, str], PoolDriver] = {}
+
+
+def _auth(data: PoolAuthIn, region_name: str | None) -> PoolAuth:
+    return PoolAuth(
+        auth_url=str(data.auth_url).rstrip("/"),
+        username=data.username,
+        password=data.password.get_secret_value(),
+        project_name=data.project_name,
+        user_domain_name=data.user_domain_name,
+        project_domain_name=data.project_domain_name,
+        region_name=region_name,
+    )
+
+
+def _new_driver(*, kind: str, auth: PoolAuth, name: str, settings: Settings) -> PoolDriver:
+    try:
+        cls = DRIVERS[kind]
+    except KeyError as e:
+        raise InvalidInput(
+            f"unknown driver {kind!r}; known: {sorted(DRIVERS)}", field="driver"
+        ) from e
+    return cls(auth, pool=name, timeout=settings.pool_timeout_seconds)
+
+
+def driver_for(*, pool: Pool, settings: Settings) -> PoolDriver:
+    """The admin driver of a registered pool (one per process and credential: tokens reused)."""
+    key = (pool.id, hashlib.sha256(pool.credential.encode()).hexdigest())
+    driver = _drivers.get(key)
+    if driver is None:
+        auth = PoolAuth(**decrypt_json(pool.credential, settings=settings))
+        driver = _new_driver(kind=pool.driver, auth=auth, name=pool.name, settings=settings)
+        _drivers[key] = driver
+    return driver
+
+
+def get(*, db: Session, ref: str) -> Pool | None:
+    """The pool named ``ref`` or with id ``ref``, or None."""
+    return db.scalar(select(Pool).where(or_(Pool.name == ref, Pool.id == ref)))
+
+
+def get_or_raise(*, db: Session, ref: str) -> Pool:
+    """The pool; raises NotFound."""
+    pool = get(db=db, ref=ref)
+    if pool is None:
+        raise NotFound(f"pool {ref} not found")
+    return pool
+
+
+def list_(*, db: Session) -> list[Pool]:
+    """Every registered pool, by name."""
+    return list(db.scalars(select(Pool).order_by(Pool.name)))
+
+
+def _apply_capabilities(pool: Pool, caps: Capabilities) -> None:
+    pool.services = list(caps.services)
+    pool.features = list(caps.features)
+    pool.status = PoolStatus.degraded if caps.degraded else PoolStatus.ok
+    pool.status_reason = f"not answering: {', '.join(caps.degraded)}" if caps.degraded else ""
+    pool.checked_at = utcnow()
+
+
+def register(*, db: Session, actor: Principal, data: PoolCreate, settings: Settings) -> Pool:
+    """Verify the pool answers and the credential is admin, then store it encrypted.
+
+    Raises Conflict (name taken), InvalidInput (driver), PoolUnreachable, PoolAuthFailed,
+    PoolNotAdmin. Nothing is stored unless every check passed.
+    """
+    if get(db=db, ref=data.name) is not None:
+        raise Conflict(f"pool name {data.name!r} is taken")
+    auth = _auth(data.auth, data.region_name)
+    caps = _new_driver(kind=data.driver, auth=auth, name=data.name, settings=settings).check()
+    pool = Pool(
+        name=data.name,
+        driver=data.driver,
+        auth_url=auth.auth_url,
+        region_name=data.region_name,
+        project_domain=data.project_domain or settings.pool_project_domain,
+        credential=encrypt_json(auth.to_dict(), settings=settings),
+        labels=data.labels,
+        status=PoolStatus.ok,
+    )
+    _apply_capabilities(pool, caps)
+    db.add(pool)
+    try:
+        db.flush()
+    except IntegrityError as e:
+        raise Conflict(f"pool name {data.name!r} is taken") from e
+    audit_service.record(
+        db=db,
+        actor=actor,
+        action="pool.register",
+        target_kind="pool",
+        target_id=pool.id,
+        detail={"name": pool.name, "auth_url": pool.auth_url},
+    )
+    return pool
+
+
+def update(
+    *, db: Session, actor: Principal, pool: Pool, data: PoolUpdate, settings: Settings
+) -> Pool:
+    """Change labels, region, enabled flag or credential (a new credential is verified first)."""
+    changes = data.model_dump(exclude_unset=True, exclude={"auth"})
+    if data.auth is not None:
+        region = data.region_name if "region_name" in changes else pool.region_name
+        auth = _auth(data.auth, region)
+        caps = _new_driver(kind=pool.driver, auth=auth, name=pool.name, settings=settings).check()
+        pool.credential = encrypt_json(auth.to_dict(), settings=settings)
+        pool.auth_url = auth.auth_url
+        _apply_capabilities(pool, caps)
+    for key, value in changes.items():
+        setattr(pool, key, value)
+    db.flush()
+    audit_service.record(
+        db=db,
+        actor=actor,
+        action="pool.update",
+        target_kind="pool",
+        target_id=pool.id,
+        detail={**changes, **({"auth": "***"} if data.auth else {})},
+    )
+    return pool
+
+
+def delete(*, db: Session, actor: Principal, pool: Pool, mapping_count: int) -> None:
+    """Forget a pool that holds no mappings. Raises Conflict otherwise."""
+    if mapping_count:
+        raise Conflict(f"pool {pool.name} still holds {mapping_count} tenant mapping(s)")
+    audit_service.record(
+        db=db,
+        actor=actor,
+        action="pool.delete",
+        target_kind="pool",
+        target_id=pool.id,
+        detail={"name": pool.name},
+    )
+    db.delete(pool)
+    db.flush()
+
+
+def refresh_health(*, db: Session, pool: Pool, settings: Settings) -> Pool:
+    """Re-check a pool and record ok / degraded / unreachable with the reason."""
+    try:
+        _apply_capabilities(pool, driver_for(pool=pool, settings=settings).check())
+    except PoolUnreachable as e:
+        pool.status, pool.status_reason, pool.checked_at = (
+            PoolStatus.unreachable,
+            e.detail,
+            utcnow(),
+        )
+    except PoolError as e:
+        pool.status, pool.status_reason, pool.checked_at = PoolStatus.degraded, e.detail, utcnow()
+    db.flush()
+    return pool

@@ -1,0 +1,67 @@
+"""HTTP routes of the pool registry."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from tenantfusion.deps import AppSettings, CurrentUser, DbSession, PlatformAdmin
+from tenantfusion.jobs.schemas import JobRead
+from tenantfusion.mapping import service as mapping_service
+from tenantfusion.mapping.flows import request_reconcile
+from tenantfusion.pools import service
+from tenantfusion.pools.schemas import PoolCreate, PoolRead, PoolUpdate
+from tenantfusion.schemas import Page
+
+router = APIRouter(tags=["pools"])
+
+
+@router.post("/pools", response_model=PoolRead, status_code=status.HTTP_201_CREATED)
+def register_pool(
+    data: PoolCreate, admin: PlatformAdmin, db: DbSession, settings: AppSettings
+) -> PoolRead:
+    return PoolRead.model_validate(
+        service.register(db=db, actor=admin, data=data, settings=settings)
+    )
+
+
+@router.get("/pools", response_model=Page[PoolRead])
+def list_pools(principal: CurrentUser, db: DbSession) -> Page[PoolRead]:
+    return Page[PoolRead](items=[PoolRead.model_validate(p) for p in service.list_(db=db)])
+
+
+@router.get("/pools/{pool}", response_model=PoolRead)
+def show_pool(pool: str, principal: CurrentUser, db: DbSession) -> PoolRead:
+    return PoolRead.model_validate(service.get_or_raise(db=db, ref=pool))
+
+
+@router.patch("/pools/{pool}", response_model=PoolRead)
+def update_pool(
+    pool: str, data: PoolUpdate, admin: PlatformAdmin, db: DbSession, settings: AppSettings
+) -> PoolRead:
+    found = service.get_or_raise(db=db, ref=pool)
+    return PoolRead.model_validate(
+        service.update(db=db, actor=admin, pool=found, data=data, settings=settings)
+    )
+
+
+@router.delete("/pools/{pool}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_pool(pool: str, admin: PlatformAdmin, db: DbSession) -> Response:
+    found = service.get_or_raise(db=db, ref=pool)
+    service.delete(
+        db=db, actor=admin, pool=found, mapping_count=mapping_service.count(db=db, pool_id=found.id)
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/pools/{pool}/check", response_model=PoolRead)
+def check_pool(pool: str, admin: PlatformAdmin, db: DbSession, settings: AppSettings) -> PoolRead:
+    found = service.get_or_raise(db=db, ref=pool)
+    return PoolRead.model_validate(service.refresh_health(db=db, pool=found, settings=settings))
+
+
+@router.post(
+    "/pools/{pool}/reconcile", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED
+)
+def reconcile_pool(pool: str, admin: PlatformAdmin, db: DbSession) -> JobRead:
+    found = service.get_or_raise(db=db, ref=pool)
+    return JobRead.model_validate(request_reconcile(db=db, actor=admin, pool=found))

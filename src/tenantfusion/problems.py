@@ -1,0 +1,83 @@
+"""One place that renders every error as RFC 9457 application/problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tenantfusion.errors import TenantFusionError
+
+log = structlog.get_logger(__name__)
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(status: int, body: dict[str, Any]) -> JSONResponse:
+    headers = {"WWW-Authenticate": "X-Auth-Token"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    """Register the problem+json handlers on ``app``."""
+
+    @app.exception_handler(TenantFusionError)
+    async def domain_error(request: Request, exc: TenantFusionError) -> JSONResponse:
+        if exc.status >= 500:
+            log.warning("request.failed", type=exc.type, detail=exc.detail)
+        return problem(exc.status, exc.to_problem(instance=request.url.path))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(
+            422,
+            {
+                "type": "invalid-input",
+                "title": "Invalid input",
+                "status": 422,
+                "detail": detail,
+                "instance": request.url.path,
+                "errors": errors,
+            },
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        return problem(
+            exc.status_code,
+            {
+                "type": slug,
+                "title": str(exc.detail),
+                "status": exc.status_code,
+                "detail": str(exc.detail),
+                "instance": request.url.path,
+            },
+        )
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("request.crashed", path=request.url.path)
+        return problem(
+            500,
+            {
+                "type": "internal-error",
+                "title": "Internal error",
+                "status": 500,
+                "detail": "an unexpected error occurred; it was logged",
+                "instance": request.url.path,
+            },
+        )
