@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -21,7 +18,7 @@ from tenantfusion.jobs.views import router as jobs_router
 from tenantfusion.jobs.worker import Worker
 from tenantfusion.mapping import jobs as _mapping_jobs  # noqa: F401  (registers job handlers)
 from tenantfusion.mapping.views import router as mapping_router
-from tenantfusion.metrics import LATENCY, REQUESTS
+from tenantfusion.observe import ObserveMiddleware
 from tenantfusion.platform.views import router as platform_router
 from tenantfusion.pools.views import router as pools_router
 
@@ -54,22 +51,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.state.sessions = sessions
     problems.install(app)
 
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        finally:
-            structlog.contextvars.clear_contextvars()
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        response.headers["X-Request-Id"] = request_id
-        return response
+    app.add_middleware(ObserveMiddleware)
 
     for router in (platform_router, pools_router, mapping_router, jobs_router, audit_router):
         app.include_router(router, prefix=API_PREFIX)

@@ -8,8 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from tenantfusion.platform.models import Role
 
-Name = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+Name = Field(min_length=1, max_length=64, pattern=NAME_PATTERN)
+OptionalName = Field(default=None, min_length=1, max_length=64, pattern=NAME_PATTERN)
 Password = Field(min_length=8, max_length=256)
+OptionalPassword = Field(default=None, min_length=8, max_length=256)
 
 
 class TokenCreate(BaseModel):
@@ -29,7 +32,7 @@ class UserCreate(BaseModel):
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    password: SecretStr | None = Password
+    password: SecretStr | None = OptionalPassword
     role: Role | None = None
     is_enabled: bool | None = None
 
@@ -61,7 +64,7 @@ class TenantCreate(BaseModel):
 class TenantUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Name
+    name: str | None = OptionalName
     description: str | None = Field(default=None, max_length=255)
     is_enabled: bool | None = None
 
