@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -152,3 +153,51 @@ def api(settings: Settings) -> Iterator[Api]:
 def sqlite_api(sqlite_settings: Settings) -> Iterator[Api]:
     """The API on SQLite, with a platform admin logged in."""
     yield from make_api(sqlite_settings)
+
+
+# ---- real pools -------------------------------------------------------------------------------
+TESTBED_ROOT = Path(os.environ.get("TENANTFUSION_TESTBED_ROOT", ROOT / "var" / "testbed"))
+
+
+@pytest.fixture(scope="session")
+def keystone_pools() -> list[Any]:
+    """Two real Keystone pools on loopback, started (or reused) by the project's test bed."""
+    from tenantfusion.testbed import ensure_pools
+
+    return list(ensure_pools(count=2, kind="keystone", root=TESTBED_ROOT))
+
+
+def admin_conn(pool: Any) -> Any:
+    """An openstacksdk connection as the pool's own admin: the witness of what really exists."""
+    import openstack
+
+    return openstack.connection.Connection(
+        auth_url=pool.auth_url,
+        username=pool.username,
+        password=pool.password,
+        project_name=pool.project_name,
+        user_domain_name=pool.user_domain_name,
+        project_domain_name=pool.project_domain_name,
+        region_name=pool.region_name,
+        load_yaml_config=False,
+        load_envvars=False,
+    )
+
+
+def pool_body(pool: Any, name: str, **overrides: Any) -> dict[str, Any]:
+    """The POST /v1/pools body for a test-bed pool."""
+    body: dict[str, Any] = {
+        "name": name,
+        "driver": "openstack",
+        "region_name": pool.region_name,
+        "auth": {
+            "auth_url": pool.auth_url,
+            "username": pool.username,
+            "password": pool.password,
+            "project_name": pool.project_name,
+            "user_domain_name": pool.user_domain_name,
+            "project_domain_name": pool.project_domain_name,
+        },
+    }
+    body.update(overrides)
+    return body

@@ -1,0 +1,106 @@
+"""An in-memory pool driver for unit tests of tenantfusion's own logic (never as evidence
+that a feature works against OpenStack: the keystone-marked tests are that)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Any
+
+from tenantfusion.errors import PoolConflict, PoolUnreachable
+from tenantfusion.pools.drivers.base import (
+    Capabilities,
+    PoolAuth,
+    PoolDriver,
+    RemoteProject,
+    RemoteUser,
+)
+
+
+class FakeCloud:
+    """The state of one fake pool, shared by every driver instance pointing at it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.projects: dict[str, RemoteProject] = {}
+        self.users: dict[str, RemoteUser] = {}
+        self.passwords: dict[str, str] = {}
+        self.grants: set[tuple[str, str, str]] = set()
+        self.ids = itertools.count(1)
+        self.down = False
+        self.fail_on: set[str] = set()
+
+    def _check(self, op: str) -> None:
+        if self.down or op in self.fail_on:
+            raise PoolUnreachable(f"fake pool down during {op}")
+
+
+CLOUDS: dict[str, FakeCloud] = {}
+
+
+class FakeDriver(PoolDriver):
+    kind = "fake"
+
+    def __init__(self, auth: PoolAuth, *, pool: str, timeout: float) -> None:
+        super().__init__(auth, pool=pool, timeout=timeout)
+        self.cloud = CLOUDS.setdefault(auth.auth_url, FakeCloud())
+
+    def check(self) -> Capabilities:
+        self.cloud._check("check")
+        return Capabilities(services=("identity",))
+
+    def find_project(self, *, name: str, domain: str) -> RemoteProject | None:
+        self.cloud._check("find_project")
+        return next((p for p in self.cloud.projects.values() if p.name == name), None)
+
+    def list_projects(self, *, tag: str) -> list[RemoteProject]:
+        return [p for p in self.cloud.projects.values() if tag in p.tags]
+
+    def create_project(
+        self, *, name: str, domain: str, tags: tuple[str, ...], description: str
+    ) -> RemoteProject:
+        self.cloud._check("create_project")
+        with self.cloud.lock:
+            if self.find_project(name=name, domain=domain):
+                raise PoolConflict("name taken")
+            p = RemoteProject(f"p{next(self.cloud.ids)}", name, "default", tags, description)
+            self.cloud.projects[p.remote_id] = p
+            return p
+
+    def delete_project(self, remote_id: str, *, ignore_missing: bool = True) -> None:
+        self.cloud.projects.pop(remote_id, None)
+
+    def find_user(self, *, name: str, domain: str) -> RemoteUser | None:
+        return next((u for u in self.cloud.users.values() if u.name == name), None)
+
+    def create_user(
+        self, *, name: str, domain: str, password: str, default_project_id: str
+    ) -> RemoteUser:
+        self.cloud._check("create_user")
+        with self.cloud.lock:
+            if self.find_user(name=name, domain=domain):
+                raise PoolConflict("name taken")
+            u = RemoteUser(f"u{next(self.cloud.ids)}", name, "default", default_project_id)
+            self.cloud.users[u.remote_id] = u
+            self.cloud.passwords[u.remote_id] = password
+            return u
+
+    def set_user_password(self, remote_id: str, *, password: str) -> None:
+        self.cloud.passwords[remote_id] = password
+
+    def delete_user(self, remote_id: str, *, ignore_missing: bool = True) -> None:
+        self.cloud.users.pop(remote_id, None)
+
+    def grant_project_role(self, *, user_id: str, project_id: str, role: str) -> None:
+        self.cloud._check("grant_project_role")
+        self.cloud.grants.add((user_id, project_id, role))
+
+    def list_project_roles(self, *, user_id: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for u, p, r in self.cloud.grants:
+            if u == user_id:
+                out.setdefault(p, []).append(r)
+        return out
+
+    def tenant_session(self, auth: PoolAuth) -> Any:
+        return auth
