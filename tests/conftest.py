@@ -179,8 +179,6 @@ def admin_conn(pool: Any) -> Any:
         user_domain_name=pool.user_domain_name,
         project_domain_name=pool.project_domain_name,
         region_name=pool.region_name,
-        load_yaml_config=False,
-        load_envvars=False,
     )
 
 

@@ -36,7 +36,7 @@ def test_one_token_per_mapping_and_reauth_on_401(api: Api, keystone_pools: list[
 
     before = issued("cached")
     for _ in range(200):
-        r = session().get("/v3/auth/projects", endpoint_filter=IDENTITY)
+        r = session().get("/auth/projects", endpoint_filter=IDENTITY)
         assert r.status_code == 200
     assert issued("cached") - before == 1
     # the pool revokes the token: the next call re-authenticates once and succeeds
@@ -44,7 +44,7 @@ def test_one_token_per_mapping_and_reauth_on_401(api: Api, keystone_pools: list[
     admin_conn(pool).session.delete(
         f"{pool.auth_url}/auth/tokens", headers={"X-Subject-Token": token}
     )
-    r = session().get("/v3/auth/projects", endpoint_filter=IDENTITY)
+    r = session().get("/auth/projects", endpoint_filter=IDENTITY)
     assert r.status_code == 200
     assert issued("cached") - before == 2
     assert session().get_token() != token

@@ -121,9 +121,7 @@ class OpenStackDriver(PoolDriver):
         return connection.Connection(
             session=self.admin_session,
             region_name=self.auth.region_name,
-            load_yaml_config=False,
-            load_envvars=False,
-        )
+        )  # from_session never reads clouds.yaml or OS_* variables
 
     @cached_property
     def _domain_ids(self) -> dict[str, str]:
