@@ -6,6 +6,7 @@ venv (once), then starts or reuses each pool; ``stop_pools`` stops them by pid.
 
 from __future__ import annotations
 
+import fcntl
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -62,10 +63,16 @@ def _up(root: Path, venv: Path, index: int) -> None:
 def ensure_pools(
     *, count: int, kind: Kind = "keystone", root: Path = DEFAULT_ROOT
 ) -> list[PoolInfo]:
-    """Start pools 1..count (reusing running ones) and return how to reach them."""
-    venv = ensure_venv(root)
-    with ThreadPoolExecutor(max_workers=count) as ex:
-        list(ex.map(lambda i: _up(root, venv, i), range(1, count + 1)))
+    """Start pools 1..count (reusing running ones) and return how to reach them.
+
+    Holds an exclusive lock on the test bed, so parallel test workers start each pool once.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        venv = ensure_venv(root)
+        with ThreadPoolExecutor(max_workers=count) as ex:
+            list(ex.map(lambda i: _up(root, venv, i), range(1, count + 1)))
     pools = [_info(root, i, kind) for i in range(1, count + 1)]
     (root / "pools.json").write_text(json.dumps([asdict(p) for p in pools], indent=2))
     return pools
