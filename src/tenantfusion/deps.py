@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.config import Settings
 from tenantfusion.errors import NotAuthenticated
 from tenantfusion.platform import auth as auth_service
+from tenantfusion.platform import token_cache
 from tenantfusion.platform.principal import Principal
 
 
@@ -42,21 +44,27 @@ AppSettings = Annotated[Settings, Depends(get_app_settings)]
 Sessions = Annotated[sessionmaker[Session], Depends(get_sessions)]
 
 
-def get_token(x_auth_token: Annotated[str | None, Header()] = None) -> str:
+async def get_token(x_auth_token: Annotated[str | None, Header()] = None) -> str:
     if not x_auth_token:
         raise NotAuthenticated("send a token in X-Auth-Token (POST /v1/auth/tokens)")
     return x_auth_token
 
 
-def get_principal(
-    request: Request, db: DbSession, token: Annotated[str, Depends(get_token)]
-) -> Principal:
-    principal = auth_service.authenticate(db=db, raw_token=token)
+def _authenticate(sessions: sessionmaker[Session], token: str) -> Principal:
+    with sessions() as db:
+        return auth_service.authenticate(db=db, raw_token=token)
+
+
+async def get_principal(request: Request, token: Annotated[str, Depends(get_token)]) -> Principal:
+    """The caller: from the short-lived token cache, else validated in the database."""
+    principal = token_cache.lookup(token)
+    if principal is None:
+        principal = await run_in_threadpool(_authenticate, get_sessions(request), token)
     request.state.principal = principal
     return principal
 
 
-def get_platform_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+async def get_platform_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     principal.require_platform_admin()
     return principal
 

@@ -7,13 +7,14 @@ import socket
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tenantfusion.db import utcnow
 from tenantfusion.errors import NotFound
 from tenantfusion.mapping.models import Mapping, MappingState
+from tenantfusion.pools.models import Pool
 
 
 def new_owner() -> str:
@@ -34,6 +35,19 @@ def get_or_raise(*, db: Session, tenant_id: str, pool_id: str) -> Mapping:
     if mapping is None:
         raise NotFound("this tenant has no mapping in that pool")
     return mapping
+
+
+def get_by_pool_ref_or_raise(*, db: Session, tenant_id: str, pool_ref: str) -> tuple[Mapping, str]:
+    """The mapping of a tenant in the pool named (or with id) ``pool_ref``, with the pool's
+    name, in one query. Raises NotFound."""
+    row = db.execute(
+        select(Mapping, Pool.name)
+        .join(Pool, Pool.id == Mapping.pool_id)
+        .where(Mapping.tenant_id == tenant_id, or_(Pool.name == pool_ref, Pool.id == pool_ref))
+    ).first()
+    if row is None:
+        raise NotFound(f"this tenant has no mapping in pool {pool_ref}")
+    return row[0], row[1]
 
 
 def list_for_tenant(*, db: Session, tenant_id: str) -> list[Mapping]:

@@ -28,9 +28,8 @@ def list_mappings(tenant_id: str, principal: CurrentUser, db: DbSession) -> Page
 @router.get("/tenants/{tenant_id}/mappings/{pool}", response_model=MappingRead)
 def show_mapping(tenant_id: str, pool: str, principal: CurrentUser, db: DbSession) -> MappingRead:
     principal.require_tenant_access(tenant_id)
-    found = pool_service.get_or_raise(db=db, ref=pool)
-    mapping = service.get_or_raise(db=db, tenant_id=tenant_id, pool_id=found.id)
-    return MappingRead.of(mapping, pool_name=found.name)
+    mapping, pool_name = service.get_by_pool_ref_or_raise(db=db, tenant_id=tenant_id, pool_ref=pool)
+    return MappingRead.of(mapping, pool_name=pool_name)
 
 
 @router.put(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from tenantfusion.audit import service as audit_service
 from tenantfusion.db import utcnow
 from tenantfusion.errors import NotAuthenticated
+from tenantfusion.platform import token_cache
 from tenantfusion.platform.models import Tenant, Token, User
 from tenantfusion.platform.principal import Principal
 from tenantfusion.platform.security import new_token, token_digest, verify_password
@@ -55,12 +56,13 @@ def issue_token(
 def authenticate(*, db: Session, raw_token: str) -> Principal:
     """The principal behind a bearer token. Raises NotAuthenticated for unknown, expired or
     revoked tokens, and for disabled users or tenants."""
+    digest = token_digest(raw_token)
     row = db.execute(
-        select(User.id, User.username, User.role, User.tenant_id)
+        select(User.id, User.username, User.role, User.tenant_id, Token.expires_at)
         .join(Token, Token.user_id == User.id)
         .outerjoin(Tenant, Tenant.id == User.tenant_id)
         .where(
-            Token.digest == token_digest(raw_token),
+            Token.digest == digest,
             Token.revoked_at.is_(None),
             Token.expires_at > utcnow(),
             User.is_enabled.is_(True),
@@ -69,11 +71,16 @@ def authenticate(*, db: Session, raw_token: str) -> Principal:
     ).first()
     if row is None:
         raise NotAuthenticated("the token is unknown, expired or revoked")
-    return Principal(user_id=row.id, username=row.username, role=row.role, tenant_id=row.tenant_id)
+    principal = Principal(
+        user_id=row.id, username=row.username, role=row.role, tenant_id=row.tenant_id
+    )
+    token_cache.remember(digest, principal, expires_at=row.expires_at)
+    return principal
 
 
 def revoke_token(*, db: Session, raw_token: str) -> None:
     """Revoke one token (logout)."""
+    token_cache.forget(digest=token_digest(raw_token))
     db.execute(
         update(Token)
         .where(Token.digest == token_digest(raw_token), Token.revoked_at.is_(None))

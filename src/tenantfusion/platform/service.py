@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from tenantfusion.audit import service as audit_service
 from tenantfusion.db import utcnow
 from tenantfusion.errors import Conflict, InvalidInput, LastTenantAdmin, NotFound
+from tenantfusion.platform import token_cache
 from tenantfusion.platform.models import Installation, Role, Tenant, Token, User
 from tenantfusion.platform.principal import Principal
 from tenantfusion.platform.schemas import TenantCreate, TenantUpdate, UserCreate, UserUpdate
@@ -263,6 +264,7 @@ def delete_user(*, db: Session, actor: Principal, user: User) -> None:
 
 
 def _revoke_tokens(*, db: Session, user_ids: object) -> None:
+    token_cache.forget()
     db.execute(
         update(Token)
         .where(Token.user_id.in_(user_ids), Token.revoked_at.is_(None))  # type: ignore[arg-type]
