@@ -54,6 +54,25 @@ def serve(
     )
 
 
+@app.command()
+def demo(
+    host: str = typer.Option("127.0.0.1", help="Address to bind"),
+    port: int = typer.Option(8080, help="Port to bind"),
+    pools: int = typer.Option(2, min=1, max=8, help="How many local pools"),
+    stop: bool = typer.Option(False, "--stop", help="Stop the demo's pools and exit"),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Prepare everything, don't serve"),
+) -> None:
+    """Start local real OpenStack pools and the server, with a demo tenant ready to use."""
+    from tenantfusion import demo as demo_flow
+    from tenantfusion.logging import configure
+
+    if stop:
+        demo_flow.stop()
+        return
+    configure("WARNING")
+    demo_flow.run(host=host, port=port, pools=pools, serve=not no_serve)
+
+
 def main() -> None:
     """Run the CLI; domain errors become one line on stderr and exit 1."""
     from tenantfusion.errors import TenantFusionError
