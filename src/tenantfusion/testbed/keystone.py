@@ -97,6 +97,11 @@ def start(*, venv: Path, pool_dir: Path, index: int) -> None:
     if read_pid(pid_file) and healthy(url):
         return
     stop(pid_file)
+    if healthy(url):
+        raise RuntimeError(
+            f"{url} already answers but was not started from {pool_dir}: another test bed or "
+            "program holds the port; stop it first (python -m tenantfusion.testbed down)"
+        )
     log = pool_dir / "keystone.log"
     run(
         [
