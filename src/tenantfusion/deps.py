@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -26,17 +26,20 @@ def get_sessions(request: Request) -> sessionmaker[Session]:
     return sessions
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """A session per request: committed when the handler returns, rolled back on error."""
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A session per request: committed when the handler returns, rolled back on error.
+
+    Creating a session does no I/O; only commit and rollback go to a worker thread.
+    """
     session = get_sessions(request)()
     try:
         yield session
-        session.commit()
+        await run_in_threadpool(session.commit)
     except BaseException:
-        session.rollback()
+        await run_in_threadpool(session.rollback)
         raise
     finally:
-        session.close()
+        await run_in_threadpool(session.close)
 
 
 DbSession = Annotated[Session, Depends(get_db)]
