@@ -58,3 +58,11 @@ def test_no_plain_secret_in_logs_errors_or_database(
     for secret in secrets:
         assert secret not in logs
         assert secret not in database
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Any:
+    yield
+    import structlog
+
+    structlog.reset_defaults()

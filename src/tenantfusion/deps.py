@@ -26,20 +26,25 @@ def get_sessions(request: Request) -> sessionmaker[Session]:
     return sessions
 
 
+def _finish(session: Session, *, ok: bool) -> None:
+    try:
+        session.commit() if ok else session.rollback()
+    finally:
+        session.close()
+
+
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """A session per request: committed when the handler returns, rolled back on error.
 
-    Creating a session does no I/O; only commit and rollback go to a worker thread.
+    Creating a session does no I/O; finishing it is one hop to a worker thread.
     """
     session = get_sessions(request)()
     try:
         yield session
-        await run_in_threadpool(session.commit)
     except BaseException:
-        await run_in_threadpool(session.rollback)
+        await run_in_threadpool(_finish, session, ok=False)
         raise
-    finally:
-        await run_in_threadpool(session.close)
+    await run_in_threadpool(_finish, session, ok=True)
 
 
 DbSession = Annotated[Session, Depends(get_db)]

@@ -33,6 +33,6 @@ def configure(level: str = "INFO", *, json: bool = True) -> None:
             structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),  # stderr as of configure()
+        cache_logger_on_first_use=False,  # reconfigurable (tests, CLI after import)
     )
