@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tenantfusion.dvr.errors import InventoryError
 
@@ -133,14 +133,15 @@ class Inventory(_Model):
     network: NetworkSpec
     nodes: list[Node] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> Inventory:
+    @field_validator("nodes")
+    @classmethod
+    def _unique_names(cls, nodes: list[Node]) -> list[Node]:
         seen: set[str] = set()
-        for node in self.nodes:
+        for node in nodes:
             if node.name in seen:
                 raise ValueError(f"node name {node.name!r} is used twice (names must be unique)")
             seen.add(node.name)
-        return self
+        return nodes
 
     def node(self, name: str) -> Node:
         """The node called ``name``; raises KeyError."""
@@ -191,7 +192,10 @@ def _line_of(lines: dict[str, int], path: str) -> int | None:
     while path:
         if path in lines:
             return lines[path]
-        path = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", path)
+        shorter = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", path)
+        if shorter == path:
+            return None
+        path = shorter
     return None
 
 
