@@ -14,7 +14,7 @@ IPV6_MIN_MTU = 1280
 
 def _host_addresses(dep: Deployment) -> list[tuple[str, str, str, Src]]:
     """(node, variable, address, src) of every management and tunnel address."""
-    out = []
+    out: list[tuple[str, str, str, Src]] = []
     for node in dep.nodes:
         for name in ("HOST_IP", "TUNNEL_ENDPOINT_IP"):
             if name in node.vars and ip_or_none(node.get(name)):
@@ -179,7 +179,7 @@ def r15_floating_hosts(dep: Deployment) -> list[Finding]:
 )
 def r16_overlap(dep: Deployment) -> list[Finding]:
     floating = dep.network("FLOATING_RANGE")
-    out = []
+    out: list[Finding] = []
     if floating is None:
         return out
     for name in ("FIXED_RANGE", "IPV4_ADDRS_SAFE_TO_USE"):

@@ -242,26 +242,26 @@ def r22_agents(dep: Deployment) -> list[Finding]:
                 )
         if node.has("q-agt", "neutron-agent"):
             for key in AGENT_OPTIONS:
-                entry = node.ini("ml2_conf.ini", "agent", key)
-                if entry is not None and entry.value.lower() != "true" and key != "l2_population":
+                opt = node.ini("ml2_conf.ini", "agent", key)
+                if opt is not None and opt.value.lower() != "true" and key != "l2_population":
                     out.append(
                         Finding.at(
                             "R22",
                             node.name,
-                            Src(node.file, entry.line.number),
-                            f"[agent] {key} = {entry.value}",
+                            Src(node.file, opt.line.number),
+                            f"[agent] {key} = {opt.value}",
                             f"set {key} = True",
                         )
                     )
         if node.has("q-l3", "neutron-l3"):
-            entry = node.ini("l3_agent.ini", "DEFAULT", "agent_mode")
-            if entry is not None and entry.value != node.dvr_mode:
+            mode = node.ini("l3_agent.ini", "DEFAULT", "agent_mode")
+            if mode is not None and mode.value != node.dvr_mode:
                 out.append(
                     Finding.at(
                         "R22",
                         node.name,
-                        Src(node.file, entry.line.number),
-                        f"l3 agent_mode = {entry.value} but Q_DVR_MODE is {node.dvr_mode}",
+                        Src(node.file, mode.line.number),
+                        f"l3 agent_mode = {mode.value} but Q_DVR_MODE is {node.dvr_mode}",
                         "drop the line or make it match Q_DVR_MODE",
                     )
                 )
