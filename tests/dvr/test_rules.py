@@ -154,3 +154,9 @@ def test_registry_records_sources() -> None:
         rule = REGISTRY[rule_id]
         assert rule.source and rule.title
         assert ("devstack" in rule.source) or ("neutron" in rule.source)
+
+
+def test_readme_lists_every_rule() -> None:
+    readme = (Path(__file__).parents[2] / "src/tenantfusion/dvr/README.md").read_text()
+    for rule_id in REGISTRY:
+        assert f"\n| {rule_id} |" in readme, rule_id
