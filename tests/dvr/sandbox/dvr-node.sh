@@ -27,9 +27,14 @@ export OVS_RUNDIR=/run/tf-ovs/run OVS_DBDIR=/run/tf-ovs/db OVS_LOGDIR=/run/tf-ov
 DB=unix:$OVS_RUNDIR/db.sock
 
 PIDS=()
-cleanup() {
-    local pid
+alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+cleanup() {  # stop only the daemons this script started, by pid, and wait for them
+    local pid i
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do
+        for i in $(seq 50); do alive "$pid" || break; sleep 0.1; done
+        if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+    done
 }
 trap cleanup EXIT
 
