@@ -160,3 +160,42 @@ def test_readme_lists_every_rule() -> None:
     readme = (Path(__file__).parents[2] / "src/tenantfusion/dvr/README.md").read_text()
     for rule_id in REGISTRY:
         assert f"\n| {rule_id} |" in readme, rule_id
+
+
+INVENTORY_BREAKS = {
+    # rule -> (old, new) in the example inventory, and the field the finding names
+    "R9": (("tunnel_ip: 198.51.100.12", "tunnel_ip: 198.51.100.11"), "nodes[2].tunnel_ip"),
+    "R10": (
+        ("    external_interface: eth1\n  - name: cmp2", "  - name: cmp2"),
+        "nodes[1].external_interface",
+    ),
+    "R13": (
+        ("public_gateway: 203.0.113.1", "public_gateway: 203.0.113.150"),
+        "network.public_gateway",
+    ),
+    "R14": (("external_ip: 203.0.113.2", "external_ip: 203.0.113.150"), "nodes[0].external_ip"),
+    "R15": (
+        ("management_ip: 198.51.100.11", "management_ip: 203.0.113.11"),
+        "nodes[1].management_ip",
+    ),
+    "R17": (("end: 203.0.113.200", "end: 203.0.113.101"), "network.floating_pool"),
+    "R19": (("underlay_mtu: 1550", "underlay_mtu: 1500"), "network.underlay_mtu"),
+    "R4": (("role: network ", "role: compute "), "nodes[0].role"),
+}
+
+
+@pytest.mark.parametrize("rule_id", sorted(INVENTORY_BREAKS))
+def test_inventory_rule_names_the_field(rule_id: str) -> None:
+    from tenantfusion.dvr.inventory import parse_inventory
+    from tenantfusion.dvr.validator import deployment_from_inventory
+
+    from .conftest import EXAMPLE
+
+    (old, new), field = INVENTORY_BREAKS[rule_id]
+    text = EXAMPLE.read_text()
+    assert old in text
+    inv, lines = parse_inventory(text=text.replace(old, new))
+    dep = deployment_from_inventory(inventory=inv, lines=lines, path="inv.yaml")
+    findings = [f for f in validate(deployment=dep) if f.rule == rule_id]
+    assert findings, rule_id
+    assert any(f.field == field and f.line for f in findings), [f.field for f in findings]

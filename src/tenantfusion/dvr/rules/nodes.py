@@ -16,6 +16,12 @@ NOT_PHYSICAL = re.compile(
 AGENT_OPTIONS = ("enable_distributed_routing", "l2_population", "arp_responder")
 
 
+def _inventory_field(node: NodeConfig, name: str) -> Src:
+    """The inventory field ``nodes[i].<name>`` of a node (located at the node's entry)."""
+    field = (node.role_src.field or "").rsplit(".", 1)[0] + f".{name}"
+    return Src(node.role_src.file, node.role_src.line, field)
+
+
 @rule(
     "R4",
     title="Q_DVR_MODE: dvr_snat on the network node, dvr or dvr_no_external on compute nodes",
@@ -59,7 +65,7 @@ def r4_mode(dep: Deployment) -> list[Finding]:
             Finding.at(
                 "R4",
                 first.name,
-                Src(first.file),
+                first.role_src if first.from_inventory else Src(first.file),
                 "no node runs dvr_snat: centralized SNAT has nowhere to run",
                 "set Q_DVR_MODE=dvr_snat on the network node",
             )
@@ -146,7 +152,7 @@ def r10_external(dep: Deployment) -> list[Finding]:
             Finding.at(
                 "R10",
                 node.name,
-                Src(node.file, None, "external_interface")
+                _inventory_field(node, "external_interface")
                 if node.from_inventory
                 else Src(node.file),
                 f"dvr node without an external port: PUBLIC_INTERFACE is unset{where}, so br-ex "
