@@ -143,3 +143,12 @@ def test_capture_writes_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     code, out, _ = run("capture", "-o", str(tmp_path / "s.json"))
     assert code == 0 and "4 bridges" not in out and "3 bridges" in out
     assert state_mod.load_state(path=tmp_path / "s.json") == captured
+
+
+def test_unexpected_error_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*, host: str | None = None) -> NodeState:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(state_mod, "capture", boom)
+    code, out, err = run("capture", "-o", "/tmp/unused.json")
+    assert code == 2 and err.strip() == "error: internal error: ValueError: boom"

@@ -60,6 +60,10 @@ def one_line_errors(func: F) -> F:
             raise _fail(str(e)) from e
         except OSError as e:
             raise _fail(f"{e.filename or ''}: {e.strerror}".lstrip(": ")) from e
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as e:  # a bug: still one line, never a traceback
+            raise _fail(f"internal error: {type(e).__name__}: {e}") from e
 
     return wrapper  # type: ignore[return-value]
 
