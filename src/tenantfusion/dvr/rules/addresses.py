@@ -201,8 +201,9 @@ def r16_overlap(dep: Deployment) -> list[Finding]:
 @rule(
     "R17",
     title="The pool holds one fg- port per DVR node, router gateways and floating IPs",
-    source="neutron agent/l3/dvr_fip_ns.py (one fg- agent gateway port per host on the "
-    "external network); db/l3_dvr_db.py (router gateway ports)",
+    source="neutron db/l3_dvr_db.py create_fip_agent_gw_port_if_not_exists (one agent "
+    "gateway port per external network and host, none for dvr_no_external); "
+    "agent/l3/dvr_fip_ns.py (fg- device)",
 )
 def r17_capacity(dep: Deployment) -> list[Finding]:
     pool, floating, ctrl = dep.pool(), dep.network("FLOATING_RANGE"), dep.controller
