@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from tenantfusion.dvr.cli import app as dvr_app
 from tenantfusion.platform.cli import admin_app
 
 app = typer.Typer(
@@ -15,6 +16,7 @@ app = typer.Typer(
     help="tenantfusion: one tenant API over many resource pools.",
 )
 app.add_typer(admin_app, name="admin")
+app.add_typer(dvr_app, name="dvr")
 
 
 @app.command()

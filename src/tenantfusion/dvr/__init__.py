@@ -1,0 +1,1 @@
+"""DevStack DVR deployment toolkit: inventory, planner, validator and node checker."""

@@ -1,0 +1,261 @@
+"""What DevStack will do on each node: the effective settings the rules check.
+
+A ``NodeConfig`` is built from a parsed local.conf (plus its post-install script) or
+from an inventory node. Every value keeps where it came from (``Src``: file and line,
+or inventory field), so a finding can point at it.
+
+DevStack semantics modelled here (devstack master):
+- stackrc sets the all-in-one ``ENABLED_SERVICES`` list *before* sourcing localrc, so
+  ``ENABLED_SERVICES+=...`` appends to it; ``disable_all_services`` empties it.
+- ``Q_AGENT`` defaults to ``ovn`` (lib/neutron_plugins/ml2), and the ovn agent file sets
+  ``Q_ML2_PLUGIN_TYPE_DRIVERS`` to ``local,flat,vlan,geneve`` (lib/neutron_plugins/ovn_agent).
+- ``Q_DVR_MODE`` defaults to ``legacy``; any other mode forces
+  ``Q_ML2_PLUGIN_MECHANISM_DRIVERS=openvswitch,l2population`` (lib/neutron).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network, ip_address, ip_network
+
+from tenantfusion.dvr.localconf import IniEntry, LocalConf, ShellCommand, Statement, expand
+
+#: stackrc: the service list a node runs when localrc does not replace it.
+STACKRC_DEFAULT_SERVICES: tuple[str, ...] = (
+    "key", "n-api", "n-cpu", "n-cond", "n-sch", "n-novnc", "n-api-meta",
+    "placement-api", "placement-client", "g-api", "c-sch", "c-api", "c-vol",
+    "ovn-controller", "ovn-northd", "ovs-vswitchd", "ovsdb-server",
+    "q-svc", "q-ovn-agent", "horizon", "rabbit", "tempest", "mysql", "etcd3", "dstat",
+)  # fmt: skip
+
+#: Defaults of the variables the rules read (stackrc, lib/neutron, lib/neutron_plugins/*).
+DEFAULTS: dict[str, str] = {
+    "Q_AGENT": "ovn",
+    "Q_DVR_MODE": "legacy",
+    "Q_ML2_TENANT_NETWORK_TYPE": "geneve",
+    "FLOATING_RANGE": "172.24.4.0/24",
+    "IPV4_ADDRS_SAFE_TO_USE": "10.0.0.0/22",
+    "USE_SUBNETPOOL": "True",
+    "PUBLIC_BRIDGE": "br-ex",
+    "OVS_PHYSICAL_BRIDGE": "br-ex",
+}
+
+#: Canonical names of the post-config targets DevStack resolves (lib/neutron).
+POST_CONFIG_TARGETS: dict[str, str] = {
+    "$NEUTRON_CONF": "neutron.conf",
+    "/etc/neutron/neutron.conf": "neutron.conf",
+    "/$Q_PLUGIN_CONF_FILE": "ml2_conf.ini",
+    "/etc/neutron/plugins/ml2/ml2_conf.ini": "ml2_conf.ini",
+    "$Q_L3_CONF_FILE": "l3_agent.ini",
+    "$NEUTRON_L3_CONF": "l3_agent.ini",
+    "/etc/neutron/l3_agent.ini": "l3_agent.ini",
+}
+
+
+@dataclass(frozen=True)
+class Src:
+    """Where a value came from: a file and line, or an inventory field."""
+
+    file: str
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        if self.field:
+            return f"{self.file}#{self.field}" + (f" (line {self.line})" if self.line else "")
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A value and its source."""
+
+    value: str
+    src: Src
+
+
+@dataclass
+class NodeConfig:
+    """The effective DevStack configuration of one node."""
+
+    name: str
+    file: str
+    role: str  # network | compute
+    role_src: Src
+    vars: dict[str, Setting] = field(default_factory=dict)
+    services: list[str] = field(default_factory=list)
+    services_src: Src | None = None  # None: the stackrc default list
+    service_appends: list[Statement] = field(default_factory=list)
+    empty_appends: set[int] = field(default_factory=set)  # lines appending to an empty list
+    shell_errors: list[Statement] = field(default_factory=list)
+    post_config: list[IniEntry] = field(default_factory=list)
+    post_install: list[ShellCommand] | None = None
+    post_install_file: str | None = None
+    brex_addresses: list[Setting] = field(default_factory=list)
+    brex_ports: list[Setting] = field(default_factory=list)
+    from_inventory: bool = False
+
+    def get(self, name: str) -> str:
+        """The effective value of a variable (localrc value or DevStack's default)."""
+        if name in self.vars:
+            return self.vars[name].value
+        if name == "Q_ML2_PLUGIN_MECHANISM_DRIVERS":
+            return "ovn"
+        if name == "TUNNEL_ENDPOINT_IP":
+            return self.get("HOST_IP")
+        if name == "FIXED_RANGE":
+            return self.get("IPV4_ADDRS_SAFE_TO_USE")
+        return DEFAULTS.get(name, "")
+
+    def src(self, name: str) -> Src:
+        """Where a variable was set (or the file, for a default)."""
+        setting = self.vars.get(name)
+        return setting.src if setting else Src(self.file)
+
+    def has(self, *services: str) -> bool:
+        """Whether any of ``services`` is enabled (functions-common is_service_enabled)."""
+        return any(s in self.services for s in services)
+
+    @property
+    def dvr_mode(self) -> str:
+        """The node's Q_DVR_MODE."""
+        return self.get("Q_DVR_MODE")
+
+    @property
+    def mech_drivers(self) -> list[str]:
+        """Effective ML2 mechanism drivers (DVR mode forces openvswitch,l2population)."""
+        if self.dvr_mode != "legacy":
+            return ["openvswitch", "l2population"]
+        return [d for d in self.get("Q_ML2_PLUGIN_MECHANISM_DRIVERS").split(",") if d]
+
+    @property
+    def type_drivers(self) -> list[str] | None:
+        """Effective ML2 type drivers; None means Neutron's default (all, vxlan included)."""
+        if "Q_ML2_PLUGIN_TYPE_DRIVERS" in self.vars:
+            return [d for d in self.get("Q_ML2_PLUGIN_TYPE_DRIVERS").split(",") if d]
+        if self.get("Q_AGENT") == "ovn":
+            return ["local", "flat", "vlan", "geneve"]
+        return None
+
+    def ini(self, target: str, section: str, key: str) -> IniEntry | None:
+        """The last post-config entry for a canonical target file, section and key."""
+        found = None
+        for entry in self.post_config:
+            canon = POST_CONFIG_TARGETS.get(entry.target)
+            if canon == target and entry.section == section and entry.key == key:
+                found = entry
+        return found
+
+
+def ip_or_none(text: str) -> IPv4Address | None:
+    """Parse an IPv4 address, or None."""
+    try:
+        addr = ip_address(text.split("/")[0].strip())
+    except ValueError:
+        return None
+    return addr if isinstance(addr, IPv4Address) else None
+
+
+def net_or_none(text: str) -> IPv4Network | None:
+    """Parse an IPv4 network (host bits allowed), or None."""
+    try:
+        net = ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+    return net if isinstance(net, IPv4Network) else None
+
+
+def _apply_services(services: list[str], stmt: Statement, variables: dict[str, str]) -> list[str]:
+    value = expand(stmt.value, variables)
+    if stmt.kind == "assign":
+        return [s for s in value.split(",") if s]
+    if stmt.kind == "append":
+        # Text is appended literally, then the list is read split at commas.
+        joined = ",".join(services) + value
+        return [s for s in joined.split(",") if s]
+    return services
+
+
+def _disable_negated(services: list[str]) -> list[str]:
+    removed = {s[1:] for s in services if s.startswith("-")}
+    return [s for s in services if not s.startswith("-") and s not in removed]
+
+
+def from_localconf(
+    *,
+    conf: LocalConf,
+    name: str,
+    post_install: list[ShellCommand] | None = None,
+    post_install_file: str | None = None,
+) -> NodeConfig:
+    """Evaluate a local.conf's localrc the way stackrc sources it."""
+    node = NodeConfig(name=name, file=conf.path, role="compute", role_src=Src(conf.path))
+    services = list(STACKRC_DEFAULT_SERVICES)
+    disabled: list[str] = []
+    plain: dict[str, str] = {}
+    for stmt in conf.localrc():
+        src = Src(conf.path, stmt.line.number)
+        if stmt.kind in ("assign", "append") and stmt.name == "ENABLED_SERVICES":
+            if not services:
+                node.empty_appends.add(stmt.line.number)
+            services = _apply_services(services, stmt, plain)
+            node.services_src = src
+            if stmt.kind == "append":
+                node.service_appends.append(stmt)
+        elif stmt.kind == "assign":
+            plain[stmt.name] = expand(stmt.value, plain)
+            node.vars[stmt.name] = Setting(plain[stmt.name], src)
+        elif stmt.kind == "append":
+            plain[stmt.name] = plain.get(stmt.name, "") + expand(stmt.value, plain)
+            node.vars[stmt.name] = Setting(plain[stmt.name], src)
+        elif stmt.kind == "prefixed-command":
+            node.shell_errors.append(stmt)
+            if stmt.name == "ENABLED_SERVICES":
+                node.service_appends.append(stmt)
+        elif stmt.name == "disable_all_services":
+            services, node.services_src = [], src
+        elif stmt.name == "enable_service":
+            services += [s for s in stmt.args if s not in services and s not in disabled]
+            node.services_src = src
+        elif stmt.name == "disable_service":
+            disabled += list(stmt.args)
+            services = [s for s in services if s not in stmt.args]
+            node.services_src = src
+    node.services = _disable_negated(services)
+    node.post_config = conf.post_config()
+    node.post_install, node.post_install_file = post_install, post_install_file
+    _infer_role(node)
+    if post_install is not None:
+        _read_post_install(node, post_install, post_install_file or "post-install.sh")
+    if "PUBLIC_INTERFACE" in node.vars and node.get("PUBLIC_INTERFACE"):
+        node.brex_ports.append(node.vars["PUBLIC_INTERFACE"])
+    return node
+
+
+def _infer_role(node: NodeConfig) -> None:
+    mode = node.dvr_mode
+    if mode == "dvr_snat":
+        node.role, node.role_src = "network", node.src("Q_DVR_MODE")
+    elif mode in ("dvr", "dvr_no_external"):
+        node.role, node.role_src = "compute", node.src("Q_DVR_MODE")
+    elif node.services_src is not None and node.has("q-dhcp"):
+        node.role, node.role_src = "network", node.services_src
+    else:
+        node.role, node.role_src = "compute", node.services_src or Src(node.file)
+
+
+def _read_post_install(node: NodeConfig, commands: list[ShellCommand], file: str) -> None:
+    """Collect br-ex ports and addresses a post-install script sets."""
+    for cmd in commands:
+        w = list(cmd.words)
+        src = Src(file, cmd.line.number)
+        if w[:1] == ["ovs-vsctl"]:
+            args = [a for a in w[1:] if not a.startswith("-")]
+            if len(args) >= 3 and args[0] == "add-port" and args[1] == "br-ex":
+                node.brex_ports.append(Setting(args[2], src))
+        elif w[:1] == ["ifconfig"] and len(w) >= 3 and w[1] == "br-ex":
+            if ip_or_none(w[2]):
+                node.brex_addresses.append(Setting(w[2], src))
+        elif w[:1] == ["ip"] and len(w) >= 6 and w[1] in ("addr", "address", "a"):
+            if w[2] in ("add", "replace") and "dev" in w and w[w.index("dev") + 1] == "br-ex":
+                node.brex_addresses.append(Setting(w[3], src))
