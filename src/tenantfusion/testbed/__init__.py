@@ -1,0 +1,27 @@
+"""Local real-OpenStack pools for tests and the demo (loopback only, under var/testbed).
+
+from tenantfusion.testbed import ensure_pools, stop_pools, PoolInfo
+pools = ensure_pools(count=2, kind="keystone")   # list[PoolInfo], idempotent
+"""
+
+from tenantfusion.testbed.client import connect
+from tenantfusion.testbed.pool import PoolInfo
+from tenantfusion.testbed.service import (
+    ensure_pools,
+    load_pools,
+    start_service,
+    status,
+    stop_pools,
+    stop_service,
+)
+
+__all__ = [
+    "PoolInfo",
+    "connect",
+    "ensure_pools",
+    "load_pools",
+    "start_service",
+    "status",
+    "stop_pools",
+    "stop_service",
+]
