@@ -8,45 +8,29 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from tenantfusion.testbed.layout import HOST, Layout
+from tenantfusion.testbed.context import REGION, PoolContext
+from tenantfusion.testbed.ini import render
 from tenantfusion.testbed.process import UwsgiApp
 
 ADMIN_USER = "admin"
 ADMIN_PROJECT = "admin"
-REGION = "RegionOne"
-BOOTSTRAP_MARKER = ".keystone-bootstrapped"
+MARKER = ".keystone-bootstrapped"
 
 
-def auth_url(layout: Layout, index: int) -> str:
-    """Identity v3 URL of pool `index`."""
-    return f"http://{HOST}:{layout.port('keystone', index)}/v3"
-
-
-def config_text(pool_dir: Path, *, database_url: str | None = None) -> str:
+def config_text(pool_dir: Path) -> str:
     """Return keystone.conf for a pool kept in `pool_dir`."""
-    database_url = database_url or f"sqlite:///{pool_dir / 'keystone.sqlite'}"
-    return f"""\
-[DEFAULT]
-debug = false
-
-[database]
-connection = {database_url}
-
-[token]
-provider = fernet
-expiration = 86400
-
-[fernet_tokens]
-key_repository = {pool_dir / "fernet-keys"}
-
-[credential]
-key_repository = {pool_dir / "credential-keys"}
-
-[identity]
-# TEST BEDS ONLY: cheap bcrypt cost so password authentication takes ~50 ms
-# instead of ~300 ms. Never use this outside a throw-away test bed.
-password_hash_rounds = 4
-"""
+    body = render(
+        {
+            "DEFAULT": {"debug": False},
+            "database": {"connection": f"sqlite:///{pool_dir / 'keystone.sqlite'}"},
+            "token": {"provider": "fernet", "expiration": 86400},
+            "fernet_tokens": {"key_repository": str(pool_dir / "fernet-keys")},
+            "credential": {"key_repository": str(pool_dir / "credential-keys")},
+            "identity": {"password_hash_rounds": 4},
+        }
+    )
+    # TEST BEDS ONLY: bcrypt cost 4 makes password auth ~40 ms instead of ~300 ms.
+    return "# password_hash_rounds = 4 is for throw-away test beds only.\n" + body
 
 
 def _write_keys(directory: Path) -> None:
@@ -65,22 +49,20 @@ def env(pool_dir: Path) -> dict[str, str]:
     return {"OS_KEYSTONE_CONFIG_DIR": str(pool_dir), "OS_KEYSTONE_CONFIG_FILES": "keystone.conf"}
 
 
-def setup(layout: Layout, index: int, *, password: str, database_url: str | None = None) -> None:
+def setup(ctx: PoolContext) -> None:
     """Create config, keys and database, then bootstrap admin, region and catalog (once)."""
-    pool_dir = layout.pool_dir(index)
-    if (pool_dir / BOOTSTRAP_MARKER).exists():
+    if (ctx.dir / MARKER).exists():
         return
-    pool_dir.mkdir(parents=True, exist_ok=True)
-    conf = pool_dir / "keystone.conf"
-    conf.write_text(config_text(pool_dir, database_url=database_url))
-    _write_keys(pool_dir / "fernet-keys")
-    _write_keys(pool_dir / "credential-keys")
-    manage = [str(layout.venv_bin("keystone-manage")), "--config-file", str(conf)]
-    url = auth_url(layout, index)
-    run_env = {**os.environ, "PYTHONWARNINGS": "ignore", **env(pool_dir)}
-    run_env["OS_BOOTSTRAP_PASSWORD"] = password
-    log = pool_dir / "keystone-manage.log"
-    with log.open("a") as out:
+    ctx.dir.mkdir(parents=True, exist_ok=True)
+    conf = ctx.dir / "keystone.conf"
+    conf.write_text(config_text(ctx.dir))
+    _write_keys(ctx.dir / "fernet-keys")
+    _write_keys(ctx.dir / "credential-keys")
+    manage = [str(ctx.layout.venv_bin("keystone-manage")), "--config-file", str(conf)]
+    run_env = {**os.environ, "PYTHONWARNINGS": "ignore", **env(ctx.dir)}
+    run_env["OS_BOOTSTRAP_PASSWORD"] = ctx.secrets["admin_password"]
+    url = ctx.auth_url
+    with (ctx.dir / "setup.log").open("a") as out:
         subprocess.run([*manage, "db_sync"], check=True, env=run_env, stdout=out, stderr=out)
         subprocess.run(
             [
@@ -96,18 +78,20 @@ def setup(layout: Layout, index: int, *, password: str, database_url: str | None
             ],
             check=True, env=run_env, stdout=out, stderr=out,
         )  # fmt: skip
-    (pool_dir / BOOTSTRAP_MARKER).write_text("ok\n")
+    (ctx.dir / MARKER).write_text("ok\n")
 
 
-def app(layout: Layout, index: int) -> UwsgiApp:
-    """The uwsgi description of pool `index`'s Keystone."""
-    pool_dir = layout.pool_dir(index)
-    return UwsgiApp(
-        name="keystone",
-        port=layout.port("keystone", index),
-        module="keystone.wsgi.api:application",
-        pidfile=pool_dir / "keystone.pid",
-        logfile=pool_dir / "keystone.log",
-        env=env(pool_dir),
-        health_path="/v3",
-    )
+def processes(ctx: PoolContext) -> list[UwsgiApp]:
+    """Keystone's uwsgi app."""
+    return [
+        UwsgiApp(
+            name="keystone",
+            port=ctx.port("keystone"),
+            module="keystone.wsgi.api:application",
+            pidfile=ctx.dir / "keystone.pid",
+            logfile=ctx.dir / "keystone.log",
+            env=env(ctx.dir),
+            processes=2,
+            health_path="/v3",
+        )
+    ]

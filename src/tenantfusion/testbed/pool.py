@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,23 +47,6 @@ class PoolInfo:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PoolInfo:
         return cls(**{**data, "ports": dict(data.get("ports", {}))})
-
-
-def pool_name(index: int) -> str:
-    return f"pool{index}"
-
-
-def admin_password(pool_dir: Path) -> str:
-    """Return the pool's random admin password, creating it on first use (file mode 0600)."""
-    path = pool_dir / "secrets.json"
-    if path.exists():
-        return str(json.loads(path.read_text())["admin_password"])
-    pool_dir.mkdir(parents=True, exist_ok=True)
-    password = secrets.token_urlsafe(18)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump({"admin_password": password}, f)
-    return password
 
 
 def write_pools_json(path: Path, pools: list[PoolInfo]) -> None:

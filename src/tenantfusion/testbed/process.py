@@ -1,4 +1,11 @@
-"""Start uwsgi-served APIs as daemons and stop them by the pid in their pid file."""
+"""Start the pool's processes as daemons and stop them by the pid in their pid file.
+
+Two kinds: `UwsgiApp` (a WSGI API under a daemonized uwsgi master that writes its own
+pid file) and `Daemon` (a plain console script such as nova-conductor; we write its
+pid file). Every process gets `TF_TESTBED_PIDFILE=<its pid file>` in its environment,
+and a pid counts as ours only if that process still carries it, so a stale pid file
+or a recycled pid is never signalled.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,13 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tenantfusion.testbed.layout import HOST
+
+PIDFILE_ENV = "TF_TESTBED_PIDFILE"
 
 
 @dataclass(frozen=True)
@@ -25,7 +34,7 @@ class UwsgiApp:
     pidfile: Path
     logfile: Path
     env: Mapping[str, str] = field(default_factory=dict)
-    processes: int = 2
+    processes: int = 1
     threads: int = 1
     health_path: str = "/"
 
@@ -40,6 +49,20 @@ class UwsgiApp:
         return self.url + self.health_path
 
 
+@dataclass(frozen=True)
+class Daemon:
+    """A long-running console script (no HTTP port), e.g. nova-compute."""
+
+    name: str
+    command: Sequence[str]
+    pidfile: Path
+    logfile: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+Process = UwsgiApp | Daemon
+
+
 def read_pid(pidfile: Path) -> int | None:
     """Return the pid in `pidfile`, or None when missing or unreadable."""
     try:
@@ -48,21 +71,18 @@ def read_pid(pidfile: Path) -> int | None:
         return None
 
 
-def _cmdline(pid: int) -> str:
+def _owns(pid: int, pidfile: Path) -> bool:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     except OSError:
-        return ""
+        return False
+    return f"{PIDFILE_ENV}={pidfile}".encode() in environ and _alive(pid)
 
 
 def running_pid(pidfile: Path) -> int | None:
-    """Return the live pid of the process that owns `pidfile`; remove a stale pid file.
-
-    A pid counts only when the process's command line names this pid file, so a
-    recycled pid of some other process is never signalled.
-    """
+    """Return the live pid that owns `pidfile`; remove the pid file when stale."""
     pid = read_pid(pidfile)
-    if pid is not None and str(pidfile) in _cmdline(pid):
+    if pid is not None and _owns(pid, pidfile):
         return pid
     pidfile.unlink(missing_ok=True)
     return None
@@ -79,44 +99,73 @@ def is_healthy(url: str, timeout: float = 3.0) -> bool:
         return False
 
 
-def start_uwsgi(app: UwsgiApp, venv: Path) -> None:
-    """Launch `app` as a daemon (returns at once; use `wait_healthy` next)."""
-    app.logfile.parent.mkdir(parents=True, exist_ok=True)
+def _env(process: Process) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONWARNINGS": "ignore",
+        **process.env,
+        PIDFILE_ENV: str(process.pidfile),
+    }
+
+
+def start(process: Process, venv: Path) -> None:
+    """Launch `process` detached (returns at once; wait for health or readiness next)."""
+    process.logfile.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(process, Daemon):
+        with process.logfile.open("ab") as log:
+            child = subprocess.Popen(
+                list(process.command),
+                env=_env(process),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        process.pidfile.write_text(f"{child.pid}\n")
+        return
     command = [
         str(venv / "bin" / "uwsgi"),
-        "--http-socket", f"{HOST}:{app.port}",
-        "--module", app.module,
+        "--http-socket", f"{HOST}:{process.port}",
+        "--module", process.module,
         "--master",
-        "--processes", str(app.processes),
-        "--threads", str(app.threads),
+        "--processes", str(process.processes),
+        "--threads", str(process.threads),
+        "--enable-threads",
+        "--thunder-lock",
         "--lazy-apps",
         "--need-app",
         "--vacuum",
-        "--pidfile", str(app.pidfile),
-        "--daemonize", str(app.logfile),
+        "--pidfile", str(process.pidfile),
+        "--daemonize", str(process.logfile),
         "--add-header", "Connection: close",
         "--virtualenv", str(venv),
         "--buffer-size", "65535",
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", **app.env}
-    subprocess.run(command, check=True, env=env, stdin=subprocess.DEVNULL)
+    subprocess.run(command, check=True, env=_env(process), stdin=subprocess.DEVNULL)
 
 
-def wait_healthy(url: str, *, timeout: float, pidfile: Path, logfile: Path) -> None:
-    """Poll `url` until healthy; raise RuntimeError with the log tail on timeout or exit."""
+def log_tail(logfile: Path, size: int = 3000) -> str:
+    """The last `size` characters of a log file ("" when missing)."""
+    return logfile.read_text(errors="replace")[-size:] if logfile.exists() else ""
+
+
+def wait_healthy(app: UwsgiApp, *, timeout: float) -> None:
+    """Poll the app until healthy; raise RuntimeError with the log tail on timeout or exit."""
     deadline = time.monotonic() + timeout
     started = time.monotonic()
     while time.monotonic() < deadline:
-        if is_healthy(url):
+        if is_healthy(app.health_url):
             return
-        if time.monotonic() - started > 2 and running_pid(pidfile) is None:
+        if time.monotonic() - started > 2 and running_pid(app.pidfile) is None:
             break
         time.sleep(0.2)
-    tail = logfile.read_text(errors="replace")[-3000:] if logfile.exists() else ""
-    raise RuntimeError(f"{url} did not become healthy; log {logfile}:\n{tail}")
+    raise RuntimeError(
+        f"{app.health_url} did not become healthy; log {app.logfile}:\n{log_tail(app.logfile)}"
+    )
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
+    """Direct children of `pid`."""
     kids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -128,15 +177,6 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-def _wait_gone(pids: list[int], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not any(Path(f"/proc/{p}").exists() and _alive(p) for p in pids):
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -145,32 +185,43 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def stop_pidfile(pidfile: Path, *, timeout: float = 20.0) -> bool:
-    """SIGINT the uwsgi master named in `pidfile` and wait; SIGKILL it and its workers late.
+def _wait_gone(pids: list[int], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(_alive(p) for p in pids):
+            return True
+        time.sleep(0.1)
+    return False
 
-    Returns True when something was running.
+
+def stop_pidfile(pidfile: Path, *, timeout: float = 20.0) -> bool:
+    """Stop the process named in `pidfile` and wait; SIGKILL it and its children late.
+
+    uwsgi masters get SIGINT (fast shutdown), other daemons SIGTERM. Returns True when
+    something was running.
     """
     pid = running_pid(pidfile)
     if pid is None:
         return False
-    workers = _children(pid)
-    os.kill(pid, signal.SIGINT)
-    if not _wait_gone([pid, *workers], timeout):
-        for p in [pid, *workers]:
-            if _alive(p):
+    kids = children(pid)
+    is_uwsgi = b"uwsgi" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+    os.kill(pid, signal.SIGINT if is_uwsgi else signal.SIGTERM)
+    if not _wait_gone([pid, *kids], timeout):
+        for p in [pid, *kids]:
+            if _alive(p) and _owns(p, pidfile):
                 os.kill(p, signal.SIGKILL)
-        _wait_gone([pid, *workers], 5.0)
+        _wait_gone([pid, *kids], 5.0)
     pidfile.unlink(missing_ok=True)
     return True
 
 
 def rss_kib(pidfile: Path) -> int:
-    """Total resident memory (KiB) of the master in `pidfile` and its workers."""
+    """Total resident memory (KiB) of the process in `pidfile` and its children."""
     pid = running_pid(pidfile)
     if pid is None:
         return 0
     total = 0
-    for p in [pid, *_children(pid)]:
+    for p in [pid, *children(pid)]:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):

@@ -4,35 +4,33 @@ from __future__ import annotations
 
 import fcntl
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tenantfusion.testbed import install, keystone
+from tenantfusion.testbed import backing, catalog, install, keystone, neutron, seed
+from tenantfusion.testbed.client import connect
+from tenantfusion.testbed.context import REGION, PoolContext
 from tenantfusion.testbed.layout import MAX_POOLS, Layout
-from tenantfusion.testbed.pool import (
-    KINDS,
-    PoolInfo,
-    admin_password,
-    pool_name,
-    read_pools_json,
-    write_pools_json,
-)
+from tenantfusion.testbed.pool import PoolInfo, read_pools_json, write_pools_json
 from tenantfusion.testbed.process import (
+    Process,
     UwsgiApp,
     is_healthy,
     rss_kib,
     running_pid,
-    start_uwsgi,
+    start,
     stop_pidfile,
     wait_healthy,
 )
+from tenantfusion.testbed.registry import KIND_SERVICES, SERVICES, all_processes
+from tenantfusion.testbed.setup_util import mark_done, marker_done
 
-#: Services of each pool kind, in start order.
-KIND_SERVICES: dict[str, tuple[str, ...]] = {"keystone": ("keystone",)}
-START_TIMEOUT = 120.0
+START_TIMEOUT = 180.0
+CATALOG_MARKER = ".catalog-ready"
+SEED_MARKER = ".seed-ready"
 
 
 @contextmanager
@@ -47,44 +45,89 @@ def _locked(layout: Layout) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _apps(layout: Layout, index: int, kind: str) -> dict[str, UwsgiApp]:
-    return {name: keystone.app(layout, index) for name in KIND_SERVICES[kind]}
+def pool_kind(ctx: PoolContext) -> str | None:
+    """The kind a pool was last brought up as (None for a pool never set up)."""
+    path = ctx.dir / "kind"
+    return path.read_text().strip() if path.exists() else None
 
 
-def _info(layout: Layout, index: int, kind: str) -> PoolInfo:
+def _info(ctx: PoolContext, kind: str) -> PoolInfo:
     return PoolInfo(
-        name=pool_name(index),
-        index=index,
+        name=ctx.name,
+        index=ctx.index,
         kind=kind,
-        auth_url=keystone.auth_url(layout, index),
+        auth_url=ctx.auth_url,
         username=keystone.ADMIN_USER,
-        password=admin_password(layout.pool_dir(index)),
+        password=ctx.secrets["admin_password"],
         project_name=keystone.ADMIN_PROJECT,
-        region_name=keystone.REGION,
-        ports={name: layout.port(name, index) for name in KIND_SERVICES[kind]},
+        region_name=REGION,
+        ports={name: ctx.port(name) for name in KIND_SERVICES[kind]},
     )
 
 
-def _start_app(layout: Layout, app: UwsgiApp, timeout: float) -> None:
-    """Start `app` unless its master is alive and healthy; restart it when it is wedged."""
-    if running_pid(app.pidfile) is not None:
-        try:
-            wait_healthy(app.health_url, timeout=timeout, pidfile=app.pidfile, logfile=app.logfile)
-            return
-        except RuntimeError:
-            stop_pidfile(app.pidfile)
-    if is_healthy(app.health_url):
-        raise RuntimeError(f"port {app.port} already serves something not started by this bed")
-    start_uwsgi(app, layout.venv)
-    wait_healthy(app.health_url, timeout=timeout, pidfile=app.pidfile, logfile=app.logfile)
+def _is_up(process: Process) -> bool:
+    if running_pid(process.pidfile) is None:
+        return False
+    return not isinstance(process, UwsgiApp) or is_healthy(process.health_url)
+
+
+def _start(ctx: PoolContext, processes: Sequence[Process], timeout: float) -> None:
+    """Start the processes that are not up (all at once), then wait for the APIs."""
+    launched = []
+    for process in processes:
+        if running_pid(process.pidfile) is not None:
+            if _is_up(process):
+                continue
+            if isinstance(process, UwsgiApp):
+                try:
+                    wait_healthy(process, timeout=min(timeout, 30.0))
+                    continue
+                except RuntimeError:
+                    pass
+            stop_pidfile(process.pidfile)
+        if isinstance(process, UwsgiApp) and is_healthy(process.health_url):
+            raise RuntimeError(f"port {process.port} serves something not started by this bed")
+        start(process, ctx.layout.venv)
+        launched.append(process)
+    for process in launched:
+        if isinstance(process, UwsgiApp):
+            wait_healthy(process, timeout=timeout)
 
 
 def _ensure_pool(layout: Layout, index: int, kind: str, timeout: float) -> PoolInfo:
-    info = _info(layout, index, kind)
-    keystone.setup(layout, index, password=info.password)
-    for app in _apps(layout, index, kind).values():
-        _start_app(layout, app, timeout)
-    return info
+    ctx = PoolContext.create(layout, index)
+    if pool_kind(ctx) == "full":
+        kind = "full"
+    processes = all_processes(ctx, kind)
+    if all(_is_up(p) for p in processes):
+        return _info(ctx, kind)
+    keystone.setup(ctx)
+    _start(ctx, SERVICES["keystone"].processes(ctx), timeout)
+    if kind == "full":
+        _ensure_full(ctx, timeout)
+    (ctx.dir / "kind").write_text(kind + "\n")
+    return _info(ctx, kind)
+
+
+def _ensure_full(ctx: PoolContext, timeout: float) -> None:
+    conn = connect(_info(ctx, "keystone"))
+    if not marker_done(ctx, CATALOG_MARKER):
+        catalog.register(ctx, conn)
+        mark_done(ctx, CATALOG_MARKER)
+    backing.ensure_vhost(ctx)
+    specs = [SERVICES[name] for name in KIND_SERVICES["full"] if name != "keystone"]
+    for spec in specs:
+        spec.setup(ctx)
+    for spec in specs:
+        if spec.before_start and not all(_is_up(p) for p in spec.processes(ctx)):
+            spec.before_start(ctx)
+    _start(ctx, [p for spec in specs for p in spec.processes(ctx)], timeout)
+    for spec in specs:
+        if spec.after_start:
+            spec.after_start(ctx, conn, timeout)
+    if not marker_done(ctx, SEED_MARKER):
+        seed.ensure_all(conn)
+        mark_done(ctx, SEED_MARKER)
 
 
 def ensure_pools(
@@ -97,14 +140,14 @@ def ensure_pools(
 ) -> list[PoolInfo]:
     """Make pools 1..`count` of `kind` run (reusing healthy ones) and return their info.
 
-    Installs the OpenStack venv first when needed; missing pools start concurrently.
-    Writes the result to `<root>/pools.json`. `port_offset` (a multiple of 100, saved
-    under root) moves all ports, for a second test bed on one machine. Raises
-    RuntimeError when a service does not become healthy within `timeout` seconds,
-    ValueError on a bad kind or count.
+    A pool once brought up as "full" stays full. Installs the OpenStack venv first when
+    needed; missing pools start concurrently. Writes the result to `<root>/pools.json`.
+    `port_offset` (a multiple of 100, saved under root) moves all ports, for a second
+    test bed on one machine. Raises RuntimeError when a service does not come up within
+    `timeout` seconds, ValueError on a bad kind or count.
     """
     if kind not in KIND_SERVICES:
-        raise ValueError(f"kind must be one of {sorted(KIND_SERVICES)} (known: {KINDS})")
+        raise ValueError(f"kind must be one of {sorted(KIND_SERVICES)}")
     if not 1 <= count <= MAX_POOLS:
         raise ValueError(f"count must be 1..{MAX_POOLS}")
     layout = Layout.at(root, port_offset)
@@ -119,15 +162,26 @@ def ensure_pools(
     return pools
 
 
+def _pool_processes(layout: Layout, index: int) -> list[Process]:
+    ctx = PoolContext.create(layout, index)
+    return all_processes(ctx, pool_kind(ctx) or "keystone")
+
+
 def stop_pools(root: Path | str | None = None, *, indexes: list[int] | None = None) -> list[str]:
-    """Stop every service of the given pools (default: all under root); return what stopped."""
+    """Stop every process of the given pools (default: all under root); return what stopped.
+
+    Processes stop in reverse start order (nova-compute first, Keystone last).
+    """
     layout = Layout.at(root)
     stopped = []
     with _locked(layout):
         for index in indexes or layout.existing_pool_indexes():
-            for pidfile in sorted(layout.pool_dir(index).glob("*.pid")):
+            pool_dir = layout.pool_dir(index)
+            known = [p.pidfile for p in reversed(_pool_processes(layout, index))]
+            strays = [p for p in sorted(pool_dir.glob("*.pid")) if p not in known]
+            for pidfile in [*known, *strays]:
                 if stop_pidfile(pidfile):
-                    stopped.append(f"{pool_name(index)}/{pidfile.stem}")
+                    stopped.append(f"pool{index}/{pidfile.stem}")
     return stopped
 
 
@@ -139,20 +193,26 @@ def _index(pool: PoolInfo | str | int) -> int:
     return int(pool.removeprefix("pool").removeprefix("-"))
 
 
-def _app(layout: Layout, pool: PoolInfo | str | int, service: str) -> UwsgiApp:
-    apps = _apps(layout, _index(pool), "keystone")
-    if service not in apps:
-        raise ValueError(f"unknown service {service!r}; known: {sorted(apps)}")
-    return apps[service]
+def _process(layout: Layout, pool: PoolInfo | str | int, name: str) -> Process:
+    if name in SERVICES:
+        name = SERVICES[name].api_process
+    processes = {p.name: p for p in _pool_processes(layout, _index(pool))}
+    if name not in processes:
+        raise ValueError(f"unknown process {name!r}; known: {sorted(processes)}")
+    return processes[name]
 
 
 def stop_service(
     pool: PoolInfo | str | int, service: str = "keystone", root: Path | str | None = None
 ) -> bool:
-    """Stop one service of one pool (simulates an API outage); True if it was running."""
+    """Stop one process of one pool; True if it was running.
+
+    `service` is a process name ("nova-api", "nova-compute", ...) or a service name,
+    which means its API process ("nova" -> "nova-api"): the way to simulate an outage.
+    """
     layout = Layout.at(root)
     with _locked(layout):
-        return stop_pidfile(_app(layout, pool, service).pidfile)
+        return stop_pidfile(_process(layout, pool, service).pidfile)
 
 
 def start_service(
@@ -162,10 +222,14 @@ def start_service(
     *,
     timeout: float = START_TIMEOUT,
 ) -> None:
-    """Start one service of one pool again and wait until it is healthy."""
+    """Start one process of one pool again (names as in `stop_service`); wait for its API."""
     layout = Layout.at(root)
     with _locked(layout):
-        _start_app(layout, _app(layout, pool, service), timeout)
+        process = _process(layout, pool, service)
+        ctx = PoolContext.create(layout, _index(pool))
+        if process.name == "neutron":
+            neutron.before_start(ctx)
+        _start(ctx, [process], timeout)
 
 
 def load_pools(root: Path | str | None = None) -> list[PoolInfo]:
@@ -173,27 +237,35 @@ def load_pools(root: Path | str | None = None) -> list[PoolInfo]:
     return read_pools_json(Layout.at(root).pools_json)
 
 
+def _process_status(process: Process) -> dict[str, Any]:
+    pid = running_pid(process.pidfile)
+    entry: dict[str, Any] = {"pid": pid, "rss_mib": round(rss_kib(process.pidfile) / 1024, 1)}
+    if isinstance(process, UwsgiApp):
+        entry["port"] = process.port
+        entry["healthy"] = pid is not None and is_healthy(process.health_url, timeout=2.0)
+    else:
+        entry["healthy"] = pid is not None
+    return entry
+
+
 def status(root: Path | str | None = None) -> dict[str, Any]:
-    """Report install state and, per pool and service, pid, health and RSS."""
+    """Report install state and, per pool and process, pid, health and RSS."""
     layout = Layout.at(root)
     pools: dict[str, Any] = {}
     for index in layout.existing_pool_indexes():
-        services: dict[str, Any] = {}
-        for name, app in _apps(layout, index, "keystone").items():
-            pid = running_pid(app.pidfile)
-            services[name] = {
-                "port": app.port,
-                "pid": pid,
-                "healthy": pid is not None and is_healthy(app.health_url, timeout=2.0),
-                "rss_mib": round(rss_kib(app.pidfile) / 1024, 1),
-            }
-        pools[pool_name(index)] = {
-            "auth_url": keystone.auth_url(layout, index),
+        ctx = PoolContext.create(layout, index)
+        kind = pool_kind(ctx) or "keystone"
+        services = {p.name: _process_status(p) for p in all_processes(ctx, kind)}
+        pools[ctx.name] = {
+            "kind": kind,
+            "auth_url": ctx.auth_url,
             "services": services,
             "up": all(s["healthy"] for s in services.values()),
+            "rss_mib": round(sum(s["rss_mib"] for s in services.values()), 1),
         }
     return {
         "root": str(layout.root),
+        "port_offset": layout.port_offset,
         "venv_installed": install.is_installed(layout),
         "checked_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "pools": pools,
