@@ -20,7 +20,6 @@ from tenantfusion.testbed.process import Daemon, Process, UwsgiApp
 from tenantfusion.testbed.setup_util import manage, mark_done, marker_done
 
 MARKER = ".nova-ready"
-HOSTS_MARKER = ".nova-hosts-discovered"
 DATABASES = ["nova_api", "nova_cell0", "nova"]
 DAEMONS = ("nova-conductor", "nova-scheduler", "nova-compute")
 
@@ -93,7 +92,6 @@ def setup(ctx: PoolContext) -> None:
         (state / sub).mkdir(parents=True, exist_ok=True)
     (state / "nova.conf").write_text(config_text(ctx))
     (state / "state" / "compute_id").write_text(node_uuid(ctx) + "\n")
-    (ctx.dir / HOSTS_MARKER).unlink(missing_ok=True)
     backing.recreate_databases(ctx, DATABASES)
     nova_manage = ["nova-manage", "--config-file", _conf(ctx)]
     manage(ctx, [*nova_manage, "api_db", "sync"])
@@ -106,7 +104,12 @@ def setup(ctx: PoolContext) -> None:
 
 def processes(ctx: PoolContext) -> list[Process]:
     """nova-api (uwsgi) and the conductor, scheduler and compute daemons."""
-    env = {"OS_NOVA_CONFIG_DIR": str(ctx.dir / "nova"), "OS_NOVA_CONFIG_FILES": "nova.conf"}
+    # nova's WSGI app loads its paste pipeline from the first file in the list.
+    paste = ctx.layout.venv / "etc/nova/api-paste.ini"
+    env = {
+        "OS_NOVA_CONFIG_DIR": str(ctx.dir / "nova"),
+        "OS_NOVA_CONFIG_FILES": f"{paste};nova.conf",
+    }
     api: list[Process] = [
         UwsgiApp(
             name="nova-api",
@@ -131,17 +134,19 @@ def processes(ctx: PoolContext) -> list[Process]:
 
 
 def after_start(ctx: PoolContext, conn: openstack.connection.Connection, timeout: float) -> None:
-    """Wait for nova-compute and its node to show up, then map it to cell1 once."""
+    """Wait for nova-compute to report up and map its node to cell1 (discover_hosts).
+
+    The hypervisor list stays empty until the node is mapped; the node record appears
+    shortly after the service, so discovery repeats until the hypervisor shows up.
+    """
     deadline = time.monotonic() + timeout
-    while True:
-        services = list(conn.compute.services(binary="nova-compute", host=ctx.compute_host))
-        if services and services[0].state == "up" and list(conn.compute.hypervisors()):
-            break
+    while not list(conn.compute.hypervisors()):
         if time.monotonic() > deadline:
             log = ctx.dir / "nova-compute.log"
             tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
             raise RuntimeError(f"nova-compute of {ctx.name} is not up; {log}:\n{tail}")
-        time.sleep(1)
-    if not marker_done(ctx, HOSTS_MARKER):
-        manage(ctx, ["nova-manage", "--config-file", _conf(ctx), "cell_v2", "discover_hosts"])
-        mark_done(ctx, HOSTS_MARKER)
+        services = list(conn.compute.services(binary="nova-compute", host=ctx.compute_host))
+        if services and services[0].state == "up":
+            manage(ctx, ["nova-manage", "--config-file", _conf(ctx), "cell_v2", "discover_hosts"])
+        else:
+            time.sleep(1)

@@ -1,10 +1,11 @@
 """Start the pool's processes as daemons and stop them by the pid in their pid file.
 
 Two kinds: `UwsgiApp` (a WSGI API under a daemonized uwsgi master that writes its own
-pid file) and `Daemon` (a plain console script such as nova-conductor; we write its
-pid file). Every process gets `TF_TESTBED_PIDFILE=<its pid file>` in its environment,
-and a pid counts as ours only if that process still carries it, so a stale pid file
-or a recycled pid is never signalled.
+pid file) and `Daemon` (a plain console script such as nova-conductor; we write
+"pid start-time" to its pid file). A pid counts as ours only if the process carries
+`TF_TESTBED_PIDFILE=<its pid file>` in its environment or, for daemons (whose
+setproctitle overwrites that memory), still has the recorded start time. So a stale
+pid file or a recycled pid is never signalled.
 """
 
 from __future__ import annotations
@@ -63,20 +64,45 @@ class Daemon:
 Process = UwsgiApp | Daemon
 
 
-def read_pid(pidfile: Path) -> int | None:
-    """Return the pid in `pidfile`, or None when missing or unreadable."""
+def _read(pidfile: Path) -> tuple[int, int | None] | None:
     try:
-        return int(pidfile.read_text().strip())
-    except (OSError, ValueError):
+        fields = pidfile.read_text().split()
+        return int(fields[0]), int(fields[1]) if len(fields) > 1 else None
+    except (OSError, ValueError, IndexError):
         return None
 
 
+def read_pid(pidfile: Path) -> int | None:
+    """Return the pid in `pidfile`, or None when missing or unreadable."""
+    found = _read(pidfile)
+    return found[0] if found else None
+
+
+def _stat(pid: int) -> list[str]:
+    """Fields of /proc/<pid>/stat after the command name ([0] state, [1] ppid, ...)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def start_time(pid: int) -> int | None:
+    """Start time of `pid` in clock ticks since boot (None when gone)."""
+    fields = _stat(pid)
+    return int(fields[19]) if len(fields) > 19 else None
+
+
 def _owns(pid: int, pidfile: Path) -> bool:
+    if not _alive(pid):
+        return False
+    found = _read(pidfile)
+    if found and found[0] == pid and found[1] is not None:
+        return found[1] == start_time(pid)
     try:
         environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     except OSError:
         return False
-    return f"{PIDFILE_ENV}={pidfile}".encode() in environ and _alive(pid)
+    return f"{PIDFILE_ENV}={pidfile}".encode() in environ
 
 
 def running_pid(pidfile: Path) -> int | None:
@@ -121,7 +147,7 @@ def start(process: Process, venv: Path) -> None:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        process.pidfile.write_text(f"{child.pid}\n")
+        process.pidfile.write_text(f"{child.pid} {start_time(child.pid)}\n")
         return
     command = [
         str(venv / "bin" / "uwsgi"),
@@ -167,22 +193,16 @@ def wait_healthy(app: UwsgiApp, *, timeout: float) -> None:
 def children(pid: int) -> list[int]:
     """Direct children of `pid`."""
     kids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            kids.append(int(stat.parent.name))
+    for entry in Path("/proc").glob("[0-9]*"):
+        fields = _stat(int(entry.name))
+        if len(fields) > 1 and int(fields[1]) == pid:
+            kids.append(int(entry.name))
     return kids
 
 
 def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
+    fields = _stat(pid)
+    return bool(fields) and fields[0] != "Z"
 
 
 def _wait_gone(pids: list[int], timeout: float) -> bool:
@@ -203,14 +223,14 @@ def stop_pidfile(pidfile: Path, *, timeout: float = 20.0) -> bool:
     pid = running_pid(pidfile)
     if pid is None:
         return False
-    kids = children(pid)
+    group = {p: start_time(p) for p in [pid, *children(pid)]}
     is_uwsgi = b"uwsgi" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
     os.kill(pid, signal.SIGINT if is_uwsgi else signal.SIGTERM)
-    if not _wait_gone([pid, *kids], timeout):
-        for p in [pid, *kids]:
-            if _alive(p) and _owns(p, pidfile):
+    if not _wait_gone(list(group), timeout):
+        for p, started in group.items():
+            if _alive(p) and start_time(p) == started:
                 os.kill(p, signal.SIGKILL)
-        _wait_gone([pid, *kids], 5.0)
+        _wait_gone(list(group), 5.0)
     pidfile.unlink(missing_ok=True)
     return True
 
