@@ -12,9 +12,7 @@ MARKER = ".glance-ready"
 
 
 def setup(ctx: PoolContext) -> None:
-    """Write glance-api.conf, create and migrate its database (once)."""
-    if marker_done(ctx, MARKER):
-        return
+    """Write glance-api.conf (every start); create and migrate its database (once)."""
     conf_dir = ctx.dir / "glance"
     stores = {name: conf_dir / name for name in ("images", "staging", "tasks", "locks")}
     for path in stores.values():
@@ -44,6 +42,8 @@ def setup(ctx: PoolContext) -> None:
             }
         )
     )
+    if marker_done(ctx, MARKER):
+        return
     backing.recreate_databases(ctx, ["glance"])
     manage(ctx, ["glance-manage", "--config-file", str(conf), "db_sync"])
     mark_done(ctx, MARKER)

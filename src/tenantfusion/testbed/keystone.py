@@ -50,14 +50,14 @@ def env(pool_dir: Path) -> dict[str, str]:
 
 
 def setup(ctx: PoolContext) -> None:
-    """Create config, keys and database, then bootstrap admin, region and catalog (once)."""
-    if (ctx.dir / MARKER).exists():
-        return
+    """Write config (every start); keys, database, bootstrap of admin and catalog (once)."""
     ctx.dir.mkdir(parents=True, exist_ok=True)
     conf = ctx.dir / "keystone.conf"
     conf.write_text(config_text(ctx.dir))
     _write_keys(ctx.dir / "fernet-keys")
     _write_keys(ctx.dir / "credential-keys")
+    if (ctx.dir / MARKER).exists():
+        return
     manage = [str(ctx.layout.venv_bin("keystone-manage")), "--config-file", str(conf)]
     run_env = {**os.environ, "PYTHONWARNINGS": "ignore", **env(ctx.dir)}
     run_env["OS_BOOTSTRAP_PASSWORD"] = ctx.secrets["admin_password"]

@@ -55,9 +55,7 @@ def _config_args(ctx: PoolContext) -> list[str]:
 
 
 def setup(ctx: PoolContext) -> None:
-    """Write neutron.conf and ml2_conf.ini, create and migrate its database (once)."""
-    if marker_done(ctx, MARKER):
-        return
+    """Write neutron.conf, ml2_conf.ini (every start); create, migrate the database (once)."""
     conf_dir = ctx.dir / "neutron"
     (conf_dir / "locks").mkdir(parents=True, exist_ok=True)
     (conf_dir / "neutron.conf").write_text(
@@ -113,6 +111,8 @@ def setup(ctx: PoolContext) -> None:
             }
         )
     )
+    if marker_done(ctx, MARKER):
+        return
     backing.recreate_databases(ctx, ["neutron"])
     manage(ctx, ["neutron-db-manage", *_config_args(ctx), "upgrade", "heads"])
     mark_done(ctx, MARKER)

@@ -51,6 +51,7 @@ def config_text(ctx: PoolContext) -> str:
                 "service_down_time": 60,
                 "heal_instance_info_cache_interval": -1,
                 "instance_name_template": "instance-%08x",
+                "graceful_shutdown_timeout": 5,
             },
             "api": {"auth_strategy": "keystone"},
             "wsgi": {"api_paste_config": str(ctx.layout.venv / "etc/nova/api-paste.ini")},
@@ -84,14 +85,14 @@ def node_uuid(ctx: PoolContext) -> str:
 
 
 def setup(ctx: PoolContext) -> None:
-    """Write nova.conf and the node identity, create and migrate API, cell0, cell1 (once)."""
-    if marker_done(ctx, MARKER):
-        return
+    """Write nova.conf, node identity (every start); create API, cell0, cell1 DBs (once)."""
     state = ctx.dir / "nova"
     for sub in ("state", "instances", "locks"):
         (state / sub).mkdir(parents=True, exist_ok=True)
     (state / "nova.conf").write_text(config_text(ctx))
     (state / "state" / "compute_id").write_text(node_uuid(ctx) + "\n")
+    if marker_done(ctx, MARKER):
+        return
     backing.recreate_databases(ctx, DATABASES)
     nova_manage = ["nova-manage", "--config-file", _conf(ctx)]
     manage(ctx, [*nova_manage, "api_db", "sync"])

@@ -16,9 +16,7 @@ def _conf_dir(ctx: PoolContext) -> str:
 
 
 def setup(ctx: PoolContext) -> None:
-    """Write placement.conf, create and migrate its database (once)."""
-    if marker_done(ctx, MARKER):
-        return
+    """Write placement.conf (every start); create and migrate its database (once)."""
     conf_dir = ctx.dir / "placement"
     conf_dir.mkdir(parents=True, exist_ok=True)
     (conf_dir / "placement.conf").write_text(
@@ -31,6 +29,8 @@ def setup(ctx: PoolContext) -> None:
             }
         )
     )
+    if marker_done(ctx, MARKER):
+        return
     backing.recreate_databases(ctx, ["placement"])
     manage(
         ctx, ["placement-manage", "--config-file", str(conf_dir / "placement.conf"), "db", "sync"]

@@ -170,19 +170,19 @@ def _pool_processes(layout: Layout, index: int) -> list[Process]:
 def stop_pools(root: Path | str | None = None, *, indexes: list[int] | None = None) -> list[str]:
     """Stop every process of the given pools (default: all under root); return what stopped.
 
-    Processes stop in reverse start order (nova-compute first, Keystone last).
+    All processes are signalled at once and waited for (oslo daemons take seconds).
     """
     layout = Layout.at(root)
-    stopped = []
     with _locked(layout):
+        pidfiles: list[tuple[int, Path]] = []
         for index in indexes or layout.existing_pool_indexes():
-            pool_dir = layout.pool_dir(index)
             known = [p.pidfile for p in reversed(_pool_processes(layout, index))]
-            strays = [p for p in sorted(pool_dir.glob("*.pid")) if p not in known]
-            for pidfile in [*known, *strays]:
-                if stop_pidfile(pidfile):
-                    stopped.append(f"pool{index}/{pidfile.stem}")
-    return stopped
+            strays = sorted(set(layout.pool_dir(index).glob("*.pid")) - set(known))
+            pidfiles += [(index, pidfile) for pidfile in [*known, *strays]]
+        with ThreadPoolExecutor(max_workers=max(1, len(pidfiles))) as executor:
+            results = list(executor.map(lambda item: stop_pidfile(item[1]), pidfiles))
+    pairs = zip(pidfiles, results, strict=True)
+    return [f"pool{i}/{f.stem}" for (i, f), was_running in pairs if was_running]
 
 
 def _index(pool: PoolInfo | str | int) -> int:
