@@ -7,6 +7,7 @@ pools = ensure_pools(count=2, kind="keystone")   # list[PoolInfo], idempotent
 from tenantfusion.testbed.client import connect
 from tenantfusion.testbed.pool import PoolInfo
 from tenantfusion.testbed.service import (
+    destroy_pools,
     ensure_pools,
     load_pools,
     start_service,
@@ -18,6 +19,7 @@ from tenantfusion.testbed.service import (
 __all__ = [
     "PoolInfo",
     "connect",
+    "destroy_pools",
     "ensure_pools",
     "load_pools",
     "start_service",

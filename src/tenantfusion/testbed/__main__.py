@@ -40,6 +40,12 @@ def down(root: RootOption = None) -> None:
 
 
 @app.command()
+def destroy(root: RootOption = None) -> None:
+    """Stop every pool and delete its folder, databases and RabbitMQ vhost."""
+    typer.echo(json.dumps({"destroyed": service.destroy_pools(root)}))
+
+
+@app.command()
 def status(root: RootOption = None) -> None:
     """Print pools, services, pids and health as JSON."""
     typer.echo(json.dumps(service.status(root), indent=2))

@@ -11,6 +11,9 @@ import subprocess
 
 from tenantfusion.testbed.context import PoolContext
 
+#: every database a full pool has (suffixes after the pool's slug)
+ALL_DATABASES = ["placement", "glance", "neutron", "nova_api", "nova_cell0", "nova"]
+
 
 def _mysql(sql: str) -> None:
     subprocess.run(["mysql", "-uroot", "--batch"], input=sql, text=True, check=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import shutil
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -110,10 +111,10 @@ def _ensure_pool(layout: Layout, index: int, kind: str, timeout: float) -> PoolI
 
 
 def _ensure_full(ctx: PoolContext, timeout: float) -> None:
-    conn = connect(_info(ctx, "keystone"))
     if not marker_done(ctx, CATALOG_MARKER):
-        catalog.register(ctx, conn)
+        catalog.register(ctx, connect(_info(ctx, "keystone")))
         mark_done(ctx, CATALOG_MARKER)
+    conn = connect(_info(ctx, "full"))  # a token issued after the catalog is complete
     backing.ensure_vhost(ctx)
     specs = [SERVICES[name] for name in KIND_SERVICES["full"] if name != "keystone"]
     for spec in specs:
@@ -183,6 +184,28 @@ def stop_pools(root: Path | str | None = None, *, indexes: list[int] | None = No
             results = list(executor.map(lambda item: stop_pidfile(item[1]), pidfiles))
     pairs = zip(pidfiles, results, strict=True)
     return [f"pool{i}/{f.stem}" for (i, f), was_running in pairs if was_running]
+
+
+def destroy_pools(root: Path | str | None = None, *, indexes: list[int] | None = None) -> list[str]:
+    """Stop the pools, drop their MariaDB databases, user and RabbitMQ vhost, delete folders.
+
+    The next `ensure_pools` builds them from scratch. Returns the pools destroyed.
+    """
+    layout = Layout.at(root)
+    indexes = indexes or layout.existing_pool_indexes()
+    stop_pools(root, indexes=indexes)
+    destroyed = []
+    with _locked(layout):
+        for index in indexes:
+            ctx = PoolContext.create(layout, index)
+            if pool_kind(ctx) == "full" or marker_done(ctx, CATALOG_MARKER):
+                backing.drop_databases(ctx, backing.ALL_DATABASES)
+                backing.delete_vhost(ctx)
+            shutil.rmtree(ctx.dir)
+            destroyed.append(ctx.name)
+        if not layout.existing_pool_indexes():
+            layout.pools_json.unlink(missing_ok=True)
+    return destroyed
 
 
 def _index(pool: PoolInfo | str | int) -> int:
