@@ -99,26 +99,38 @@ def _ensure_pool(layout: Layout, index: int, kind: str, timeout: float) -> PoolI
     ctx = PoolContext.create(layout, index)
     if pool_kind(ctx) == "full":
         kind = "full"
-    processes = all_processes(ctx, kind)
-    if all(_is_up(p) for p in processes):
+    if all(_is_up(p) for p in all_processes(ctx, kind)):
         return _info(ctx, kind)
-    keystone.setup(ctx)
-    _start(ctx, SERVICES["keystone"].processes(ctx), timeout)
     if kind == "full":
         _ensure_full(ctx, timeout)
+    else:
+        _ensure_keystone(ctx, timeout)
     (ctx.dir / "kind").write_text(kind + "\n")
     return _info(ctx, kind)
 
 
-def _ensure_full(ctx: PoolContext, timeout: float) -> None:
+def _ensure_keystone(ctx: PoolContext, timeout: float) -> None:
+    keystone.setup(ctx)
+    _start(ctx, SERVICES["keystone"].processes(ctx), timeout)
+
+
+def _ensure_catalog(ctx: PoolContext, timeout: float) -> None:
+    _ensure_keystone(ctx, timeout)
     if not marker_done(ctx, CATALOG_MARKER):
         catalog.register(ctx, connect(_info(ctx, "keystone")))
         mark_done(ctx, CATALOG_MARKER)
-    conn = connect(_info(ctx, "full"))  # a token issued after the catalog is complete
+
+
+def _ensure_full(ctx: PoolContext, timeout: float) -> None:
+    """Keystone and the other services' database setup run side by side, then the rest."""
     backing.ensure_vhost(ctx)
     specs = [SERVICES[name] for name in KIND_SERVICES["full"] if name != "keystone"]
-    for spec in specs:
-        spec.setup(ctx)
+    with ThreadPoolExecutor(max_workers=1 + len(specs)) as executor:
+        futures = [executor.submit(_ensure_catalog, ctx, timeout)]
+        futures += [executor.submit(spec.setup, ctx) for spec in specs]
+        for future in futures:
+            future.result()
+    conn = connect(_info(ctx, "full"))  # a token issued after the catalog is complete
     for spec in specs:
         if spec.before_start and not all(_is_up(p) for p in spec.processes(ctx)):
             spec.before_start(ctx)
