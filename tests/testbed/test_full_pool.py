@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import openstack.connection
 import pytest
@@ -54,49 +55,40 @@ def test_boot_server_to_active_with_floating_ip(
 ) -> None:
     conn = project_conn
     name = f"tf-testbed-{uuid.uuid4().hex[:8]}"
-    public = conn.network.find_network("public")
-    flavor = conn.compute.find_flavor("m1.tiny")
-    image = conn.image.find_image("cirros-tiny")
-    network = conn.network.create_network(name=name)
-    cleanup: list[tuple[str, object]] = []
-    try:
+    public = conn.network.find_network("public", ignore_missing=False)
+    flavor = conn.compute.find_flavor("m1.tiny", ignore_missing=False)
+    image = conn.image.find_image("cirros-tiny", ignore_missing=False)
+    with ExitStack() as cleanup:  # undone in reverse order, also on failure
+        network = conn.network.create_network(name=name)
+        cleanup.callback(conn.network.delete_network, network)
         subnet = conn.network.create_subnet(
             name=name, network_id=network.id, ip_version=4, cidr="192.0.2.0/24"
         )
         router = conn.network.create_router(
             name=name, external_gateway_info={"network_id": public.id}
         )
-        cleanup.append(("router", router))
-        conn.network.add_interface_to_router(router, subnet_id=subnet.id)
-        cleanup.append(("interface", (router, subnet)))
+        cleanup.callback(conn.network.delete_router, router)
+        conn.network.add_interface_to_router(router, subnet=subnet.id)
+        cleanup.callback(conn.network.remove_interface_from_router, router, subnet.id)
+
         server = conn.compute.create_server(
             name=name, flavor_id=flavor.id, image_id=image.id, networks=[{"uuid": network.id}]
         )
-        cleanup.append(("server", server))
+        cleanup.callback(conn.compute.wait_for_delete, server, wait=120)
+        cleanup.callback(conn.compute.delete_server, server)
         server = conn.compute.wait_for_server(server, status="ACTIVE", wait=120)
-        assert server.status == "ACTIVE"
+        assert server.status == "ACTIVE", server.fault
+
         port = next(iter(conn.network.ports(device_id=server.id)))
         ip = conn.network.create_ip(floating_network_id=public.id, port_id=port.id)
-        cleanup.append(("ip", ip))
+        cleanup.callback(conn.network.delete_ip, ip)
         assert ipaddress.ip_address(ip.floating_ip_address) in ipaddress.ip_network(
             "203.0.113.0/24"
-        )
+        ), ip
+
         dvr = conn.network.create_router(name=f"{name}-dvr", distributed=True)
-        cleanup.append(("router", dvr))
-        assert dvr.is_distributed is True
-    finally:
-        for kind, item in reversed(cleanup):
-            if kind == "ip":
-                conn.network.delete_ip(item)
-            elif kind == "server":
-                conn.compute.delete_server(item)
-                conn.compute.wait_for_delete(item, wait=120)
-            elif kind == "interface":
-                router, subnet = item  # type: ignore[misc]
-                conn.network.remove_interface_from_router(router, subnet_id=subnet.id)
-            elif kind == "router":
-                conn.network.delete_router(item)
-        conn.network.delete_network(network)
+        cleanup.callback(conn.network.delete_router, dvr)
+        assert dvr.is_distributed is True, dvr
 
 
 def test_nova_api_outage_and_recovery(pool: PoolInfo) -> None:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.keystone
 
 @pytest.fixture(scope="module")
 def pools() -> list[PoolInfo]:
-    return ensure_pools(count=2, kind="keystone")
+    return ensure_pools(count=2, kind="keystone")  # the plain function a conftest can call
 
 
 def test_admin_lists_projects(pools: list[PoolInfo]) -> None:
