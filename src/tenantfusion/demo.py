@@ -19,7 +19,7 @@ from tenantfusion.platform.principal import SYSTEM
 from tenantfusion.platform.schemas import TenantAdmin, TenantCreate
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.schemas import PoolAuthIn, PoolCreate
-from tenantfusion.testbed import DEFAULT_ROOT, ensure_pools, stop_pools
+from tenantfusion.testbed import ensure_pools, stop_pools
 
 console = Console()
 DEMO_TENANT = "demo"
@@ -40,7 +40,7 @@ def _credentials(settings: Settings) -> dict[str, str]:
     return data
 
 
-def prepare(*, pools: int, root: Path = DEFAULT_ROOT) -> tuple[dict[str, str], str]:
+def prepare(*, pools: int, root: Path | None = None) -> tuple[dict[str, str], str]:
     """Start pools, migrate, create the admin, register pools, create the demo tenant.
 
     Idempotent: a second run reuses what exists. Returns the credentials and tenant id.
@@ -127,7 +127,7 @@ def print_next_steps(*, url: str, creds: dict[str, str], tenant_id: str) -> None
     console.print("\nStop with Ctrl-C; `tenantfusion demo --stop` also stops the pools.\n")
 
 
-def stop(root: Path = DEFAULT_ROOT) -> None:
+def stop(root: Path | None = None) -> None:
     stopped = stop_pools(root=root)
     console.print(f"stopped pools: {', '.join(stopped) or 'none running'}")
 

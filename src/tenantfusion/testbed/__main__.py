@@ -1,34 +1,55 @@
-"""``python -m tenantfusion.testbed up|down|status``: the test bed from the shell."""
+"""`python -m tenantfusion.testbed up|down|status`: manage the local OpenStack pools."""
 
 from __future__ import annotations
 
-import argparse
 import json
-from dataclasses import asdict
+import time
 from pathlib import Path
+from typing import Annotated
 
-from tenantfusion.testbed import DEFAULT_ROOT, ensure_pools, status, stop_pools
+import typer
+
+from tenantfusion.testbed import service
+
+app = typer.Typer(name="testbed", no_args_is_help=True, help="Local real-OpenStack pools.")
+RootOption = Annotated[
+    Path | None, typer.Option("--root", help="Test-bed folder (default: <project>/var/testbed).")
+]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m tenantfusion.testbed")
-    parser.add_argument("command", choices=["up", "down", "status"])
-    parser.add_argument("--pools", type=int, default=2)
-    parser.add_argument("--kind", default="keystone", choices=["keystone"])
-    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
-    args = parser.parse_args()
-    if args.command == "up":
-        pools = ensure_pools(count=args.pools, kind=args.kind, root=args.root)
-        print(
-            json.dumps(
-                [{k: v for k, v in asdict(p).items() if k != "password"} for p in pools], indent=2
-            )
-        )
-    elif args.command == "down":
-        print(json.dumps({"stopped": stop_pools(root=args.root)}))
-    else:
-        print(json.dumps(status(root=args.root), indent=2))
+@app.command()
+def up(
+    pools: Annotated[int, typer.Option("--pools", min=1, help="Number of pools.")] = 1,
+    kind: Annotated[str, typer.Option("--kind", help="keystone or full.")] = "keystone",
+    root: RootOption = None,
+    port_offset: Annotated[
+        int | None, typer.Option("--port-offset", help="Shift all ports (multiple of 100).")
+    ] = None,
+) -> None:
+    """Start pools 1..N (reuses running ones) and print their info as JSON."""
+    started = time.monotonic()
+    infos = service.ensure_pools(count=pools, kind=kind, root=root, port_offset=port_offset)
+    typer.echo(json.dumps([i.to_dict() for i in infos], indent=2))
+    typer.echo(f"ready in {time.monotonic() - started:.1f} s", err=True)
+
+
+@app.command()
+def down(root: RootOption = None) -> None:
+    """Stop every service of every pool by pid."""
+    typer.echo(json.dumps({"stopped": service.stop_pools(root)}))
+
+
+@app.command()
+def destroy(root: RootOption = None) -> None:
+    """Stop every pool and delete its folder, databases and RabbitMQ vhost."""
+    typer.echo(json.dumps({"destroyed": service.destroy_pools(root)}))
+
+
+@app.command()
+def status(root: RootOption = None) -> None:
+    """Print pools, services, pids and health as JSON."""
+    typer.echo(json.dumps(service.status(root), indent=2))
 
 
 if __name__ == "__main__":
-    main()
+    app()

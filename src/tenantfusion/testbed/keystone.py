@@ -1,139 +1,97 @@
-"""One Keystone per pool on loopback: SQLite, fernet tokens, bootstrapped admin, uwsgi."""
+"""Keystone for one pool: SQLite database, fernet and credential keys, bootstrap, uwsgi."""
 
 from __future__ import annotations
 
-import secrets
+import os
+import subprocess
 from pathlib import Path
 
-from tenantfusion.testbed.process import healthy, read_pid, run, stop, wait_http
+from cryptography.fernet import Fernet
 
-KEYSTONE_BASE_PORT = 5000
-REGION = "RegionOne"
+from tenantfusion.testbed.context import REGION, PoolContext
+from tenantfusion.testbed.ini import render
+from tenantfusion.testbed.process import UwsgiApp
 
-CONF = """[DEFAULT]
-log_file = {dir}/keystone-app.log
-
-[database]
-connection = sqlite:///{dir}/keystone.db
-
-[token]
-provider = fernet
-expiration = {token_ttl}
-
-[fernet_tokens]
-key_repository = {dir}/fernet-keys
-
-[credential]
-key_repository = {dir}/credential-keys
-
-[identity]
-# Test beds only: cheap bcrypt so token issue costs ~50 ms instead of ~300 ms.
-# Never a production setting.
-password_hash_rounds = 4
-
-[cache]
-enabled = false
-"""
+ADMIN_USER = "admin"
+ADMIN_PROJECT = "admin"
+MARKER = ".keystone-bootstrapped"
 
 
-def keystone_port(index: int) -> int:
-    return KEYSTONE_BASE_PORT + index
-
-
-def auth_url(index: int) -> str:
-    return f"http://127.0.0.1:{keystone_port(index)}/v3"
-
-
-def admin_password(pool_dir: Path) -> str:
-    """The pool admin's password: generated once per test bed, kept in the pool folder."""
-    path = pool_dir / "admin-password"
-    if not path.exists():
-        pool_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(16))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-def setup(*, venv: Path, pool_dir: Path, index: int, token_ttl: int = 3600) -> None:
-    """Write the config, migrate, create keys and bootstrap (once per pool folder)."""
-    if (pool_dir / ".bootstrapped").exists():
-        return
-    pool_dir.mkdir(parents=True, exist_ok=True)
-    conf = pool_dir / "keystone.conf"
-    conf.write_text(CONF.format(dir=pool_dir, token_ttl=token_ttl))
-    manage = [str(venv / "bin" / "keystone-manage"), "--config-file", str(conf)]
-    log = pool_dir / "setup.log"
-    run([*manage, "db_sync"], log=log)
-    run([*manage, "fernet_setup", "--keystone-user", "root", "--keystone-group", "root"], log=log)
-    run(
-        [*manage, "credential_setup", "--keystone-user", "root", "--keystone-group", "root"],
-        log=log,
+def config_text(pool_dir: Path) -> str:
+    """Return keystone.conf for a pool kept in `pool_dir`."""
+    body = render(
+        {
+            "DEFAULT": {"debug": False},
+            "database": {"connection": f"sqlite:///{pool_dir / 'keystone.sqlite'}"},
+            "token": {"provider": "fernet", "expiration": 86400},
+            "fernet_tokens": {"key_repository": str(pool_dir / "fernet-keys")},
+            "credential": {"key_repository": str(pool_dir / "credential-keys")},
+            "identity": {"password_hash_rounds": 4},
+        }
     )
-    url = auth_url(index)
-    run(
-        [
-            *manage,
-            "bootstrap",
-            "--bootstrap-password",
-            admin_password(pool_dir),
-            "--bootstrap-admin-url",
-            url,
-            "--bootstrap-public-url",
-            url,
-            "--bootstrap-internal-url",
-            url,
-            "--bootstrap-region-id",
-            REGION,
-        ],
-        log=log,
-    )
-    (pool_dir / ".bootstrapped").write_text("ok")
+    # TEST BEDS ONLY: bcrypt cost 4 makes password auth ~40 ms instead of ~300 ms.
+    return "# password_hash_rounds = 4 is for throw-away test beds only.\n" + body
 
 
-def start(*, venv: Path, pool_dir: Path, index: int) -> None:
-    """Start Keystone under uwsgi unless it already answers."""
-    url = auth_url(index)
-    pid_file = pool_dir / "keystone.pid"
-    if read_pid(pid_file) and healthy(url):
+def _write_keys(directory: Path) -> None:
+    """Write a staged (0) and a primary (1) Fernet key, like `keystone-manage *_setup`."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for name in ("0", "1"):
+        path = directory / name
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(Fernet.generate_key())
+
+
+def env(pool_dir: Path) -> dict[str, str]:
+    """Environment that points keystone (manage and WSGI app) at this pool's config."""
+    return {"OS_KEYSTONE_CONFIG_DIR": str(pool_dir), "OS_KEYSTONE_CONFIG_FILES": "keystone.conf"}
+
+
+def setup(ctx: PoolContext) -> None:
+    """Write config (every start); keys, database, bootstrap of admin and catalog (once)."""
+    ctx.dir.mkdir(parents=True, exist_ok=True)
+    conf = ctx.dir / "keystone.conf"
+    conf.write_text(config_text(ctx.dir))
+    _write_keys(ctx.dir / "fernet-keys")
+    _write_keys(ctx.dir / "credential-keys")
+    if (ctx.dir / MARKER).exists():
         return
-    stop(pid_file)
-    if healthy(url):
-        raise RuntimeError(
-            f"{url} already answers but was not started from {pool_dir}: another test bed or "
-            "program holds the port; stop it first (python -m tenantfusion.testbed down)"
+    manage = [str(ctx.layout.venv_bin("keystone-manage")), "--config-file", str(conf)]
+    run_env = {**os.environ, "PYTHONWARNINGS": "ignore", **env(ctx.dir)}
+    run_env["OS_BOOTSTRAP_PASSWORD"] = ctx.secrets["admin_password"]
+    url = ctx.auth_url
+    with (ctx.dir / "setup.log").open("a") as out:
+        subprocess.run([*manage, "db_sync"], check=True, env=run_env, stdout=out, stderr=out)
+        subprocess.run(
+            [
+                *manage, "bootstrap",
+                "--bootstrap-username", ADMIN_USER,
+                "--bootstrap-project-name", ADMIN_PROJECT,
+                "--bootstrap-role-name", "admin",
+                "--bootstrap-service-name", "keystone",
+                "--bootstrap-region-id", REGION,
+                "--bootstrap-admin-url", url,
+                "--bootstrap-internal-url", url,
+                "--bootstrap-public-url", url,
+            ],
+            check=True, env=run_env, stdout=out, stderr=out,
+        )  # fmt: skip
+    (ctx.dir / MARKER).write_text("ok\n")
+
+
+def processes(ctx: PoolContext) -> list[UwsgiApp]:
+    """Keystone's uwsgi app."""
+    return [
+        UwsgiApp(
+            name="keystone",
+            port=ctx.port("keystone"),
+            module="keystone.wsgi.api:application",
+            pidfile=ctx.dir / "keystone.pid",
+            logfile=ctx.dir / "keystone.log",
+            env=env(ctx.dir),
+            processes=2,
+            health_path="/v3",
         )
-    log = pool_dir / "keystone.log"
-    run(
-        [
-            str(venv / "bin" / "uwsgi"),
-            "--http-socket",
-            f"127.0.0.1:{keystone_port(index)}",
-            "--module",
-            "keystone.wsgi.api:application",
-            "--virtualenv",
-            str(venv),
-            "--master",
-            "--processes",
-            "2",
-            "--threads",
-            "2",
-            "--lazy-apps",
-            "--pidfile",
-            str(pid_file),
-            "--daemonize",
-            str(log),
-            "--add-header",
-            "Connection: close",
-            "--die-on-term",
-            "--need-app",
-            "--env",
-            f"OS_KEYSTONE_CONFIG_FILES={pool_dir / 'keystone.conf'}",
-        ],
-        log=pool_dir / "setup.log",
-    )
-    wait_http(url, timeout=60, log=log)
-
-
-def stop_keystone(pool_dir: Path) -> bool:
-    """Stop this pool's Keystone (by its pid file)."""
-    return stop(pool_dir / "keystone.pid")
+    ]

@@ -1,0 +1,76 @@
+"""Test-bed plumbing that needs no OpenStack: ports, layout, ini files, pid files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tenantfusion.testbed.ini import render
+from tenantfusion.testbed.layout import Layout, service_port
+from tenantfusion.testbed.pool import PoolInfo, read_pools_json, write_pools_json
+from tenantfusion.testbed.process import Daemon, running_pid, start, stop_pidfile
+
+
+def test_ports_follow_the_notes() -> None:
+    assert [service_port(s, 1) for s in ("keystone", "nova", "placement", "glance", "neutron")] == [
+        5001,
+        8771,
+        8781,
+        9291,
+        9691,
+    ]
+    assert service_port("keystone", 2, offset=100) == 5102
+    with pytest.raises(ValueError):
+        service_port("keystone", 10)
+
+
+def test_layout_port_offset_is_saved(tmp_path: Path) -> None:
+    Layout.at(tmp_path, port_offset=200).save()
+    assert Layout.at(tmp_path).port("nova", 3) == 8973
+    with pytest.raises(ValueError):
+        Layout.at(tmp_path, port_offset=150)
+
+
+def test_render_ini() -> None:
+    text = render({"DEFAULT": {"debug": False, "workers": 2}, "db": {"url": "x"}})
+    assert text == "[DEFAULT]\ndebug = false\nworkers = 2\n\n[db]\nurl = x\n"
+
+
+def test_pools_json_round_trip(tmp_path: Path) -> None:
+    pool = PoolInfo(
+        name="pool1",
+        index=1,
+        kind="keystone",
+        auth_url="http://127.0.0.1:5001/v3",
+        username="admin",
+        password="secret",
+        ports={"keystone": 5001},
+    )
+    write_pools_json(tmp_path / "pools.json", [pool])
+    assert read_pools_json(tmp_path / "pools.json") == [pool]
+    assert (tmp_path / "pools.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_daemon_pid_file_lifecycle(tmp_path: Path) -> None:
+    pidfile = tmp_path / "sleeper.pid"
+    daemon = Daemon(
+        name="sleeper",
+        command=[sys.executable, "-c", "import time; time.sleep(60)"],
+        pidfile=pidfile,
+        logfile=tmp_path / "sleeper.log",
+    )
+    start(daemon, Path(sys.prefix))
+    pid = running_pid(pidfile)
+    assert pid is not None
+    assert stop_pidfile(pidfile, timeout=10) is True
+    assert running_pid(pidfile) is None and not pidfile.exists()
+
+
+def test_stale_or_foreign_pid_file_is_ignored(tmp_path: Path) -> None:
+    pidfile = tmp_path / "x.pid"
+    pidfile.write_text("1\n")  # init: alive, but not ours
+    assert running_pid(pidfile) is None
+    assert not pidfile.exists()
+    assert stop_pidfile(pidfile) is False
