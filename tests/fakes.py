@@ -13,6 +13,7 @@ from tenantfusion.pools.drivers.base import (
     PoolAuth,
     PoolDriver,
     RemoteProject,
+    RemoteRouter,
     RemoteUser,
 )
 
@@ -104,3 +105,17 @@ class FakeDriver(PoolDriver):
 
     def tenant_session(self, auth: PoolAuth) -> Any:
         return auth
+
+    def create_router(
+        self, *, session: Any, project_id: str, name: str, description: str, distributed: bool
+    ) -> RemoteRouter:
+        raise NotImplementedError("routers are tested against real Neutron")
+
+    def get_router(self, *, session: Any, remote_id: str) -> RemoteRouter | None:
+        raise NotImplementedError
+
+    def list_routers(self, *, session: Any) -> list[RemoteRouter]:
+        raise NotImplementedError
+
+    def delete_router(self, *, session: Any, remote_id: str) -> None:
+        raise NotImplementedError

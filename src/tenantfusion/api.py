@@ -21,6 +21,7 @@ from tenantfusion.mapping.views import router as mapping_router
 from tenantfusion.observe import ObserveMiddleware
 from tenantfusion.platform.views import router as platform_router
 from tenantfusion.pools.views import router as pools_router
+from tenantfusion.resources.views import router as resources_router
 
 API_PREFIX = "/v1"
 
@@ -53,7 +54,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
 
     app.add_middleware(ObserveMiddleware)
 
-    for router in (platform_router, pools_router, mapping_router, jobs_router, audit_router):
+    for router in (
+        platform_router,
+        pools_router,
+        mapping_router,
+        jobs_router,
+        audit_router,
+        resources_router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["ops"])

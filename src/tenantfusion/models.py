@@ -6,6 +6,7 @@ from tenantfusion.jobs.models import Job
 from tenantfusion.mapping.models import Mapping
 from tenantfusion.platform.models import Installation, Tenant, Token, User
 from tenantfusion.pools.models import Pool
+from tenantfusion.resources.models import RoutingRecord
 
 __all__ = [
     "AuditEvent",
@@ -14,6 +15,7 @@ __all__ = [
     "Job",
     "Mapping",
     "Pool",
+    "RoutingRecord",
     "Tenant",
     "Token",
     "User",

@@ -62,6 +62,20 @@ def _context(
     )
 
 
+def _audit(
+    db: Session, actor: Principal, mapping: Mapping, action: str, detail: dict[str, object]
+) -> None:
+    audit_service.record(
+        db=db,
+        actor=actor,
+        action=action,
+        target_kind="mapping",
+        target_id=mapping.id,
+        tenant_id=mapping.tenant_id,
+        detail=detail,
+    )
+
+
 def _run(ctx: StepContext, steps: list[Step], *, resume: bool) -> None:
     names = [s.__name__ for s in steps]
     start = (
@@ -98,28 +112,24 @@ def _provision(
         mapping.reason = (
             e.detail if isinstance(e, TenantFusionError) else f"internal error: {type(e).__name__}"
         )
-        audit_service.record(
-            db=db,
-            actor=actor,
-            action="mapping.ensure",
-            target_kind="mapping",
-            target_id=mapping.id,
-            tenant_id=mapping.tenant_id,
-            detail={"pool": pool.name, "outcome": "failed", "reason": mapping.reason},
+        _audit(
+            db,
+            actor,
+            mapping,
+            "mapping.ensure",
+            {"pool": pool.name, "outcome": "failed", "reason": mapping.reason},
         )
         db.commit()
         raise
     mapping.state, mapping.reason = MappingState.active, ""
     mapping.verified_at = utcnow()
     mapping.missing_since = None
-    audit_service.record(
-        db=db,
-        actor=actor,
-        action="mapping.ensure",
-        target_kind="mapping",
-        target_id=mapping.id,
-        tenant_id=mapping.tenant_id,
-        detail={"pool": pool.name, "outcome": "active", "adopted": mapping.is_adopted},
+    _audit(
+        db,
+        actor,
+        mapping,
+        "mapping.ensure",
+        {"pool": pool.name, "outcome": "active", "adopted": mapping.is_adopted},
     )
     db.commit()
 
@@ -207,15 +217,7 @@ def request_deprovision(*, db: Session, actor: Principal, mapping: Mapping, pool
         raise Conflict(f"the mapping in pool {pool.name} is being provisioned; retry shortly")
     mapping.state = MappingState.deleting
     mapping.reason = ""
-    audit_service.record(
-        db=db,
-        actor=actor,
-        action="mapping.deprovision",
-        target_kind="mapping",
-        target_id=mapping.id,
-        tenant_id=mapping.tenant_id,
-        detail={"pool": pool.name, "outcome": "requested"},
-    )
+    _audit(db, actor, mapping, "mapping.deprovision", {"pool": pool.name, "outcome": "requested"})
     db.flush()
 
 
@@ -247,15 +249,7 @@ def mapping_deprovision_flow(*, db: Session, mapping_id: str, settings: Settings
         mapping_service.release_lease(db=db, mapping_id=mapping_id, owner=owner)
         raise
     session_cache.forget(mapping_id=mapping.id)
-    audit_service.record(
-        db=db,
-        actor=SYSTEM,
-        action="mapping.deleted",
-        target_kind="mapping",
-        target_id=mapping.id,
-        tenant_id=mapping.tenant_id,
-        detail={"pool": pool.name},
-    )
+    _audit(db, SYSTEM, mapping, "mapping.deleted", {"pool": pool.name})
     db.delete(mapping)
     db.commit()
     return True

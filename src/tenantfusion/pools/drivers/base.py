@@ -61,6 +61,16 @@ class RemoteUser:
     default_project_id: str | None = None
 
 
+@dataclass(frozen=True)
+class RemoteRouter:
+    remote_id: str
+    name: str
+    project_id: str
+    status: str
+    is_distributed: bool | None  # None when the caller may not see the attribute
+    external_network_id: str | None = None
+
+
 class PoolDriver(abc.ABC):
     """Admin-side operations on one pool. One instance per pool and credential."""
 
@@ -128,3 +138,25 @@ class PoolDriver(abc.ABC):
 
         The session caches its token and re-authenticates only on expiry or a 401.
         """
+
+    @abc.abstractmethod
+    def create_router(
+        self, *, session: Any, project_id: str, name: str, description: str, distributed: bool
+    ) -> RemoteRouter:
+        """Create a router in the tenant's project.
+
+        A plain router is created with the tenant's own ``session``; a distributed one needs
+        the admin credential (the attribute is admin-only under Neutron's default policy).
+        """
+
+    @abc.abstractmethod
+    def get_router(self, *, session: Any, remote_id: str) -> RemoteRouter | None:
+        """A router the tenant's ``session`` can see, or None."""
+
+    @abc.abstractmethod
+    def list_routers(self, *, session: Any) -> list[RemoteRouter]:
+        """Every router the tenant's ``session`` can see."""
+
+    @abc.abstractmethod
+    def delete_router(self, *, session: Any, remote_id: str) -> None:
+        """Delete a router with the tenant's ``session`` (gone already is fine)."""

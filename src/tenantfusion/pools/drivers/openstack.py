@@ -28,6 +28,7 @@ from tenantfusion.pools.drivers.base import (
     PoolAuth,
     PoolDriver,
     RemoteProject,
+    RemoteRouter,
     RemoteUser,
 )
 
@@ -280,3 +281,48 @@ class OpenStackDriver(PoolDriver):
 
     def tenant_session(self, auth: PoolAuth) -> ksa_session.Session:
         return self._session(auth)
+
+    def _tenant_conn(self, session: ksa_session.Session) -> connection.Connection:
+        return connection.Connection(session=session, region_name=self.auth.region_name)
+
+    @staticmethod
+    def _router(r: Any) -> RemoteRouter:
+        gateway = r.external_gateway_info or {}
+        return RemoteRouter(
+            remote_id=r.id,
+            name=r.name or "",
+            project_id=r.project_id,
+            status=r.status or "",
+            is_distributed=r.is_distributed,
+            external_network_id=gateway.get("network_id"),
+        )
+
+    def create_router(
+        self, *, session: Any, project_id: str, name: str, description: str, distributed: bool
+    ) -> RemoteRouter:
+        with translate(self.pool, "create_router"):
+            if distributed:
+                created = self.conn.network.create_router(
+                    name=name,
+                    description=description,
+                    project_id=project_id,
+                    distributed=True,
+                )
+            else:
+                created = self._tenant_conn(session).network.create_router(
+                    name=name, description=description
+                )
+        return self._router(created)
+
+    def get_router(self, *, session: Any, remote_id: str) -> RemoteRouter | None:
+        with translate(self.pool, "get_router"):
+            found = self._tenant_conn(session).network.find_router(remote_id)
+        return self._router(found) if found else None
+
+    def list_routers(self, *, session: Any) -> list[RemoteRouter]:
+        with translate(self.pool, "list_routers"):
+            return [self._router(r) for r in self._tenant_conn(session).network.routers()]
+
+    def delete_router(self, *, session: Any, remote_id: str) -> None:
+        with translate(self.pool, "delete_router"):
+            self._tenant_conn(session).network.delete_router(remote_id, ignore_missing=True)

@@ -1,0 +1,30 @@
+"""Routing records: every remote object a tenant created, by platform id → (pool, remote id)."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenantfusion.db import Base, IdMixin, TimestampMixin
+
+
+class RecordState(enum.StrEnum):
+    creating = "creating"  # written before the remote call: a crash leaves a findable trace
+    active = "active"
+    deleting = "deleting"
+
+
+class RoutingRecord(IdMixin, TimestampMixin, Base):
+    __tablename__ = "routing_record"
+    __table_args__ = (UniqueConstraint("pool_id", "kind", "remote_id"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id", ondelete="RESTRICT"), index=True)
+    pool_id: Mapped[str] = mapped_column(ForeignKey("pool.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    remote_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    state: Mapped[RecordState] = mapped_column(
+        Enum(RecordState, native_enum=False, length=16), default=RecordState.creating
+    )
