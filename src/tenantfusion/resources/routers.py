@@ -120,7 +120,8 @@ def list_(
     records = record_service.by_remote_id(db=db, tenant_id=tenant_id, kind=KIND)
     outcome: dict[str, str] = {}
     items: list[RouterRead] = []
-    with ThreadPoolExecutor(max_workers=max(1, len(mappings))) as ex:
+    ex = ThreadPoolExecutor(max_workers=max(1, len(mappings)))
+    try:
         futures = {ex.submit(_one_pool, m, pools[m.pool_id], settings): m for m in mappings}
         done, _ = wait(futures, timeout=settings.pool_timeout_seconds)
         for future, m in futures.items():
@@ -137,6 +138,9 @@ def list_(
                 rec = records.get((p.id, r.remote_id))
                 if rec is not None and (name is None or r.name == name):
                     items.append(_read(rec.id, p, r))
+    finally:
+        # don't join a pool that is still hanging: its answer is no longer wanted
+        ex.shutdown(wait=False, cancel_futures=True)
     items.sort(key=lambda x: (x.name, x.id))
     return ResourcePage(items=items, pools=outcome)
 
