@@ -19,6 +19,7 @@ from tenantfusion.pools.drivers.base import RemoteRouter
 from tenantfusion.pools.models import Pool
 from tenantfusion.resources import scheduler
 from tenantfusion.resources import service as record_service
+from tenantfusion.resources.models import RoutingRecord
 from tenantfusion.resources.schemas import ResourcePage, RouterCreate, RouterRead
 
 KIND = "router"
@@ -30,9 +31,10 @@ def _tenant(actor: Principal) -> str:
     return actor.tenant_id
 
 
-def _read(record_id: str, pool: Pool, remote: RemoteRouter) -> RouterRead:
+def _read(record: RoutingRecord, pool: Pool, remote: RemoteRouter) -> RouterRead:
     return RouterRead(
-        id=record_id,
+        id=record.id,
+        created_at=record.created_at,
         name=remote.name,
         pool=pool.name,
         remote_id=remote.remote_id,
@@ -90,7 +92,7 @@ def create(
             },
         )
         db.commit()
-    return _read(record.id, pool, remote)
+    return _read(record, pool, remote)
 
 
 def _one_pool(mapping: Mapping, pool: Pool, settings: Settings) -> list[RemoteRouter]:
@@ -107,7 +109,7 @@ def list_(
     settings: Settings,
     pool: str | None = None,
     name: str | None = None,
-) -> ResourcePage:
+) -> ResourcePage[RouterRead]:
     """The tenant's routers from every pool it uses, fetched in parallel with a per-pool
     timeout; a pool that fails is reported in ``pools`` and the list is partial."""
     tenant_id = _tenant(actor)
@@ -137,12 +139,12 @@ def list_(
             for r in remotes:
                 rec = records.get((p.id, r.remote_id))
                 if rec is not None and (name is None or r.name == name):
-                    items.append(_read(rec.id, p, r))
+                    items.append(_read(rec, p, r))
     finally:
         # don't join a pool that is still hanging: its answer is no longer wanted
         ex.shutdown(wait=False, cancel_futures=True)
     items.sort(key=lambda x: (x.name, x.id))
-    return ResourcePage(items=items, pools=outcome)
+    return ResourcePage[RouterRead](items=items, pools=outcome)
 
 
 def show(*, db: Session, actor: Principal, router_id: str, settings: Settings) -> RouterRead:
@@ -159,7 +161,7 @@ def show(*, db: Session, actor: Principal, router_id: str, settings: Settings) -
         raise PoolError(
             f"router {router_id} is routed to pool {pool.name} but gone there", pool=pool.name
         )
-    return _read(record.id, pool, remote)
+    return _read(record, pool, remote)
 
 
 def delete(*, db: Session, actor: Principal, router_id: str, settings: Settings) -> None:

@@ -18,14 +18,14 @@ def create_router(
     return routers.create(sessions=sessions, actor=principal, data=data, settings=settings)
 
 
-@router.get("/routers", response_model=ResourcePage)
+@router.get("/routers", response_model=ResourcePage[RouterRead])
 def list_routers(
     principal: CurrentUser,
     db: DbSession,
     settings: AppSettings,
     pool: str | None = None,
     name: str | None = None,
-) -> ResourcePage:
+) -> ResourcePage[RouterRead]:
     return routers.list_(db=db, actor=principal, settings=settings, pool=pool, name=name)
 
 
