@@ -191,6 +191,21 @@ class ImageRead(BaseModel):
     size_bytes: int | None = None
 
 
+# --- lists ---------------------------------------------------------------------------
+
+
+class ListQuery(BaseModel):
+    """Filters and page of a merged list (query parameters)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pool: str | None = None
+    status: str | None = Field(default=None, description="Pool status, case-insensitive")
+    name: str | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+    marker: str | None = Field(default=None, description="next_marker of the previous page")
+
+
 # --- pages -----------------------------------------------------------------------------
 
 T = TypeVar("T")
