@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from tenantfusion.errors import PoolConflict, PoolUnreachable
@@ -13,9 +14,9 @@ from tenantfusion.pools.drivers.base import (
     PoolAuth,
     PoolDriver,
     RemoteProject,
-    RemoteRouter,
     RemoteUser,
 )
+from tenantfusion.pools.drivers.remote import Capacity, CatalogKind, Kind, RemoteObject
 
 
 class FakeCloud:
@@ -29,6 +30,7 @@ class FakeCloud:
         self.grants: set[tuple[str, str, str]] = set()
         self.ids = itertools.count(1)
         self.down = False
+        self.objects: dict[str, RemoteObject] = {}
         self.fail_on: set[str] = set()
 
     def _check(self, op: str) -> None:
@@ -106,16 +108,47 @@ class FakeDriver(PoolDriver):
     def tenant_session(self, auth: PoolAuth) -> Any:
         return auth
 
-    def create_router(
-        self, *, session: Any, project_id: str, name: str, description: str, distributed: bool
-    ) -> RemoteRouter:
-        raise NotImplementedError("routers are tested against real Neutron")
+    # tenant objects: an in-memory store per project (the session is the tenant's auth)
 
-    def get_router(self, *, session: Any, remote_id: str) -> RemoteRouter | None:
-        raise NotImplementedError
+    def create_object(
+        self, *, session: Any, kind: Kind, project_id: str, spec: Mapping[str, Any]
+    ) -> RemoteObject:
+        self.cloud._check(f"create_{kind}")
+        obj = RemoteObject(
+            kind=kind,
+            remote_id=f"{kind}-{next(self.cloud.ids)}",
+            name=str(spec.get("name", "")),
+            status="ACTIVE",
+            project_id=session.project_id,
+            description=str(spec.get("description", "")),
+        )
+        self.cloud.objects[obj.remote_id] = obj
+        return obj
 
-    def list_routers(self, *, session: Any) -> list[RemoteRouter]:
-        raise NotImplementedError
+    def get_object(self, *, session: Any, kind: Kind, remote_id: str) -> RemoteObject | None:
+        self.cloud._check(f"get_{kind}")
+        obj = self.cloud.objects.get(remote_id)
+        return obj if obj and obj.project_id == session.project_id else None
 
-    def delete_router(self, *, session: Any, remote_id: str) -> None:
-        raise NotImplementedError
+    def list_objects(self, *, session: Any, kind: Kind) -> list[RemoteObject]:
+        self.cloud._check(f"list_{kind}")
+        return [
+            o
+            for o in self.cloud.objects.values()
+            if o.kind == kind and o.project_id == session.project_id
+        ]
+
+    def delete_object(self, *, session: Any, kind: Kind, remote_id: str) -> None:
+        self.cloud._check(f"delete_{kind}")
+        self.cloud.objects.pop(remote_id, None)
+
+    def act(
+        self, *, session: Any, kind: Kind, remote_id: str, action: str, args: Mapping[str, Any]
+    ) -> None:
+        self.cloud._check(f"{kind}_{action}")
+
+    def find_catalog(self, *, kind: CatalogKind, ref: str | None = None) -> list[RemoteObject]:
+        return []
+
+    def capacity(self) -> Capacity | None:
+        return None

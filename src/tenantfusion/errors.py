@@ -97,6 +97,16 @@ class PoolConflict(PoolError):
     type, status, title = "pool-conflict", 409, "Resource pool reported a conflict"
 
 
+class PoolQuotaExceeded(PoolError):
+    type, status, title = "pool-quota-exceeded", 409, "Resource pool quota exceeded"
+
+
+class PoolRejected(PoolError):
+    """The pool refused the request as invalid (its HTTP 400)."""
+
+    type, status, title = "pool-rejected", 422, "Resource pool rejected the request"
+
+
 class PoolObjectNotFound(PoolError):
     type, status, title = "pool-object-not-found", 404, "Object not found in the pool"
 

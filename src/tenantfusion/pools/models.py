@@ -36,5 +36,8 @@ class Pool(IdMixin, TimestampMixin, Base):
     services: Mapped[list[str]] = mapped_column(JSON, default=list)
     features: Mapped[list[str]] = mapped_column(JSON, default=list)
     labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: When set, a tenant's first server here without a network gets a default network,
+    #: subnet (this CIDR) and router to the external network.
+    default_network_cidr: Mapped[str | None] = mapped_column(String(64))
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from ipaddress import IPv4Network
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr
 
@@ -33,6 +34,10 @@ class PoolCreate(BaseModel):
         default=None, max_length=64, description="Keystone domain for tenant projects"
     )
     labels: dict[str, str] = Field(default_factory=dict)
+    default_network_cidr: IPv4Network | None = Field(
+        default=None,
+        description="Give each tenant a default network/subnet/router here on first use",
+    )
 
 
 class PoolUpdate(BaseModel):
@@ -42,6 +47,7 @@ class PoolUpdate(BaseModel):
     region_name: str | None = Field(default=None, max_length=64)
     labels: dict[str, str] | None = None
     is_enabled: bool | None = None
+    default_network_cidr: IPv4Network | None = None
 
 
 class PoolRead(BaseModel):
@@ -59,6 +65,7 @@ class PoolRead(BaseModel):
     features: list[str]
     labels: dict[str, str]
     is_enabled: bool
+    default_network_cidr: str | None
     checked_at: datetime | None
     created_at: datetime
 

@@ -99,6 +99,7 @@ def register(*, db: Session, actor: Principal, data: PoolCreate, settings: Setti
         project_domain=data.project_domain or settings.pool_project_domain,
         credential=encrypt_json(auth.to_dict(), settings=settings),
         labels=data.labels,
+        default_network_cidr=str(data.default_network_cidr) if data.default_network_cidr else None,
         status=PoolStatus.ok,
     )
     _apply_capabilities(pool, caps)
@@ -122,7 +123,7 @@ def update(
     *, db: Session, actor: Principal, pool: Pool, data: PoolUpdate, settings: Settings
 ) -> Pool:
     """Change labels, region, enabled flag or credential (a new credential is verified first)."""
-    changes = data.model_dump(exclude_unset=True, exclude={"auth"})
+    changes = data.model_dump(mode="json", exclude_unset=True, exclude={"auth"})
     if data.auth is not None:
         region = data.region_name if "region_name" in changes else pool.region_name
         auth = _auth(data.auth, region)

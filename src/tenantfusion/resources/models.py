@@ -18,13 +18,19 @@ class RecordState(enum.StrEnum):
 
 class RoutingRecord(IdMixin, TimestampMixin, Base):
     __tablename__ = "routing_record"
-    __table_args__ = (UniqueConstraint("pool_id", "kind", "remote_id"),)
+    __table_args__ = (
+        UniqueConstraint("pool_id", "kind", "remote_id"),
+        # one "default" network/subnet/router per tenant and pool (NULL tags don't collide)
+        UniqueConstraint("tenant_id", "pool_id", "kind", "tag"),
+    )
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id", ondelete="RESTRICT"), index=True)
     pool_id: Mapped[str] = mapped_column(ForeignKey("pool.id", ondelete="RESTRICT"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     remote_id: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(255), default="")
+    #: "default" for the network, subnet and router a pool gives a tenant on first use.
+    tag: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[RecordState] = mapped_column(
         Enum(RecordState, native_enum=False, length=16), default=RecordState.creating
     )

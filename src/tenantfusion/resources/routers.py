@@ -1,46 +1,48 @@
-"""Routers through the pools: lazy onboarding, routing records, DVR where the pool has it."""
+"""Routers: distributed in pools whose Neutron has DVR; interfaces and external gateway."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor, wait
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tenantfusion.audit import service as audit_service
 from tenantfusion.config import Settings
-from tenantfusion.errors import Forbidden, InvalidInput, PoolError, TenantFusionError
-from tenantfusion.mapping import service as mapping_service
-from tenantfusion.mapping.flows import mapping_ensure_flow
-from tenantfusion.mapping.models import Mapping, MappingState
-from tenantfusion.mapping.sessions import tenant_session
+from tenantfusion.errors import InvalidInput
 from tenantfusion.platform.principal import Principal
-from tenantfusion.pools import service as pool_service
-from tenantfusion.pools.drivers.base import RemoteRouter
-from tenantfusion.pools.models import Pool
-from tenantfusion.resources import scheduler
-from tenantfusion.resources import service as record_service
-from tenantfusion.resources.models import RoutingRecord
-from tenantfusion.resources.schemas import ResourcePage, RouterCreate, RouterRead
-
-KIND = "router"
-
-
-def _tenant(actor: Principal) -> str:
-    if actor.tenant_id is None:
-        raise Forbidden("resources are created and listed as a tenant user")
-    return actor.tenant_id
+from tenantfusion.resources import catalog, engine, scheduler
+from tenantfusion.resources import subnets as subnet_kind
+from tenantfusion.resources.engine import Onboarded, ResourceKind, Row
+from tenantfusion.resources.schemas import (
+    ListQuery,
+    ResourcePage,
+    RouterAction,
+    RouterCreate,
+    RouterRead,
+)
 
 
-def _read(record: RoutingRecord, pool: Pool, remote: RemoteRouter) -> RouterRead:
+def _read(row: Row) -> RouterRead:
+    attrs = row.remote.attrs
+    interfaces = [row.ref("subnet", s) for s in attrs.get("interface_subnet_ids", [])]
     return RouterRead(
-        id=record.id,
-        created_at=record.created_at,
-        name=remote.name,
-        pool=pool.name,
-        remote_id=remote.remote_id,
-        status=remote.status,
-        is_distributed=remote.is_distributed,
+        **row.base(),
+        is_distributed=attrs.get("is_distributed"),
+        external_gateway=bool(attrs.get("external_network_id")),
+        interfaces=[i for i in interfaces if i],
     )
+
+
+KIND = ResourceKind(name="router", needs=("network",), read=_read)
+
+
+def spec_for(*, where: Onboarded, name: str, external_gateway: bool) -> dict[str, Any]:
+    """The driver spec of a router in ``where``'s pool (distributed if it has DVR)."""
+    spec: dict[str, Any] = {"name": name, "distributed": "dvr" in where.pool.features}
+    if external_gateway:
+        spec["external_network_id"] = catalog.external_network(
+            driver=where.driver, pool=where.pool
+        ).remote_id
+    return spec
 
 
 def create(
@@ -48,139 +50,83 @@ def create(
 ) -> RouterRead:
     """Create a router, onboarding the tenant into the pool first if needed (one call).
 
-    Distributed in pools with the ``dvr`` capability. A failed create leaves no record.
+    Distributed in pools with the ``dvr`` capability (that one call needs the pool admin,
+    with the tenant's project id; everything else runs as the tenant).
     """
-    tenant_id = _tenant(actor)
     with sessions() as db:
-        pool, reason = scheduler.choose(db=db, tenant_id=tenant_id, requested=data.pool)
-    if "network" not in pool.services:
-        raise InvalidInput(
-            f"pool {pool.name} offers no network service", field="pool", pool=pool.name
-        )
-    mapping, _ = mapping_ensure_flow(
-        sessions=sessions, actor=actor, tenant_id=tenant_id, pool_ref=pool.id, settings=settings
-    )
-    with sessions() as db:
-        record = record_service.begin(
-            db=db, tenant_id=tenant_id, pool_id=pool.id, kind=KIND, name=data.name
-        )
-        driver = pool_service.driver_for(pool=pool, settings=settings)
-        try:
-            remote = driver.create_router(
-                session=tenant_session(mapping=mapping, pool=pool, settings=settings),
-                project_id=mapping.project_remote_id or "",
-                name=data.name,
-                description=f"tenantfusion {record.id}",
-                distributed="dvr" in pool.features,
-            )
-        except Exception:
-            record_service.discard(db=db, record=record)
-            raise
-        record_service.activate(db=db, record=record, remote_id=remote.remote_id)
-        audit_service.record(
+        pool, placement = scheduler.choose(
             db=db,
-            actor=actor,
-            action="router.create",
-            target_kind=KIND,
-            target_id=record.id,
-            tenant_id=tenant_id,
-            detail={
-                "pool": pool.name,
-                "remote_id": remote.remote_id,
-                "scheduler": reason,
-                "distributed": remote.is_distributed,
-            },
+            settings=settings,
+            tenant_id=engine.tenant_of(actor),
+            requested=data.pool,
+            selector=data.pool_selector,
+            needs=KIND.needs,
         )
-        db.commit()
-    return _read(record, pool, remote)
+    where = engine.onboard(sessions=sessions, actor=actor, pool=pool, settings=settings)
+    return engine.create(
+        sessions=sessions,
+        actor=actor,
+        kind=KIND,
+        where=where,
+        spec=spec_for(where=where, name=data.name, external_gateway=data.external_gateway),
+        placement=placement,
+    )
 
 
-def _one_pool(mapping: Mapping, pool: Pool, settings: Settings) -> list[RemoteRouter]:
-    driver = pool_service.driver_for(pool=pool, settings=settings)
-    return driver.list_routers(
-        session=tenant_session(mapping=mapping, pool=pool, settings=settings)
+def action(
+    *, db: Session, actor: Principal, settings: Settings, record_id: str, data: RouterAction
+) -> RouterRead:
+    """add_interface/remove_interface (a subnet of the tenant in the same pool),
+    set_gateway/clear_gateway (the pool's external network)."""
+    tenant_id = engine.tenant_of(actor)
+    target = engine.routed(
+        db=db, tenant_id=tenant_id, kind=KIND.name, record_id=record_id, settings=settings
+    )
+    args: dict[str, Any] = {}
+    if data.action in ("add_interface", "remove_interface"):
+        if not data.subnet:
+            raise InvalidInput(f"{data.action} needs a subnet", field="subnet")
+        subnet = engine.routed(
+            db=db,
+            tenant_id=tenant_id,
+            kind=subnet_kind.KIND.name,
+            record_id=data.subnet,
+            settings=settings,
+        ).record
+        if subnet.pool_id != target.record.pool_id:
+            raise InvalidInput(
+                f"subnet {data.subnet} is in another pool than router {record_id}",
+                field="subnet",
+                pool=target.where.pool.name,
+            )
+        args["subnet_id"] = subnet.remote_id
+    elif data.action == "set_gateway":
+        args["network_id"] = catalog.external_network(
+            driver=target.where.driver, pool=target.where.pool
+        ).remote_id
+    return engine.act(
+        db=db,
+        actor=actor,
+        settings=settings,
+        kind=KIND,
+        record_id=record_id,
+        action=data.action,
+        args=args,
     )
 
 
 def list_(
-    *,
-    db: Session,
-    actor: Principal,
-    settings: Settings,
-    pool: str | None = None,
-    name: str | None = None,
+    *, db: Session, actor: Principal, settings: Settings, query: ListQuery
 ) -> ResourcePage[RouterRead]:
-    """The tenant's routers from every pool it uses, fetched in parallel with a per-pool
-    timeout; a pool that fails is reported in ``pools`` and the list is partial."""
-    tenant_id = _tenant(actor)
-    pools = {p.id: p for p in pool_service.list_(db=db)}
-    mappings = [
-        m
-        for m in mapping_service.list_for_tenant(db=db, tenant_id=tenant_id)
-        if m.state is MappingState.active and (pool is None or pools[m.pool_id].name == pool)
-    ]
-    records = record_service.by_remote_id(db=db, tenant_id=tenant_id, kind=KIND)
-    outcome: dict[str, str] = {}
-    items: list[RouterRead] = []
-    ex = ThreadPoolExecutor(max_workers=max(1, len(mappings)))
-    try:
-        futures = {ex.submit(_one_pool, m, pools[m.pool_id], settings): m for m in mappings}
-        done, _ = wait(futures, timeout=settings.pool_timeout_seconds)
-        for future, m in futures.items():
-            p = pools[m.pool_id]
-            try:
-                remotes = future.result(timeout=0) if future in done else None
-            except TenantFusionError:
-                remotes = None
-            if remotes is None:
-                outcome[p.name] = "unavailable"
-                continue
-            outcome[p.name] = "ok"
-            for r in remotes:
-                rec = records.get((p.id, r.remote_id))
-                if rec is not None and (name is None or r.name == name):
-                    items.append(_read(rec, p, r))
-    finally:
-        # don't join a pool that is still hanging: its answer is no longer wanted
-        ex.shutdown(wait=False, cancel_futures=True)
-    items.sort(key=lambda x: (x.name, x.id))
-    return ResourcePage[RouterRead](items=items, pools=outcome)
+    return engine.list_(db=db, actor=actor, settings=settings, kind=KIND, query=query)
 
 
-def show(*, db: Session, actor: Principal, router_id: str, settings: Settings) -> RouterRead:
-    """One router, its status read from the pool. Raises NotFound, PoolError."""
-    tenant_id = _tenant(actor)
-    record = record_service.get_or_raise(db=db, tenant_id=tenant_id, kind=KIND, record_id=router_id)
-    pool = pool_service.get_or_raise(db=db, ref=record.pool_id)
-    mapping = mapping_service.get_or_raise(db=db, tenant_id=tenant_id, pool_id=pool.id)
-    remote = pool_service.driver_for(pool=pool, settings=settings).get_router(
-        session=tenant_session(mapping=mapping, pool=pool, settings=settings),
-        remote_id=record.remote_id or "",
-    )
-    if remote is None:
-        raise PoolError(
-            f"router {router_id} is routed to pool {pool.name} but gone there", pool=pool.name
-        )
-    return _read(record, pool, remote)
+def show(*, db: Session, actor: Principal, settings: Settings, record_id: str) -> RouterRead:
+    return engine.show(db=db, actor=actor, settings=settings, kind=KIND, record_id=record_id)
 
 
-def delete(*, db: Session, actor: Principal, router_id: str, settings: Settings) -> None:
-    """Delete the router in its pool, then its routing record."""
-    tenant_id = _tenant(actor)
-    record = record_service.get_or_raise(db=db, tenant_id=tenant_id, kind=KIND, record_id=router_id)
-    pool = pool_service.get_or_raise(db=db, ref=record.pool_id)
-    mapping = mapping_service.get_or_raise(db=db, tenant_id=tenant_id, pool_id=pool.id)
-    pool_service.driver_for(pool=pool, settings=settings).delete_router(
-        session=tenant_session(mapping=mapping, pool=pool, settings=settings),
-        remote_id=record.remote_id or "",
-    )
-    audit_service.record(
-        db=db,
-        actor=actor,
-        action="router.delete",
-        target_kind=KIND,
-        target_id=record.id,
-        tenant_id=tenant_id,
-        detail={"pool": pool.name},
-    )
-    record_service.discard(db=db, record=record)
+def delete(
+    *, sessions: sessionmaker[Session], actor: Principal, settings: Settings, record_id: str
+) -> None:
+    """Delete a router (the pool refuses while it has interfaces: 409)."""
+    engine.delete(sessions=sessions, actor=actor, settings=settings, kind=KIND, record_id=record_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -9,9 +11,14 @@ from tenantfusion.errors import NotFound
 from tenantfusion.resources.models import RecordState, RoutingRecord
 
 
-def begin(*, db: Session, tenant_id: str, pool_id: str, kind: str, name: str) -> RoutingRecord:
-    """A ``creating`` record, committed before the pool is asked to create anything."""
-    record = RoutingRecord(tenant_id=tenant_id, pool_id=pool_id, kind=kind, name=name)
+def begin(
+    *, db: Session, tenant_id: str, pool_id: str, kind: str, name: str, tag: str | None = None
+) -> RoutingRecord:
+    """A ``creating`` record, committed before the pool is asked to create anything.
+
+    Raises IntegrityError when ``tag`` is already taken for this tenant, pool and kind.
+    """
+    record = RoutingRecord(tenant_id=tenant_id, pool_id=pool_id, kind=kind, name=name, tag=tag)
     db.add(record)
     db.commit()
     return record
@@ -30,26 +37,62 @@ def discard(*, db: Session, record: RoutingRecord) -> None:
     db.commit()
 
 
-def get_or_raise(*, db: Session, tenant_id: str, kind: str, record_id: str) -> RoutingRecord:
-    """A tenant's active record; another tenant's id is NotFound, like an unknown one."""
+def get_or_raise(
+    *,
+    db: Session,
+    tenant_id: str,
+    kind: str,
+    record_id: str,
+    state: RecordState = RecordState.active,
+) -> RoutingRecord:
+    """A tenant's record in ``state``; another tenant's id is NotFound, like an unknown one."""
     record = db.get(RoutingRecord, record_id)
     if (
         record is None
         or record.tenant_id != tenant_id
         or record.kind != kind
-        or record.state is not RecordState.active
+        or record.state is not state
     ):
-        raise NotFound(f"{kind} {record_id} not found")
+        raise NotFound(f"{kind.replace('_', ' ')} {record_id} not found")
     return record
 
 
-def by_remote_id(*, db: Session, tenant_id: str, kind: str) -> dict[tuple[str, str], RoutingRecord]:
-    """The tenant's active records of a kind, by (pool id, remote id)."""
-    rows = db.scalars(
+def tagged(
+    *, db: Session, tenant_id: str, pool_id: str, kind: str, tag: str
+) -> RoutingRecord | None:
+    """The tenant's record of ``kind`` carrying ``tag`` in a pool, in any state."""
+    return db.scalar(
         select(RoutingRecord).where(
             RoutingRecord.tenant_id == tenant_id,
+            RoutingRecord.pool_id == pool_id,
             RoutingRecord.kind == kind,
-            RoutingRecord.state == RecordState.active,
+            RoutingRecord.tag == tag,
         )
     )
-    return {(r.pool_id, r.remote_id or ""): r for r in rows}
+
+
+@dataclass(frozen=True)
+class Refs:
+    """A tenant's active records, to turn a pool's remote ids into platform ids."""
+
+    records: list[RoutingRecord]
+    by_remote: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+    def platform_id(self, pool_id: str, kind: str, remote_id: str | None) -> str | None:
+        return self.by_remote.get((pool_id, kind, remote_id)) if remote_id else None
+
+
+def refs(*, db: Session, tenant_id: str) -> Refs:
+    """Every active record of the tenant (one query)."""
+    rows = list(
+        db.scalars(
+            select(RoutingRecord).where(
+                RoutingRecord.tenant_id == tenant_id,
+                RoutingRecord.state == RecordState.active,
+            )
+        )
+    )
+    return Refs(
+        records=rows,
+        by_remote={(r.pool_id, r.kind, r.remote_id or ""): r.id for r in rows},
+    )

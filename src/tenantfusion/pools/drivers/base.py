@@ -14,8 +14,11 @@ Drivers take and return frozen dataclasses, never SDK or ORM objects, and raise 
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from tenantfusion.pools.drivers.remote import Capacity, CatalogKind, Kind, RemoteObject
 
 
 @dataclass(frozen=True)
@@ -59,16 +62,6 @@ class RemoteUser:
     name: str
     domain_id: str
     default_project_id: str | None = None
-
-
-@dataclass(frozen=True)
-class RemoteRouter:
-    remote_id: str
-    name: str
-    project_id: str
-    status: str
-    is_distributed: bool | None  # None when the caller may not see the attribute
-    external_network_id: str | None = None
 
 
 class PoolDriver(abc.ABC):
@@ -139,24 +132,45 @@ class PoolDriver(abc.ABC):
         The session caches its token and re-authenticates only on expiry or a 401.
         """
 
-    @abc.abstractmethod
-    def create_router(
-        self, *, session: Any, project_id: str, name: str, description: str, distributed: bool
-    ) -> RemoteRouter:
-        """Create a router in the tenant's project.
+    # --- tenant resources (``session`` is the tenant's own, from tenant_session) ---------
 
-        A plain router is created with the tenant's own ``session``; a distributed one needs
-        the admin credential (the attribute is admin-only under Neutron's default policy).
+    @abc.abstractmethod
+    def create_object(
+        self, *, session: Any, kind: Kind, project_id: str, spec: Mapping[str, Any]
+    ) -> RemoteObject:
+        """Create an object in the tenant's project.
+
+        ``spec`` holds the kind's fields in pool terms (remote ids) plus ``name`` and
+        ``description``. Everything runs with the tenant's ``session`` except what the
+        pool's policy reserves to admins (a distributed router), done as admin with
+        ``project_id``. Raises PoolRejected (bad input), PoolQuotaExceeded, PoolConflict.
         """
 
     @abc.abstractmethod
-    def get_router(self, *, session: Any, remote_id: str) -> RemoteRouter | None:
-        """A router the tenant's ``session`` can see, or None."""
+    def get_object(self, *, session: Any, kind: Kind, remote_id: str) -> RemoteObject | None:
+        """An object the tenant's ``session`` can see, or None."""
 
     @abc.abstractmethod
-    def list_routers(self, *, session: Any) -> list[RemoteRouter]:
-        """Every router the tenant's ``session`` can see."""
+    def list_objects(self, *, session: Any, kind: Kind) -> list[RemoteObject]:
+        """Every object of ``kind`` the tenant's ``session`` can see."""
 
     @abc.abstractmethod
-    def delete_router(self, *, session: Any, remote_id: str) -> None:
-        """Delete a router with the tenant's ``session`` (gone already is fine)."""
+    def delete_object(self, *, session: Any, kind: Kind, remote_id: str) -> None:
+        """Delete an object (gone already is fine). Servers go away asynchronously."""
+
+    @abc.abstractmethod
+    def act(
+        self, *, session: Any, kind: Kind, remote_id: str, action: str, args: Mapping[str, Any]
+    ) -> None:
+        """Run an action on an object: server start/stop/reboot (args ``hard``); router
+        add_interface/remove_interface (``subnet_id``), set_gateway/clear_gateway;
+        floating_ip associate (``server_id``)/disassociate."""
+
+    @abc.abstractmethod
+    def find_catalog(self, *, kind: CatalogKind, ref: str | None = None) -> list[RemoteObject]:
+        """Public flavors, public images or external networks; with ``ref``, those whose
+        name or id is ``ref``."""
+
+    @abc.abstractmethod
+    def capacity(self) -> Capacity | None:
+        """Free compute capacity, or None when the pool has no Placement."""

@@ -2,35 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
 import structlog
-from keystoneauth1 import exceptions as ksa_exc
 from keystoneauth1 import session as ksa_session
 from keystoneauth1.identity import v3
 from openstack import connection
-from openstack import exceptions as sdk_exc
 
 from tenantfusion.errors import (
-    PoolAuthFailed,
-    PoolConflict,
     PoolError,
     PoolNotAdmin,
-    PoolObjectNotFound,
-    PoolUnreachable,
 )
-from tenantfusion.metrics import POOL_CALLS, POOL_TOKEN_ISSUES
+from tenantfusion.metrics import POOL_TOKEN_ISSUES
 from tenantfusion.pools.drivers.base import (
     Capabilities,
     PoolAuth,
     PoolDriver,
     RemoteProject,
-    RemoteRouter,
     RemoteUser,
 )
+from tenantfusion.pools.drivers.openstack_errors import translate
+from tenantfusion.pools.drivers.openstack_resources import OpenStackResources
 
 log = structlog.get_logger(__name__)
 
@@ -50,50 +43,7 @@ class CountingPassword(v3.Password):
         return super().get_auth_ref(session, **kwargs)
 
 
-def _status_of(exc: Exception) -> int | None:
-    return getattr(exc, "status_code", None) or getattr(exc, "http_status", None)
-
-
-@contextmanager
-def translate(pool: str, operation: str) -> Iterator[None]:
-    """Map keystoneauth/openstacksdk exceptions to PoolError subclasses (the one place)."""
-    outcome = "ok"
-    try:
-        yield
-    except (
-        ksa_exc.ConnectFailure,
-        ksa_exc.ConnectTimeout,
-        ksa_exc.DiscoveryFailure,
-        ksa_exc.RetriableConnectionFailure,
-    ) as e:
-        outcome = "unreachable"
-        raise PoolUnreachable(f"pool {pool} did not answer ({operation})", pool=pool) from e
-    except ksa_exc.Unauthorized as e:
-        outcome = "auth_failed"
-        raise PoolAuthFailed(f"pool {pool} rejected the credential", pool=pool) from e
-    except (ksa_exc.HttpError, sdk_exc.HttpException) as e:
-        status = _status_of(e)
-        outcome = f"http_{status}"
-        message = f"pool {pool}: {operation} failed: {getattr(e, 'message', '') or e}"
-        if status == 401:
-            raise PoolAuthFailed(f"pool {pool} rejected the credential", pool=pool) from e
-        if status == 403:
-            raise PoolNotAdmin(message, pool=pool) from e
-        if status == 404:
-            raise PoolObjectNotFound(message, pool=pool) from e
-        if status == 409:
-            raise PoolConflict(message, pool=pool) from e
-        if status in (502, 503, 504):
-            raise PoolUnreachable(message, pool=pool) from e
-        raise PoolError(message, pool=pool) from e
-    except (ksa_exc.ClientException, sdk_exc.SDKException) as e:
-        outcome = "error"
-        raise PoolError(f"pool {pool}: {operation} failed: {type(e).__name__}", pool=pool) from e
-    finally:
-        POOL_CALLS.labels(pool=pool, operation=operation, outcome=outcome).inc()
-
-
-class OpenStackDriver(PoolDriver):
+class OpenStackDriver(OpenStackResources, PoolDriver):
     """Talks to one OpenStack cloud as its admin."""
 
     kind = "openstack"
@@ -284,45 +234,3 @@ class OpenStackDriver(PoolDriver):
 
     def _tenant_conn(self, session: ksa_session.Session) -> connection.Connection:
         return connection.Connection(session=session, region_name=self.auth.region_name)
-
-    @staticmethod
-    def _router(r: Any) -> RemoteRouter:
-        gateway = r.external_gateway_info or {}
-        return RemoteRouter(
-            remote_id=r.id,
-            name=r.name or "",
-            project_id=r.project_id,
-            status=r.status or "",
-            is_distributed=r.is_distributed,
-            external_network_id=gateway.get("network_id"),
-        )
-
-    def create_router(
-        self, *, session: Any, project_id: str, name: str, description: str, distributed: bool
-    ) -> RemoteRouter:
-        with translate(self.pool, "create_router"):
-            if distributed:
-                created = self.conn.network.create_router(
-                    name=name,
-                    description=description,
-                    project_id=project_id,
-                    distributed=True,
-                )
-            else:
-                created = self._tenant_conn(session).network.create_router(
-                    name=name, description=description
-                )
-        return self._router(created)
-
-    def get_router(self, *, session: Any, remote_id: str) -> RemoteRouter | None:
-        with translate(self.pool, "get_router"):
-            found = self._tenant_conn(session).network.find_router(remote_id)
-        return self._router(found) if found else None
-
-    def list_routers(self, *, session: Any) -> list[RemoteRouter]:
-        with translate(self.pool, "list_routers"):
-            return [self._router(r) for r in self._tenant_conn(session).network.routers()]
-
-    def delete_router(self, *, session: Any, remote_id: str) -> None:
-        with translate(self.pool, "delete_router"):
-            self._tenant_conn(session).network.delete_router(remote_id, ignore_missing=True)

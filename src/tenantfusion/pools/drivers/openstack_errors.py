@@ -1,0 +1,68 @@
+"""The one place where keystoneauth/openstacksdk exceptions become PoolError subclasses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from keystoneauth1 import exceptions as ksa_exc
+from openstack import exceptions as sdk_exc
+
+from tenantfusion.errors import (
+    PoolAuthFailed,
+    PoolConflict,
+    PoolError,
+    PoolNotAdmin,
+    PoolObjectNotFound,
+    PoolQuotaExceeded,
+    PoolRejected,
+    PoolUnreachable,
+)
+from tenantfusion.metrics import POOL_CALLS
+
+
+def _status_of(exc: Exception) -> int | None:
+    return getattr(exc, "status_code", None) or getattr(exc, "http_status", None)
+
+
+@contextmanager
+def translate(pool: str, operation: str) -> Iterator[None]:
+    """Map keystoneauth/openstacksdk exceptions to PoolError subclasses (the one place)."""
+    outcome = "ok"
+    try:
+        yield
+    except (
+        ksa_exc.ConnectFailure,
+        ksa_exc.ConnectTimeout,
+        ksa_exc.DiscoveryFailure,
+        ksa_exc.RetriableConnectionFailure,
+    ) as e:
+        outcome = "unreachable"
+        raise PoolUnreachable(f"pool {pool} did not answer ({operation})", pool=pool) from e
+    except ksa_exc.Unauthorized as e:
+        outcome = "auth_failed"
+        raise PoolAuthFailed(f"pool {pool} rejected the credential", pool=pool) from e
+    except (ksa_exc.HttpError, sdk_exc.HttpException) as e:
+        status = _status_of(e)
+        outcome = f"http_{status}"
+        message = f"pool {pool}: {operation} failed: {getattr(e, 'message', '') or e}"
+        if status == 401:
+            raise PoolAuthFailed(f"pool {pool} rejected the credential", pool=pool) from e
+        if "quota" in message.lower() and status in (403, 409, 413):
+            raise PoolQuotaExceeded(message, pool=pool) from e
+        if status == 400:
+            raise PoolRejected(message, pool=pool) from e
+        if status == 403:
+            raise PoolNotAdmin(message, pool=pool) from e
+        if status == 404:
+            raise PoolObjectNotFound(message, pool=pool) from e
+        if status == 409:
+            raise PoolConflict(message, pool=pool) from e
+        if status in (502, 503, 504):
+            raise PoolUnreachable(message, pool=pool) from e
+        raise PoolError(message, pool=pool) from e
+    except (ksa_exc.ClientException, sdk_exc.SDKException) as e:
+        outcome = "error"
+        raise PoolError(f"pool {pool}: {operation} failed: {type(e).__name__}", pool=pool) from e
+    finally:
+        POOL_CALLS.labels(pool=pool, operation=operation, outcome=outcome).inc()

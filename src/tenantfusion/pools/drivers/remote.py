@@ -1,0 +1,45 @@
+"""What a driver returns for tenant resources: plain frozen values, never SDK objects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+#: Kinds of tenant objects a driver creates, lists and deletes.
+Kind = Literal["server", "network", "subnet", "router", "floating_ip"]
+#: Read-only pool catalogue kinds.
+CatalogKind = Literal["flavor", "image", "external_network"]
+
+
+@dataclass(frozen=True)
+class RemoteObject:
+    """One object in a pool, as the pool reports it.
+
+    ``attrs`` holds the kind's own fields, in pool terms (remote ids):
+
+    - server: flavor, image_id, addresses {network name: [ip]}, power_state, network_ids
+    - network: subnet_ids, mtu, is_external
+    - subnet: network_id, cidr, ip_version, gateway_ip, enable_dhcp
+    - router: is_distributed (None if hidden from the caller), external_network_id,
+      interface_subnet_ids
+    - floating_ip: address, port_id, fixed_ip, device_id (the server), network_id
+    - flavor: vcpus, ram_mb, disk_gb · image: min_disk_gb, size_bytes, visibility, owner
+    """
+
+    kind: str
+    remote_id: str
+    name: str
+    status: str
+    project_id: str | None = None
+    description: str = ""
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Free capacity of a pool's compute hosts (Placement: (total-reserved)*ratio - used)."""
+
+    vcpus: int
+    ram_mb: int
+    disk_gb: int

@@ -1,0 +1,413 @@
+"""What every routed kind shares: the record before the pool call, lazy onboarding,
+merged lists with keyset pagination across pools, show, delete and actions.
+
+Kind modules (servers, networks, ...) describe themselves with a ``ResourceKind`` and add
+only their own validation; the flow lives here once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from collections.abc import Mapping as Fields
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tenantfusion.audit import service as audit_service
+from tenantfusion.config import Settings
+from tenantfusion.errors import Forbidden, InvalidInput, NotFound
+from tenantfusion.jobs import service as job_service
+from tenantfusion.jobs.models import Job
+from tenantfusion.mapping import service as mapping_service
+from tenantfusion.mapping.flows import mapping_ensure_flow
+from tenantfusion.mapping.models import Mapping, MappingState
+from tenantfusion.mapping.sessions import tenant_session
+from tenantfusion.platform.principal import Principal
+from tenantfusion.pools import service as pool_service
+from tenantfusion.pools.drivers.base import PoolDriver
+from tenantfusion.pools.drivers.remote import Kind, RemoteObject
+from tenantfusion.pools.models import Pool
+from tenantfusion.resources import service as record_service
+from tenantfusion.resources.fanout import fan_out
+from tenantfusion.resources.models import RecordState, RoutingRecord
+from tenantfusion.resources.schemas import ListQuery, Placement, ResourcePage, ResourceRead
+
+R = TypeVar("R", bound=ResourceRead)
+
+#: Job kind that waits for an asynchronous delete (servers) to finish in the pool.
+AWAIT_DELETED = "resource.await_deleted"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One routed object as read from its pool, with the tenant's other records."""
+
+    record: RoutingRecord
+    pool: Pool
+    remote: RemoteObject
+    refs: record_service.Refs
+
+    def base(self) -> dict[str, Any]:
+        """The fields every kind's read model shares."""
+        return {
+            "id": self.record.id,
+            "name": self.remote.name,
+            "pool": self.pool.name,
+            "remote_id": self.remote.remote_id,
+            "status": self.remote.status,
+            "created_at": self.record.created_at,
+        }
+
+    def ref(self, kind: str, remote_id: str | None) -> str | None:
+        """The platform id of another of the tenant's objects in the same pool."""
+        return self.refs.platform_id(self.pool.id, kind, remote_id)
+
+
+@dataclass(frozen=True)
+class ResourceKind(Generic[R]):
+    name: Kind
+    #: Catalog services the pool must offer.
+    needs: tuple[str, ...]
+    read: Callable[[Row], R]
+    #: The pool finishes deleting later (servers): a job waits for it.
+    delete_is_async: bool = False
+
+
+@dataclass(frozen=True)
+class Onboarded:
+    """A pool where the tenant's mapping is active, and how to act there as the tenant."""
+
+    pool: Pool
+    mapping: Mapping
+    driver: PoolDriver
+    session: Any  # the tenant's project-scoped pool session
+
+
+def tenant_of(actor: Principal) -> str:
+    if actor.tenant_id is None:
+        raise Forbidden("resources are created and listed as a tenant user")
+    return actor.tenant_id
+
+
+def onboard(
+    *, sessions: sessionmaker[Session], actor: Principal, pool: Pool, settings: Settings
+) -> Onboarded:
+    """Ensure the tenant's mapping in ``pool`` (creating project and user if needed, in
+    this call) and return the tenant's scoped session there."""
+    mapping, _ = mapping_ensure_flow(
+        sessions=sessions,
+        actor=actor,
+        tenant_id=tenant_of(actor),
+        pool_ref=pool.id,
+        settings=settings,
+    )
+    return Onboarded(
+        pool=pool,
+        mapping=mapping,
+        driver=pool_service.driver_for(pool=pool, settings=settings),
+        session=tenant_session(mapping=mapping, pool=pool, settings=settings),
+    )
+
+
+def create(
+    *,
+    sessions: sessionmaker[Session],
+    actor: Principal,
+    kind: ResourceKind[R],
+    where: Onboarded,
+    spec: Fields[str, Any],
+    placement: Placement | None = None,
+    tag: str | None = None,
+) -> R:
+    """Write a ``creating`` record, create the object in the pool, then activate the record.
+
+    The object's description carries the record id, so an interrupted create can be
+    matched up later; a failed create leaves neither a record nor an object behind.
+    """
+    tenant_id = tenant_of(actor)
+    with sessions() as db:
+        record = record_service.begin(
+            db=db,
+            tenant_id=tenant_id,
+            pool_id=where.pool.id,
+            kind=kind.name,
+            name=str(spec.get("name", "")),
+            tag=tag,
+        )
+        try:
+            remote = where.driver.create_object(
+                session=where.session,
+                kind=kind.name,
+                project_id=where.mapping.project_remote_id or "",
+                spec={**spec, "description": f"tenantfusion {record.id}"},
+            )
+        except BaseException:
+            record_service.discard(db=db, record=record)
+            raise
+        record_service.activate(db=db, record=record, remote_id=remote.remote_id)
+        audit_service.record(
+            db=db,
+            actor=actor,
+            action=f"{kind.name}.create",
+            target_kind=kind.name,
+            target_id=record.id,
+            tenant_id=tenant_id,
+            detail={
+                "pool": where.pool.name,
+                "remote_id": remote.remote_id,
+                **({"scheduler": placement.reason} if placement else {}),
+            },
+        )
+        db.commit()
+        refs = record_service.refs(db=db, tenant_id=tenant_id)
+    read = kind.read(Row(record=record, pool=where.pool, remote=remote, refs=refs))
+    read.placement = placement
+    return read
+
+
+# --- merged lists ----------------------------------------------------------------------
+
+
+def _marker(record: RoutingRecord) -> str:
+    raw = json.dumps([record.created_at.isoformat(), record.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after(marker: str) -> tuple[datetime, str]:
+    try:
+        created, record_id = json.loads(base64.urlsafe_b64decode(marker + "=" * (-len(marker) % 4)))
+        return datetime.fromisoformat(created), str(record_id)
+    except (ValueError, TypeError, binascii.Error) as e:
+        raise InvalidInput("marker is not a next_marker from this API", field="marker") from e
+
+
+def _order(record: RoutingRecord) -> tuple[datetime, str]:
+    return record.created_at, record.id
+
+
+def list_(
+    *, db: Session, actor: Principal, settings: Settings, kind: ResourceKind[R], query: ListQuery
+) -> ResourcePage[R]:
+    """The tenant's objects of ``kind`` across its pools, in creation order.
+
+    Only pools holding records past the marker are asked, all at once, each bounded by
+    the pool timeout. A pool that fails is reported in ``pools`` and its objects are
+    left out (a partial list, never an error). Pages are keyset-paginated on the
+    records' (created_at, id), so walking ``next_marker`` neither repeats nor skips an
+    object, whichever pools answer.
+    """
+    tenant_id = tenant_of(actor)
+    refs = record_service.refs(db=db, tenant_id=tenant_id)
+    pools = {p.id: p for p in pool_service.list_(db=db)}
+    if query.pool is not None and not any(p.name == query.pool for p in pools.values()):
+        raise NotFound(f"pool {query.pool} not found")
+    records = sorted(
+        (
+            r
+            for r in refs.records
+            if r.kind == kind.name and (query.pool is None or pools[r.pool_id].name == query.pool)
+        ),
+        key=_order,
+    )
+    if query.marker:
+        after = _after(query.marker)
+        records = [r for r in records if _order(r) > after]
+    mappings = {
+        m.pool_id: m
+        for m in mapping_service.list_for_tenant(db=db, tenant_id=tenant_id)
+        if m.state is MappingState.active
+    }
+    asked = [
+        pools[pid] for pid in sorted({r.pool_id for r in records}, key=lambda i: pools[i].name)
+    ]
+
+    def fetch(pool: Pool) -> dict[str, RemoteObject]:
+        mapping = mappings.get(pool.id)
+        if mapping is None:
+            raise NotFound(f"tenant has no active mapping in pool {pool.name}")
+        driver = pool_service.driver_for(pool=pool, settings=settings)
+        session = tenant_session(mapping=mapping, pool=pool, settings=settings)
+        return {o.remote_id: o for o in driver.list_objects(session=session, kind=kind.name)}
+
+    answers = fan_out(asked, fetch, timeout=settings.pool_timeout_seconds)
+    outcome = {a.pool.name: a.outcome for a in answers}
+    remotes = {a.pool.id: a.value for a in answers if a.value is not None}
+    items: list[R] = []
+    last: RoutingRecord | None = None
+    more = False
+    status = query.status.lower() if query.status else None
+    for record in records:
+        remote = remotes.get(record.pool_id, {}).get(record.remote_id or "")
+        if remote is None:  # its pool failed, or the object is gone (reconcile's job)
+            continue
+        if query.name is not None and remote.name != query.name:
+            continue
+        if status is not None and remote.status.lower() != status:
+            continue
+        if len(items) == query.limit:
+            more = True
+            break
+        items.append(
+            kind.read(Row(record=record, pool=pools[record.pool_id], remote=remote, refs=refs))
+        )
+        last = record
+    return ResourcePage[Any](
+        items=items,
+        next_marker=_marker(last) if more and last is not None else None,
+        pools=outcome,
+    )
+
+
+# --- one object ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    record: RoutingRecord
+    where: Onboarded
+
+
+def routed(
+    *,
+    db: Session,
+    tenant_id: str,
+    kind: str,
+    record_id: str,
+    settings: Settings,
+    state: RecordState = RecordState.active,
+) -> Target:
+    """A tenant's routed object and how to reach it. Another tenant's id is NotFound."""
+    record = record_service.get_or_raise(
+        db=db, tenant_id=tenant_id, kind=kind, record_id=record_id, state=state
+    )
+    pool = pool_service.get_or_raise(db=db, ref=record.pool_id)
+    mapping = mapping_service.get_or_raise(db=db, tenant_id=tenant_id, pool_id=pool.id)
+    return Target(
+        record=record,
+        where=Onboarded(
+            pool=pool,
+            mapping=mapping,
+            driver=pool_service.driver_for(pool=pool, settings=settings),
+            session=tenant_session(mapping=mapping, pool=pool, settings=settings),
+        ),
+    )
+
+
+def read_target(*, db: Session, target: Target, kind: ResourceKind[R]) -> R:
+    """Read the object from its pool now. Raises PoolObjectNotFound if it is gone there."""
+    where = target.where
+    remote = where.driver.get_object(
+        session=where.session, kind=kind.name, remote_id=target.record.remote_id or ""
+    )
+    if remote is None:
+        raise NotFound(
+            f"{kind.name} {target.record.id} is routed to pool {where.pool.name} "
+            "but no longer exists there",
+            pool=where.pool.name,
+        )
+    refs = record_service.refs(db=db, tenant_id=target.record.tenant_id)
+    return kind.read(Row(record=target.record, pool=where.pool, remote=remote, refs=refs))
+
+
+def show(
+    *, db: Session, actor: Principal, settings: Settings, kind: ResourceKind[R], record_id: str
+) -> R:
+    """One object, its status read from the pool."""
+    target = routed(
+        db=db, tenant_id=tenant_of(actor), kind=kind.name, record_id=record_id, settings=settings
+    )
+    return read_target(db=db, target=target, kind=kind)
+
+
+def act(
+    *,
+    db: Session,
+    actor: Principal,
+    settings: Settings,
+    kind: ResourceKind[R],
+    record_id: str,
+    action: str,
+    args: Fields[str, Any],
+) -> R:
+    """Run an action on an object in its pool, audit it, and return the object as it is
+    now."""
+    tenant_id = tenant_of(actor)
+    target = routed(
+        db=db, tenant_id=tenant_id, kind=kind.name, record_id=record_id, settings=settings
+    )
+    where = target.where
+    where.driver.act(
+        session=where.session,
+        kind=kind.name,
+        remote_id=target.record.remote_id or "",
+        action=action,
+        args=args,
+    )
+    audit_service.record(
+        db=db,
+        actor=actor,
+        action=f"{kind.name}.{action}",
+        target_kind=kind.name,
+        target_id=record_id,
+        tenant_id=tenant_id,
+        detail={"pool": where.pool.name, **{k: v for k, v in args.items() if v is not None}},
+    )
+    db.commit()
+    return read_target(db=db, target=target, kind=kind)
+
+
+def delete(
+    *,
+    sessions: sessionmaker[Session],
+    actor: Principal,
+    settings: Settings,
+    kind: ResourceKind[R],
+    record_id: str,
+) -> Job | None:
+    """Delete the object in its pool, then its record; for kinds the pool deletes
+    asynchronously, a job removes the record once the object is really gone."""
+    tenant_id = tenant_of(actor)
+    with sessions() as db:
+        target = routed(
+            db=db, tenant_id=tenant_id, kind=kind.name, record_id=record_id, settings=settings
+        )
+        record = target.record
+        record.state = RecordState.deleting
+        db.commit()
+        where = target.where
+        try:
+            where.driver.delete_object(
+                session=where.session, kind=kind.name, remote_id=record.remote_id or ""
+            )
+        except BaseException:
+            record.state = RecordState.active
+            db.commit()
+            raise
+        audit_service.record(
+            db=db,
+            actor=actor,
+            action=f"{kind.name}.delete",
+            target_kind=kind.name,
+            target_id=record.id,
+            tenant_id=tenant_id,
+            detail={"pool": where.pool.name, "remote_id": record.remote_id},
+        )
+        if not kind.delete_is_async:
+            record_service.discard(db=db, record=record)
+            return None
+        job = job_service.enqueue(
+            db=db,
+            actor=actor,
+            kind=AWAIT_DELETED,
+            payload={"record_id": record.id, "kind": kind.name},
+            tenant_id=tenant_id,
+            total_steps=1,
+            max_attempts=10,
+        )
+        db.commit()
+        return job

@@ -1,0 +1,228 @@
+"""Own logic of the resource engine on in-memory fake pools: keyset pagination across
+pools, filters, a failing pool giving a partial list, isolation, failed creates leaving
+nothing, the scheduler's policy. (Against real OpenStack: test_servers_full.py.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import func, select
+
+from tenantfusion.config import Settings
+from tenantfusion.crypto import encrypt_json
+from tenantfusion.db import session_factory
+from tenantfusion.errors import InvalidInput, NotFound, PoolUnavailable
+from tenantfusion.platform import service as platform_service
+from tenantfusion.platform.models import Role
+from tenantfusion.platform.principal import SYSTEM, Principal
+from tenantfusion.platform.schemas import TenantAdmin, TenantCreate
+from tenantfusion.pools.drivers import DRIVERS
+from tenantfusion.pools.drivers.base import PoolAuth
+from tenantfusion.pools.models import Pool, PoolStatus
+from tenantfusion.resources import networks, scheduler
+from tenantfusion.resources.models import RoutingRecord
+from tenantfusion.resources.schemas import ListQuery, NetworkCreate
+from tests.fakes import CLOUDS, FakeCloud, FakeDriver
+
+POOLS = ("fa", "fb", "fc")
+
+
+@dataclass
+class World:
+    settings: Settings
+    alice: Principal
+    bob: Principal
+    clouds: dict[str, FakeCloud]
+
+    @property
+    def sessions(self):  # type: ignore[no-untyped-def]
+        return session_factory(self.settings)
+
+
+def _tenant(settings: Settings, name: str) -> Principal:
+    with session_factory(settings)() as db:
+        tenant = platform_service.create_tenant(
+            db=db,
+            actor=SYSTEM,
+            data=TenantCreate(name=name, admin=TenantAdmin(username="boss", password="pw-123456")),
+        )
+        db.commit()
+        return Principal(
+            user_id=f"u-{name}", username="boss", role=Role.tenant_admin, tenant_id=tenant.id
+        )
+
+
+@pytest.fixture
+def world(sqlite_settings: Settings) -> Iterator[World]:
+    DRIVERS["fake"] = FakeDriver
+    clouds: dict[str, FakeCloud] = {}
+    with session_factory(sqlite_settings)() as db:
+        for i, name in enumerate(POOLS):
+            url = f"fake://engine-{name}"
+            CLOUDS[url] = clouds[name] = FakeCloud()
+            auth = PoolAuth(auth_url=url, username="admin", password="pw")
+            db.add(
+                Pool(
+                    name=name,
+                    driver="fake",
+                    auth_url=url,
+                    project_domain="Default",
+                    credential=encrypt_json(auth.to_dict(), settings=sqlite_settings),
+                    status=PoolStatus.ok,
+                    services=["identity", "network"],
+                    labels={"zone": "z1" if i < 2 else "z2"},
+                )
+            )
+        db.commit()
+    yield World(
+        sqlite_settings, _tenant(sqlite_settings, "alice"), _tenant(sqlite_settings, "bob"), clouds
+    )
+    DRIVERS.pop("fake")
+    for name in POOLS:
+        CLOUDS.pop(f"fake://engine-{name}")
+
+
+def _make(w: World, actor: Principal, count: int) -> list[str]:
+    ids = []
+    for i in range(count):
+        pool = POOLS[i % len(POOLS)]
+        net = networks.create(
+            sessions=w.sessions,
+            actor=actor,
+            data=NetworkCreate(name=f"net-{i:02d}", pool=pool),
+            settings=w.settings,
+        )
+        ids.append(net.id)
+    return ids
+
+
+def _walk(w: World, actor: Principal, limit: int, **filters: str) -> tuple[list[str], dict]:
+    seen: list[str] = []
+    marker = None
+    outcome: dict[str, str] = {}
+    while True:
+        with w.sessions() as db:
+            page = networks.list_(
+                db=db,
+                actor=actor,
+                settings=w.settings,
+                query=ListQuery(limit=limit, marker=marker, **filters),
+            )
+        seen += [n.id for n in page.items]
+        outcome.update(page.pools)  # each page reports the pools it asked
+        if page.next_marker is None:
+            return seen, outcome
+        assert len(page.items) == limit
+        marker = page.next_marker
+
+
+def test_pages_walk_every_pool_once_in_creation_order(world: World) -> None:
+    ids = _make(world, world.alice, 11)
+    for limit in (1, 3, 4, 11, 50):
+        seen, outcome = _walk(world, world.alice, limit)
+        assert seen == ids, limit
+        assert outcome == {p: "ok" for p in POOLS}
+    seen, _ = _walk(world, world.alice, 2, pool="fb")
+    assert seen == ids[1::3]
+    seen, _ = _walk(world, world.alice, 2, name="net-04")
+    assert seen == [ids[4]]
+
+
+def test_objects_created_and_deleted_between_pages_are_neither_repeated_nor_skipped(
+    world: World,
+) -> None:
+    ids = _make(world, world.alice, 6)
+    with world.sessions() as db:
+        first = networks.list_(
+            db=db, actor=world.alice, settings=world.settings, query=ListQuery(limit=3)
+        )
+    assert [n.id for n in first.items] == ids[:3]
+    networks.delete(
+        sessions=world.sessions, actor=world.alice, settings=world.settings, record_id=ids[1]
+    )
+    networks.delete(
+        sessions=world.sessions, actor=world.alice, settings=world.settings, record_id=ids[4]
+    )
+    later = _make(world, world.alice, 1)
+    with world.sessions() as db:
+        rest = networks.list_(
+            db=db,
+            actor=world.alice,
+            settings=world.settings,
+            query=ListQuery(limit=10, marker=first.next_marker),
+        )
+    assert [n.id for n in rest.items] == [ids[3], ids[5], *later]
+
+
+def test_a_pool_that_fails_is_reported_and_the_list_is_partial(world: World) -> None:
+    ids = _make(world, world.alice, 6)
+    world.clouds["fb"].down = True
+    seen, outcome = _walk(world, world.alice, 2)
+    assert outcome == {"fa": "ok", "fb": "unavailable", "fc": "ok"}
+    assert seen == [i for n, i in enumerate(ids) if n % 3 != 1]
+
+
+def test_tenants_see_only_their_own_objects(world: World) -> None:
+    mine = _make(world, world.alice, 3)
+    theirs = _make(world, world.bob, 2)
+    assert _walk(world, world.alice, 10)[0] == mine
+    assert _walk(world, world.bob, 10)[0] == theirs
+    with world.sessions() as db, pytest.raises(NotFound):
+        networks.show(db=db, actor=world.bob, settings=world.settings, record_id=mine[0])
+    with pytest.raises(NotFound):
+        networks.delete(
+            sessions=world.sessions, actor=world.bob, settings=world.settings, record_id=mine[0]
+        )
+
+
+def test_a_failed_create_leaves_no_record(world: World) -> None:
+    world.clouds["fa"].fail_on.add("create_network")
+    with pytest.raises(Exception, match="fake pool down"):
+        _make(world, world.alice, 1)
+    with world.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(RoutingRecord)) == 0
+    assert not world.clouds["fa"].objects
+
+
+def test_bad_marker_is_invalid_input(world: World) -> None:
+    with world.sessions() as db, pytest.raises(InvalidInput):
+        networks.list_(
+            db=db, actor=world.alice, settings=world.settings, query=ListQuery(marker="nope!")
+        )
+
+
+def test_scheduler_prefers_mapped_pools_then_honours_selector_and_health(world: World) -> None:
+    def choose(**kw: object) -> tuple[str, str]:
+        with world.sessions() as db:
+            pool, placement = scheduler.choose(
+                db=db,
+                settings=world.settings,
+                tenant_id=world.alice.tenant_id or "",
+                requested=None,
+                needs=("network",),
+                **kw,  # type: ignore[arg-type]
+            )
+        return pool.name, placement.reason
+
+    assert choose(selector=None)[0] == "fa"  # no mapping anywhere: first by name
+    assert choose(selector={"zone": "z2"})[0] == "fc"
+    networks.create(
+        sessions=world.sessions,
+        actor=world.alice,
+        data=NetworkCreate(name="n", pool="fb"),
+        settings=world.settings,
+    )
+    name, reason = choose(selector=None)
+    assert name == "fb" and "mapping" in reason
+    with world.sessions() as db:
+        for p in db.scalars(select(Pool)):
+            p.status = PoolStatus.unreachable if p.name == "fb" else p.status
+        db.commit()
+    name, reason = choose(selector=None)
+    assert name == "fa" and "fb (unreachable)" in reason
+    with pytest.raises(PoolUnavailable, match="labels do not match pool_selector"):
+        choose(selector={"zone": "nowhere"})
+    with pytest.raises(PoolUnavailable):
+        choose(selector=None, fits=lambda pool: "no room")
