@@ -25,6 +25,9 @@ def config_text(pool_dir: Path) -> str:
             "database": {"connection": f"sqlite:///{pool_dir / 'keystone.sqlite'}"},
             "token": {"provider": "fernet", "expiration": 86400},
             "fernet_tokens": {"key_repository": str(pool_dir / "fernet-keys")},
+            # receipts (MFA) load their own key repository at start-up; without this
+            # keystone-manage looks for /etc/keystone/fernet-keys/ and exits 1
+            "fernet_receipts": {"key_repository": str(pool_dir / "fernet-keys")},
             "credential": {"key_repository": str(pool_dir / "credential-keys")},
             "identity": {"password_hash_rounds": 4},
         }
@@ -64,8 +67,7 @@ def setup(ctx: PoolContext) -> None:
     url = ctx.auth_url
     with (ctx.dir / "setup.log").open("a") as out:
         subprocess.run([*manage, "db_sync"], check=True, env=run_env, stdout=out, stderr=out)
-        subprocess.run(
-            [
+        bootstrap = [
                 *manage, "bootstrap",
                 "--bootstrap-username", ADMIN_USER,
                 "--bootstrap-project-name", ADMIN_PROJECT,
@@ -75,9 +77,8 @@ def setup(ctx: PoolContext) -> None:
                 "--bootstrap-admin-url", url,
                 "--bootstrap-internal-url", url,
                 "--bootstrap-public-url", url,
-            ],
-            check=True, env=run_env, stdout=out, stderr=out,
-        )  # fmt: skip
+        ]  # fmt: skip
+        subprocess.run(bootstrap, check=True, env=run_env, stdout=out, stderr=out)
     (ctx.dir / MARKER).write_text("ok\n")
 
 
