@@ -45,7 +45,8 @@ def translate(pool: str, operation: str) -> Iterator[None]:
     except (ksa_exc.HttpError, sdk_exc.HttpException) as e:
         status = _status_of(e)
         outcome = f"http_{status}"
-        message = f"pool {pool}: {operation} failed: {getattr(e, 'message', '') or e}"
+        said = getattr(e, "details", None) or getattr(e, "message", "") or str(e)
+        message = f"pool {pool}: {operation} failed: {said}"
         if status == 401:
             raise PoolAuthFailed(f"pool {pool} rejected the credential", pool=pool) from e
         if "quota" in message.lower() and status in (403, 409, 413):

@@ -35,6 +35,13 @@ ROUTER_INTERFACE_OWNERS = (
 CAPACITY_TTL_SECONDS = 15.0
 
 
+def _id_of(ref: Any) -> str | None:
+    """The id in a reference Nova gives as a dict, a resource or nothing."""
+    if isinstance(ref, dict):
+        return ref.get("id")
+    return getattr(ref, "id", None)
+
+
 def _server(s: Any) -> RemoteObject:
     flavor = s.flavor
     addresses = {
@@ -50,7 +57,7 @@ def _server(s: Any) -> RemoteObject:
         description=(s.metadata or {}).get("tf_record", ""),
         attrs={
             "flavor": getattr(flavor, "original_name", None) or getattr(flavor, "id", None),
-            "image_id": (s.image or {}).get("id") if isinstance(s.image, dict) else s.image.id,
+            "image_id": _id_of(s.image),
             "addresses": addresses,
             "power_state": POWER_STATES.get(s.power_state) if s.power_state is not None else None,
         },
@@ -236,7 +243,10 @@ class OpenStackResources:
             if kind == "router":
                 return self._create_router(session, project_id, spec)
             ops = KINDS[kind]
-            created = getattr(self._proxy(session, kind), ops.create)(**_create_args(kind, spec))
+            proxy = self._proxy(session, kind)
+            created = getattr(proxy, ops.create)(**_create_args(kind, spec))
+            if kind == "server":  # Nova answers a create with little more than the id
+                created = proxy.get_server(created.id)
             return ops.convert(created)
 
     def _create_router(
