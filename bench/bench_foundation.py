@@ -11,7 +11,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,9 @@ from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
 
+from bench.common import free_port, pct  # noqa: E402
 from tenantfusion.config import Settings  # noqa: E402
 from tenantfusion.db import session_factory, upgrade  # noqa: E402
 from tenantfusion.mapping.flows import mapping_ensure_flow  # noqa: E402
@@ -38,17 +39,6 @@ from tenantfusion.pools import service as pool_service  # noqa: E402
 from tenantfusion.pools.models import Pool  # noqa: E402
 from tenantfusion.pools.schemas import PoolAuthIn, PoolCreate  # noqa: E402
 from tenantfusion.testbed import ensure_pools  # noqa: E402
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def main() -> None:

@@ -226,3 +226,50 @@ def test_scheduler_prefers_mapped_pools_then_honours_selector_and_health(world: 
         choose(selector={"zone": "nowhere"})
     with pytest.raises(PoolUnavailable):
         choose(selector=None, fits=lambda pool: "no room")
+
+
+def test_reconcile_adopts_interrupted_creates_and_reports_the_rest(world: World) -> None:
+    from tenantfusion.mapping.models import Mapping
+    from tenantfusion.pools.drivers.remote import RemoteObject
+    from tenantfusion.resources.models import RecordState
+    from tenantfusion.resources.reconcile import reconcile_records
+
+    lost = _make(world, world.alice, 2)[0]  # net-00, in pool fa
+    cloud = world.clouds["fa"]
+    with world.sessions() as db:
+        fa = db.scalars(select(Pool).where(Pool.name == "fa")).one()
+        mapping = db.scalars(select(Mapping).where(Mapping.pool_id == fa.id)).one()
+        project = mapping.project_remote_id
+        # a create interrupted after the pool made the object, before the record was activated
+        crashed = RoutingRecord(
+            tenant_id=world.alice.tenant_id, pool_id=mapping.pool_id, kind="network", name="c"
+        )
+        # ... and one interrupted before the pool made anything
+        never = RoutingRecord(
+            tenant_id=world.alice.tenant_id, pool_id=mapping.pool_id, kind="network", name="n"
+        )
+        db.add_all([crashed, never])
+        db.commit()
+        crashed_id, never_id = crashed.id, never.id
+    for remote_id, record_id in (("net-x", crashed_id), ("net-y", "no-such-record")):
+        cloud.objects[remote_id] = RemoteObject(
+            kind="network",
+            remote_id=remote_id,
+            name="x",
+            status="ACTIVE",
+            project_id=project,
+            description=f"tenantfusion {record_id}",
+        )
+    gone = next(o.remote_id for o in cloud.objects.values() if o.name == "net-00")
+    cloud.objects.pop(gone)
+    settings = world.settings.model_copy(update={"lease_seconds": 0})
+    with world.sessions() as db:
+        pool = db.scalars(select(Pool).where(Pool.name == "fa")).one()
+        report = reconcile_records(db=db, pool=pool, settings=settings)
+    assert report["adopted"] == [{"id": crashed_id, "kind": "network", "remote_id": "net-x"}]
+    assert report["dropped"] == [{"id": never_id, "kind": "network"}]
+    assert [m["id"] for m in report["missing"]] == [lost]
+    assert [u["remote_id"] for u in report["unrouted"]] == ["net-y"]
+    with world.sessions() as db:
+        assert db.get(RoutingRecord, crashed_id).state is RecordState.active
+        assert db.get(RoutingRecord, never_id) is None
