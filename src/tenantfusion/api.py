@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from tenantfusion import problems
+from tenantfusion import problems, web
 from tenantfusion.audit.views import router as audit_router
 from tenantfusion.config import Settings, get_settings
 from tenantfusion.db import session_factory
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         resources_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    web.install(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> JSONResponse:

@@ -63,13 +63,19 @@ def _authenticate(sessions: sessionmaker[Session], token: str) -> Principal:
         return auth_service.authenticate(db=db, raw_token=token)
 
 
-async def get_principal(request: Request, token: Annotated[str, Depends(get_token)]) -> Principal:
-    """The caller: from the short-lived token cache, else validated in the database."""
+async def principal_from_token(request: Request, token: str) -> Principal:
+    """The user behind ``token``: from the short-lived token cache, else validated in the
+    database. Raises NotAuthenticated."""
     principal = token_cache.lookup(token)
     if principal is None:
         principal = await run_in_threadpool(_authenticate, get_sessions(request), token)
     request.state.principal = principal
     return principal
+
+
+async def get_principal(request: Request, token: Annotated[str, Depends(get_token)]) -> Principal:
+    """The caller of an API route (``X-Auth-Token``)."""
+    return await principal_from_token(request, token)
 
 
 async def get_platform_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:

@@ -1,0 +1,157 @@
+"""Platform admin pages: tenants, pools with health, reconcile jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Form, Request, Response
+
+from tenantfusion.deps import AppSettings, Sessions
+from tenantfusion.jobs import service as job_service
+from tenantfusion.jobs.schemas import JobRead
+from tenantfusion.mapping import service as mapping_service
+from tenantfusion.mapping.flows import request_reconcile
+from tenantfusion.platform import service as platform_service
+from tenantfusion.platform.principal import Principal
+from tenantfusion.platform.schemas import TenantCreate, TenantRead
+from tenantfusion.pools import service as pool_service
+from tenantfusion.pools.schemas import PoolRead
+from tenantfusion.web.auth import ConsoleAdmin
+from tenantfusion.web.live import is_moving
+from tenantfusion.web.render import Flash, kept, page, parse, submit
+from tenantfusion.web.routing import console_router
+
+router = console_router()
+HOME = "/console/admin"
+TENANT_PAGE = 200
+RECENT_JOBS = 20
+
+
+def _admin_page(
+    request: Request,
+    *,
+    user: Principal,
+    sessions: Sessions,
+    form: dict[str, str] | None = None,
+    flash: Flash | None = None,
+    status: int = 200,
+) -> Response:
+    with sessions() as db:
+        tenants = [
+            TenantRead.model_validate(t)
+            for t in platform_service.list_tenants(db=db, limit=TENANT_PAGE, marker=None)
+        ]
+        pools = [PoolRead.model_validate(p) for p in pool_service.list_(db=db)]
+        jobs = [
+            JobRead.model_validate(j)
+            for j in job_service.list_(db=db, actor=user, limit=RECENT_JOBS, state=None)
+        ]
+    return page(
+        request,
+        "admin/index.html",
+        user=user,
+        flash=flash,
+        status=status,
+        form=kept(form),
+        tenants=tenants,
+        pools=pools,
+        jobs=jobs,
+        live=is_moving(jobs=jobs),
+    )
+
+
+def _retry(
+    request: Request, user: Principal, sessions: Sessions, form: dict[str, str] | None = None
+) -> Callable[[Flash, int], Response]:
+    def render(flash: Flash, status: int) -> Response:
+        return _admin_page(
+            request, user=user, sessions=sessions, form=form, flash=flash, status=status
+        )
+
+    return render
+
+
+@router.get("")
+def show_admin(request: Request, user: ConsoleAdmin, sessions: Sessions) -> Response:
+    return _admin_page(request, user=user, sessions=sessions)
+
+
+@router.post("/tenants")
+def create_tenant(
+    request: Request,
+    user: ConsoleAdmin,
+    sessions: Sessions,
+    name: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    admin_username: Annotated[str, Form()] = "",
+    admin_password: Annotated[str, Form()] = "",
+) -> Response:
+    """A tenant with its first tenant_admin."""
+
+    def action() -> tuple[str, str]:
+        data = parse(
+            TenantCreate,
+            {
+                "name": name.strip(),
+                "description": description.strip(),
+                "admin": {"username": admin_username.strip(), "password": admin_password},
+            },
+        )
+        with sessions.begin() as db:
+            platform_service.create_tenant(db=db, actor=user, data=data)
+        return HOME, f"Tenant {data.name} created with tenant admin {data.admin.username}"
+
+    kept_input = {"name": name, "description": description, "admin_username": admin_username}
+    return submit(action=action, retry=_retry(request, user, sessions, kept_input))
+
+
+@router.post("/tenants/{tenant_id}/delete")
+def delete_tenant(
+    request: Request, tenant_id: str, user: ConsoleAdmin, sessions: Sessions
+) -> Response:
+    """Delete a tenant that has no pool mappings left."""
+
+    def action() -> tuple[str, str]:
+        with sessions.begin() as db:
+            tenant = platform_service.get_tenant_or_raise(db=db, tenant_id=tenant_id)
+            name = tenant.name
+            platform_service.delete_tenant(
+                db=db,
+                actor=user,
+                tenant=tenant,
+                mapping_count=mapping_service.count(db=db, tenant_id=tenant.id),
+            )
+        return HOME, f"Tenant {name} deleted"
+
+    return submit(action=action, retry=_retry(request, user, sessions))
+
+
+@router.post("/pools/{pool}/check")
+def check_pool(
+    request: Request, pool: str, user: ConsoleAdmin, sessions: Sessions, settings: AppSettings
+) -> Response:
+    """Ask the pool how it is now (status, services, features)."""
+
+    def action() -> tuple[str, str]:
+        with sessions.begin() as db:
+            found = pool_service.get_or_raise(db=db, ref=pool)
+            checked = pool_service.refresh_health(db=db, pool=found, settings=settings)
+            result = f"Pool {checked.name}: {checked.status.value}"
+        return HOME, result
+
+    return submit(action=action, retry=_retry(request, user, sessions))
+
+
+@router.post("/pools/{pool}/reconcile")
+def reconcile_pool(request: Request, pool: str, user: ConsoleAdmin, sessions: Sessions) -> Response:
+    """Start a reconcile job and follow it on its page."""
+
+    def action() -> tuple[str, str]:
+        with sessions.begin() as db:
+            found = pool_service.get_or_raise(db=db, ref=pool)
+            job = request_reconcile(db=db, actor=user, pool=found)
+            url, name = f"/console/jobs/{job.id}", found.name
+        return url, f"Reconcile of pool {name} started"
+
+    return submit(action=action, retry=_retry(request, user, sessions))

@@ -1,0 +1,139 @@
+"""Rendering console pages: templates (autoescaped), flash messages, form submissions."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from pydantic import BaseModel, ValidationError
+
+from tenantfusion.errors import InvalidInput, TenantFusionError
+from tenantfusion.platform.principal import Principal
+from tenantfusion.web.auth import csrf_token, session_of
+
+HERE = Path(__file__).parent
+FLASH_COOKIE = "tf_flash"
+M = TypeVar("M", bound=BaseModel)
+
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+)
+
+
+@dataclass(frozen=True)
+class Flash:
+    """A message shown once at the top of a page."""
+
+    level: Literal["ok", "error"]
+    title: str
+    detail: str = ""
+
+    @classmethod
+    def of(cls, error: TenantFusionError) -> Flash:
+        return cls("error", error.title, error.detail)
+
+    def encode(self) -> str:
+        return base64.urlsafe_b64encode(json.dumps(asdict(self)).encode()).decode()
+
+    @classmethod
+    def decode(cls, value: str | None) -> Flash | None:
+        if not value:
+            return None
+        try:
+            data = json.loads(base64.urlsafe_b64decode(value.encode()))
+            return cls(level="ok" if data["level"] == "ok" else "error", **_texts(data))
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            return None
+
+
+def _texts(data: dict[str, Any]) -> dict[str, str]:
+    return {"title": str(data["title"])[:200], "detail": str(data.get("detail", ""))[:1000]}
+
+
+def kept(values: dict[str, str] | None = None) -> defaultdict[str, str]:
+    """Submitted form values for re-rendering (missing fields read as empty)."""
+    return defaultdict(str, values or {})
+
+
+def page(
+    request: Request,
+    template: str,
+    *,
+    user: Principal | None,
+    flash: Flash | None = None,
+    status: int = 200,
+    session: str | None = None,
+    **context: Any,
+) -> Response:
+    """Render ``template`` with the user, a CSRF token for its forms and a pending flash."""
+    pending = Flash.decode(request.cookies.get(FLASH_COOKIE))
+    bound = session or session_of(request)
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "user": user,
+            "flash": flash or pending,
+            "csrf": csrf_token(settings=request.app.state.settings, session=bound) if bound else "",
+            "form": kept(),
+            **context,
+        },
+        status_code=status,
+    )
+    if pending:
+        response.delete_cookie(FLASH_COOKIE, path="/console")
+    return response
+
+
+def redirect(url: str, *, flash: Flash | None = None) -> RedirectResponse:
+    """303 to ``url`` (POST-redirect-GET), with a flash for the next page."""
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        response.set_cookie(
+            FLASH_COOKIE, flash.encode(), path="/console", httponly=True, samesite="strict"
+        )
+    return response
+
+
+def submit(
+    *,
+    action: Callable[[], tuple[str, str]],
+    retry: Callable[[Flash, int], Response],
+) -> Response:
+    """Run a form's action, which returns (where to go, what happened).
+
+    Success redirects there with an ``ok`` flash; a domain error renders ``retry`` (the
+    form's page, its input kept) with the error's title and detail, never a 500 page.
+    """
+    try:
+        url, message = action()
+    except TenantFusionError as e:
+        return retry(Flash.of(e), e.status)
+    return redirect(url, flash=Flash("ok", message))
+
+
+def parse(model: type[M], data: dict[str, Any]) -> M:
+    """Build a service input from form values. Raises InvalidInput naming the fields."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        errors = e.errors()
+        fields = [".".join(str(p) for p in err["loc"]) or "form" for err in errors]
+        detail = "; ".join(f"{f}: {err['msg']}" for f, err in zip(fields, errors, strict=True))
+        raise InvalidInput(detail, field=fields[0]) from e

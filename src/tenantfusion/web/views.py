@@ -1,0 +1,136 @@
+"""Console pages every user has: login, logout, home, a job, the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Query, Request, Response
+
+from tenantfusion.audit import service as audit_service
+from tenantfusion.audit.schemas import AuditEventRead
+from tenantfusion.deps import AppSettings, Sessions
+from tenantfusion.errors import TenantFusionError
+from tenantfusion.jobs import service as job_service
+from tenantfusion.jobs.schemas import JobRead
+from tenantfusion.platform import auth as auth_service
+from tenantfusion.web.auth import (
+    SESSION_COOKIE,
+    ConsoleUser,
+    end_session,
+    keep_prelogin,
+    prelogin_nonce,
+    session_token,
+    start_session,
+)
+from tenantfusion.web.live import is_moving
+from tenantfusion.web.render import Flash, kept, page, redirect
+from tenantfusion.web.routing import LOGIN_URL, console_router
+
+router = console_router()
+AUDIT_PAGE = 50
+
+
+def _login_page(
+    request: Request, *, form: dict[str, str] | None = None, error: Flash | None = None
+) -> Response:
+    """The login form; its CSRF token is tied to a pre-login nonce until there is a session."""
+    session = request.cookies.get(SESSION_COOKIE)
+    nonce = prelogin_nonce(request)
+    response = page(
+        request,
+        "login.html",
+        user=None,
+        flash=error,
+        status=401 if error else 200,
+        session=session or nonce,
+        form=kept(form),
+    )
+    if not session:
+        keep_prelogin(response, request, nonce)
+    return response
+
+
+@router.get("/login")
+def show_login(request: Request) -> Response:
+    return _login_page(request)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    sessions: Sessions,
+    settings: AppSettings,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    tenant: Annotated[str, Form()] = "",
+) -> Response:
+    """Check the password with the platform, keep the token in the session cookie."""
+    try:
+        with sessions.begin() as db:
+            raw, _, _, _ = auth_service.issue_token(
+                db=db,
+                tenant_ref=tenant.strip() or None,
+                username=username.strip(),
+                password=password,
+                ttl_seconds=settings.token_ttl_seconds,
+            )
+    except TenantFusionError as e:
+        return _login_page(
+            request, form={"tenant": tenant, "username": username}, error=Flash.of(e)
+        )
+    response = redirect("/console")
+    start_session(response, request, token=raw, max_age=settings.token_ttl_seconds)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, user: ConsoleUser, sessions: Sessions) -> Response:
+    """Revoke the session's token and forget the cookie."""
+    token = session_token(request)
+    if token:
+        with sessions.begin() as db:
+            auth_service.revoke_token(db=db, raw_token=token)
+    response = redirect(LOGIN_URL, flash=Flash("ok", "Logged out"))
+    end_session(response)
+    return response
+
+
+@router.get("")
+def home(user: ConsoleUser) -> Response:
+    return redirect("/console/admin" if user.is_platform_admin else "/console/overview")
+
+
+@router.get("/jobs/{job_id}")
+def show_job(request: Request, job_id: str, user: ConsoleUser, sessions: Sessions) -> Response:
+    with sessions() as db:
+        job = JobRead.model_validate(job_service.get_or_raise(db=db, job_id=job_id, actor=user))
+    return page(request, "job.html", user=user, job=job, live=is_moving(jobs=[job]))
+
+
+@router.get("/audit")
+def show_audit(
+    request: Request,
+    user: ConsoleUser,
+    sessions: Sessions,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    marker: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """The audit trail: all of it for platform admins, their tenant's for tenant admins."""
+    user.require_admin()
+    with sessions() as db:
+        events = audit_service.list_events(
+            db=db,
+            tenant_id=None if user.is_platform_admin else user.tenant_id,
+            action=action or None,
+            limit=AUDIT_PAGE,
+            marker=marker,
+        )
+        rows = [AuditEventRead.model_validate(e) for e in events]
+    return page(
+        request,
+        "audit.html",
+        user=user,
+        events=rows,
+        action=action or "",
+        next_marker=rows[-1].id if len(rows) == AUDIT_PAGE else None,
+    )

@@ -1,0 +1,149 @@
+"""Console pages through a TestClient (no browser): sessions, CSRF, flash messages."""
+
+from __future__ import annotations
+
+from tests.conftest import ADMIN_PASSWORD, Api
+from tests.web.console import Console, csrf_of
+
+
+def admin_console(api: Api) -> Console:
+    console = Console(api.client.app)
+    assert console.login(None, "root", ADMIN_PASSWORD).headers["location"] == "/console"
+    return console
+
+
+def test_root_and_console_lead_to_login(sqlite_api: Api) -> None:
+    console = Console(sqlite_api.client.app)
+    assert console.get("/").headers["location"] == "/console"
+    r = console.get("/console")
+    assert r.status_code == 303 and r.headers["location"] == "/console/login"
+    page = console.get("/console/login")
+    assert page.status_code == 200 and 'name="password"' in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+    assert console.get("/console/static/console.css").status_code == 200
+
+
+def test_admin_login_sets_a_strict_http_only_cookie(sqlite_api: Api) -> None:
+    console = Console(sqlite_api.client.app)
+    r = console.login(None, "root", ADMIN_PASSWORD)
+    assert r.status_code == 303
+    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("tf_session="))
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
+    assert "Secure" not in cookie  # plain http in tests; https sets it
+    assert console.get("/console").headers["location"] == "/console/admin"
+    admin = console.get("/console/admin")
+    assert admin.status_code == 200 and "Platform administration" in admin.text
+    assert "root (platform_admin)" in admin.text
+
+
+def test_bad_password_shows_an_error_and_keeps_the_username(sqlite_api: Api) -> None:
+    console = Console(sqlite_api.client.app)
+    r = console.login(None, "root", "wrong-password-123")
+    assert r.status_code == 401
+    assert "Authentication required" in r.text and "wrong tenant, username or password" in r.text
+    assert 'value="root"' in r.text and "wrong-password-123" not in r.text
+    assert "tf_session" not in r.headers.get("set-cookie", "")
+
+
+def test_post_without_or_with_a_foreign_csrf_token_is_rejected(sqlite_api: Api) -> None:
+    console = admin_console(sqlite_api)
+    other = admin_console(sqlite_api)
+    form = {"name": "evil", "admin_username": "boss", "admin_password": "boss-password"}
+    for token in (None, "0" * 64, csrf_of(other.get("/console/admin").text)):
+        data = form if token is None else {**form, "csrf_token": token}
+        r = console.client.post("/console/admin/tenants", data=data)
+        assert r.status_code == 403 and "Request rejected" in r.text
+    assert "evil" not in console.get("/console/admin").text
+    # a login form without the pre-login cookie's token is rejected too
+    anonymous = Console(sqlite_api.client.app)
+    r = anonymous.client.post("/console/login", data={"username": "root", "password": "x"})
+    assert r.status_code == 403
+
+
+def test_create_tenant_then_conflict_flash_keeps_input(sqlite_api: Api) -> None:
+    console = admin_console(sqlite_api)
+    form = {
+        "name": "acme",
+        "description": "<script>alert(1)</script>",
+        "admin_username": "boss",
+        "admin_password": "boss-password",
+    }
+    r = console.post("/console/admin/tenants", form, via="/console/admin")
+    assert r.status_code == 303
+    page = console.get("/console/admin").text
+    assert "Tenant acme created" in page and 'data-tenant="acme"' in page
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page  # autoescaped
+    again = console.post("/console/admin/tenants", form, via="/console/admin")
+    assert again.status_code == 409
+    assert "Conflict" in again.text and "tenant name &#39;acme&#39; is taken" in again.text
+    assert 'name="admin_username" value="boss"' in again.text
+    assert "boss-password" not in again.text
+
+
+def test_invalid_form_input_is_a_flash_naming_the_field(sqlite_api: Api) -> None:
+    console = admin_console(sqlite_api)
+    r = console.post(
+        "/console/admin/tenants",
+        {"name": "bad name!", "admin_username": "boss", "admin_password": "short"},
+        via="/console/admin",
+    )
+    assert r.status_code == 422 and "Invalid input" in r.text
+    assert "name:" in r.text and "admin.password:" in r.text
+    assert 'value="bad name!"' in r.text
+
+
+def test_tenant_user_pages_and_admin_page_forbidden(sqlite_api: Api) -> None:
+    tenant, _ = sqlite_api.new_tenant("acme")
+    console = Console(sqlite_api.client.app)
+    assert console.login("acme", "boss", "boss-password").status_code == 303
+    assert console.get("/console").headers["location"] == "/console/overview"
+    overview = console.get("/console/overview")
+    assert overview.status_code == 200 and "No pools registered" in overview.text
+    for url in ("/console/servers", "/console/networks", "/console/audit"):
+        assert console.get(url).status_code == 200, url
+    forbidden = console.get("/console/admin")
+    assert forbidden.status_code == 403 and "Forbidden" in forbidden.text
+    missing = console.get("/console/jobs/nope")
+    assert missing.status_code == 404 and "job nope not found" in missing.text
+    assert missing.headers["content-type"].startswith("text/html")
+
+
+def test_service_errors_on_resource_forms_are_flashes(sqlite_api: Api) -> None:
+    sqlite_api.new_tenant("acme")
+    console = Console(sqlite_api.client.app)
+    console.login("acme", "boss", "boss-password")
+    form = {"name": "web-1", "flavor": "m1.nano", "image": "cirros", "pool": "", "network": ""}
+    r = console.post("/console/servers", form, via="/console/servers")
+    assert r.status_code == 503 and "Resource pool unavailable" in r.text
+    assert "no pools registered" in r.text and 'name="name" value="web-1"' in r.text
+    r = console.post("/console/servers/nope/delete", {}, via="/console/servers")
+    assert r.status_code == 404 and "server nope not found" in r.text
+    r = console.post("/console/networks", {"name": "", "pool": ""}, via="/console/networks")
+    assert r.status_code == 422 and "Invalid input" in r.text
+
+
+def test_platform_admin_has_no_tenant_pages(sqlite_api: Api) -> None:
+    r = admin_console(sqlite_api).get("/console/servers")
+    assert r.status_code == 403 and "as a tenant user" in r.text
+
+
+def test_logout_revokes_the_token(sqlite_api: Api) -> None:
+    console = admin_console(sqlite_api)
+    token = console.client.cookies["tf_session"]
+    assert sqlite_api.client.get("/v1/auth/tokens", headers={"X-Auth-Token": token}).is_success
+    r = console.post("/console/logout", {}, via="/console/admin")
+    assert r.status_code == 303 and r.headers["location"] == "/console/login"
+    assert "Logged out" in console.get("/console/login").text
+    assert (
+        sqlite_api.client.get("/v1/auth/tokens", headers={"X-Auth-Token": token}).status_code == 401
+    )
+    stale = Console(sqlite_api.client.app)
+    stale.client.cookies.set("tf_session", token, path="/console")
+    assert stale.get("/console/admin").headers["location"] == "/console/login"
+
+
+def test_audit_page_shows_events(sqlite_api: Api) -> None:
+    sqlite_api.new_tenant("acme")
+    page = admin_console(sqlite_api).get("/console/audit?action=tenant.create")
+    assert page.status_code == 200 and "tenant.create" in page.text and "acme" in page.text
