@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 import openstack
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -41,7 +42,7 @@ from tenantfusion.db import session_factory, upgrade  # noqa: E402
 from tenantfusion.mapping.models import Mapping  # noqa: E402
 from tenantfusion.mapping.sessions import tenant_session  # noqa: E402
 from tenantfusion.platform import service as platform_service  # noqa: E402
-from tenantfusion.platform.models import Role  # noqa: E402
+from tenantfusion.platform.models import Role, User  # noqa: E402
 from tenantfusion.platform.principal import SYSTEM, Principal  # noqa: E402
 from tenantfusion.platform.schemas import TenantAdmin, TenantCreate  # noqa: E402
 from tenantfusion.pools import service as pool_service  # noqa: E402
@@ -51,6 +52,7 @@ from tenantfusion.pools.drivers.remote import Kind, RemoteObject  # noqa: E402
 from tenantfusion.pools.models import Pool, PoolStatus  # noqa: E402
 from tenantfusion.pools.schemas import PoolAuthIn, PoolCreate  # noqa: E402
 from tenantfusion.resources import networks  # noqa: E402
+from tenantfusion.resources import servers as servers_service  # noqa: E402
 from tenantfusion.resources.schemas import ListQuery, NetworkCreate  # noqa: E402
 from tenantfusion.testbed import ensure_pools  # noqa: E402
 
@@ -138,7 +140,19 @@ def real_pools(calls: int, servers: int) -> None:
             fn()
             return (time.perf_counter() - t) * 1000
 
-        lat: dict[str, list[float]] = {k: [] for k in ("d1", "d2", "t1", "t2", "tall")}
+        with sessions() as db:
+            boss = db.scalars(select(User).where(User.username == "boss")).one()
+            actor = Principal(
+                user_id=boss.id, username="boss", role=Role.tenant_admin, tenant_id=boss.tenant_id
+            )
+
+        def engine_list(pool: str) -> None:
+            with sessions() as db:
+                servers_service.list_(
+                    db=db, actor=actor, settings=settings, query=ListQuery(pool=pool)
+                )
+
+        lat: dict[str, list[float]] = {k: [] for k in ("d1", "d2", "t1", "t2", "tall", "e1")}
         for _ in range(10):  # warm up every path
             client.get("/v1/servers")
             for conn in direct.values():
@@ -149,6 +163,17 @@ def real_pools(calls: int, servers: int) -> None:
             lat["d2"].append(timed(lambda: list(direct["p2"].compute.servers(details=True))))
             lat["t2"].append(timed(lambda: client.get("/v1/servers", params={"pool": "p2"})))
             lat["tall"].append(timed(lambda: client.get("/v1/servers")))
+            lat["e1"].append(timed(lambda: engine_list("p1")))
+        if os.environ.get("TF_BENCH_PROFILE"):
+            import cProfile
+            import pstats
+
+            prof = cProfile.Profile()
+            prof.enable()
+            for _ in range(50):
+                engine_list("p1")
+            prof.disable()
+            pstats.Stats(prof).sort_stats("tottime").print_stats(25)
         page = client.get("/v1/servers").json()
         assert len(page["items"]) == servers and set(page["pools"].values()) == {"ok"}
         for server_id in created:
@@ -168,6 +193,7 @@ def real_pools(calls: int, servers: int) -> None:
             f"      added p50 {added50:+.2f} ms  p99 {added99:+.2f} ms  "
             f"ratio {statistics.median(t) / statistics.median(d):.3f}x  (goal <= 1 ms, <= 1.05x)"
         )
+    print(f"   pool p1 tenantfusion engine in-process (no HTTP hop) {ms(lat['e1'])}")
     slowest = max(statistics.median(lat["d1"]), statistics.median(lat["d2"]))
     print(f"   both pools merged through tenantfusion {ms(lat['tall'])}")
     print(

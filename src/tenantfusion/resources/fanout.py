@@ -20,6 +20,10 @@ log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
+#: Shared by every request: no thread start-up per list. A hung pool holds a worker only
+#: until its session timeout.
+_EXECUTOR = ThreadPoolExecutor(max_workers=64, thread_name_prefix="fanout")
+
 
 @dataclass(frozen=True)
 class Answer(Generic[T]):
@@ -43,9 +47,8 @@ def fan_out(pools: Sequence[Pool], call: Callable[[Pool], T], *, timeout: float)
             return [Answer(pools[0], "ok", call(pools[0]))]
         except TenantFusionError as e:
             return [Answer(pools[0], _outcome(e), detail=e.detail)]
-    ex = ThreadPoolExecutor(max_workers=len(pools), thread_name_prefix="fanout")
+    futures = [_EXECUTOR.submit(call, p) for p in pools]
     try:
-        futures = [ex.submit(call, p) for p in pools]
         done, _ = wait(futures, timeout=timeout)
         answers: list[Answer[T]] = []
         for pool, future in zip(pools, futures, strict=True):
@@ -62,5 +65,7 @@ def fan_out(pools: Sequence[Pool], call: Callable[[Pool], T], *, timeout: float)
                 answers.append(Answer(pool, "error", detail=type(error).__name__))
         return answers
     finally:
-        # never join a pool that still hangs: its answer is no longer wanted
-        ex.shutdown(wait=False, cancel_futures=True)
+        # never wait for a pool that still hangs: its answer is no longer wanted (its
+        # worker is freed by the session's own timeout)
+        for future in futures:
+            future.cancel()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from functools import cached_property
 from typing import Any
 
@@ -232,5 +233,16 @@ class OpenStackDriver(OpenStackResources, PoolDriver):
     def tenant_session(self, auth: PoolAuth) -> ksa_session.Session:
         return self._session(auth)
 
+    @cached_property
+    def _tenant_conns(self) -> weakref.WeakKeyDictionary[Any, connection.Connection]:
+        return weakref.WeakKeyDictionary()
+
     def _tenant_conn(self, session: ksa_session.Session) -> connection.Connection:
-        return connection.Connection(session=session, region_name=self.auth.region_name)
+        """One openstacksdk Connection per tenant session, kept as long as the session:
+        a new Connection would discover each service's versions again (an extra round
+        trip to Nova or Neutron on every call)."""
+        conn = self._tenant_conns.get(session)
+        if conn is None:
+            conn = connection.Connection(session=session, region_name=self.auth.region_name)
+            self._tenant_conns[session] = conn
+        return conn

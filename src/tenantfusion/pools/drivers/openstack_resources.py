@@ -7,14 +7,15 @@ SDK object becomes a ``RemoteObject``; the methods below are generic over it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from keystoneauth1 import session as ksa_session
 from openstack import connection
+from openstack import exceptions as sdk_exc
 
-from tenantfusion.errors import PoolRejected
+from tenantfusion.errors import PoolObjectNotFound, PoolRejected
 from tenantfusion.pools.drivers.openstack_errors import translate
 from tenantfusion.pools.drivers.remote import Capacity, CatalogKind, Kind, RemoteObject
 
@@ -36,100 +37,98 @@ CAPACITY_TTL_SECONDS = 15.0
 
 
 def _id_of(ref: Any) -> str | None:
-    """The id in a reference Nova gives as a dict, a resource or nothing."""
-    if isinstance(ref, dict):
-        return ref.get("id")
-    return getattr(ref, "id", None)
+    """The id in a reference Nova gives as a dict or an empty string (boot from volume)."""
+    return ref.get("id") if isinstance(ref, dict) else None
 
 
-def _server(s: Any) -> RemoteObject:
-    flavor = s.flavor
-    addresses = {
-        net: [a["addr"] for a in entries if "addr" in a]
-        for net, entries in (s.addresses or {}).items()
-    }
+def _server(s: dict[str, Any]) -> RemoteObject:
+    power = s.get("OS-EXT-STS:power_state")
+    flavor = s.get("flavor") or {}
     return RemoteObject(
         kind="server",
-        remote_id=s.id,
-        name=s.name or "",
-        status=s.status or "",
-        project_id=s.project_id,
-        description=(s.metadata or {}).get("tf_record", ""),
+        remote_id=s["id"],
+        name=s.get("name") or "",
+        status=s.get("status") or "",
+        project_id=s.get("tenant_id"),
+        description=(s.get("metadata") or {}).get("tf_record", ""),
         attrs={
-            "flavor": getattr(flavor, "original_name", None) or getattr(flavor, "id", None),
-            "image_id": _id_of(s.image),
-            "addresses": addresses,
-            "power_state": POWER_STATES.get(s.power_state) if s.power_state is not None else None,
+            "flavor": flavor.get("original_name") or flavor.get("id"),
+            "image_id": _id_of(s.get("image")),
+            "addresses": {
+                net: [a["addr"] for a in entries if "addr" in a]
+                for net, entries in (s.get("addresses") or {}).items()
+            },
+            "power_state": POWER_STATES.get(power) if power is not None else None,
         },
     )
 
 
-def _network(n: Any) -> RemoteObject:
+def _network(n: dict[str, Any]) -> RemoteObject:
     return RemoteObject(
         kind="network",
-        remote_id=n.id,
-        name=n.name or "",
-        status=n.status or "",
-        project_id=n.project_id,
-        description=n.description or "",
+        remote_id=n["id"],
+        name=n.get("name") or "",
+        status=n.get("status") or "",
+        project_id=n.get("project_id") or n.get("tenant_id"),
+        description=n.get("description") or "",
         attrs={
-            "subnet_ids": list(n.subnet_ids or []),
-            "mtu": n.mtu,
-            "is_external": bool(n.is_router_external),
+            "subnet_ids": list(n.get("subnets") or []),
+            "mtu": n.get("mtu"),
+            "is_external": bool(n.get("router:external")),
         },
     )
 
 
-def _subnet(s: Any) -> RemoteObject:
+def _subnet(s: dict[str, Any]) -> RemoteObject:
     return RemoteObject(
         kind="subnet",
-        remote_id=s.id,
-        name=s.name or "",
+        remote_id=s["id"],
+        name=s.get("name") or "",
         status="ACTIVE",  # Neutron subnets have no status of their own
-        project_id=s.project_id,
-        description=s.description or "",
+        project_id=s.get("project_id") or s.get("tenant_id"),
+        description=s.get("description") or "",
         attrs={
-            "network_id": s.network_id,
-            "cidr": s.cidr,
-            "ip_version": s.ip_version,
-            "gateway_ip": s.gateway_ip,
-            "enable_dhcp": bool(s.is_dhcp_enabled),
+            "network_id": s.get("network_id"),
+            "cidr": s.get("cidr"),
+            "ip_version": s.get("ip_version"),
+            "gateway_ip": s.get("gateway_ip"),
+            "enable_dhcp": bool(s.get("enable_dhcp")),
         },
     )
 
 
-def _router(r: Any, interfaces: Mapping[str, list[str]]) -> RemoteObject:
-    gateway = r.external_gateway_info or {}
+def _router(r: dict[str, Any], interfaces: Mapping[str, list[str]]) -> RemoteObject:
+    gateway = r.get("external_gateway_info") or {}
     return RemoteObject(
         kind="router",
-        remote_id=r.id,
-        name=r.name or "",
-        status=r.status or "",
-        project_id=r.project_id,
-        description=r.description or "",
+        remote_id=r["id"],
+        name=r.get("name") or "",
+        status=r.get("status") or "",
+        project_id=r.get("project_id") or r.get("tenant_id"),
+        description=r.get("description") or "",
         attrs={
-            "is_distributed": r.is_distributed,
+            "is_distributed": r.get("distributed"),  # absent unless the caller is admin
             "external_network_id": gateway.get("network_id"),
-            "interface_subnet_ids": interfaces.get(r.id, []),
+            "interface_subnet_ids": interfaces.get(r["id"], []),
         },
     )
 
 
-def _floating_ip(f: Any) -> RemoteObject:
-    details = f.port_details or {}
+def _floating_ip(f: dict[str, Any]) -> RemoteObject:
+    details = f.get("port_details") or {}
     return RemoteObject(
         kind="floating_ip",
-        remote_id=f.id,
-        name=f.floating_ip_address or "",
-        status=f.status or "",
-        project_id=f.project_id,
-        description=f.description or "",
+        remote_id=f["id"],
+        name=f.get("floating_ip_address") or "",
+        status=f.get("status") or "",
+        project_id=f.get("project_id") or f.get("tenant_id"),
+        description=f.get("description") or "",
         attrs={
-            "address": f.floating_ip_address,
-            "port_id": f.port_id,
-            "fixed_ip": f.fixed_ip_address,
+            "address": f.get("floating_ip_address"),
+            "port_id": f.get("port_id"),
+            "fixed_ip": f.get("fixed_ip_address"),
             "device_id": details.get("device_id"),
-            "network_id": f.floating_network_id,
+            "network_id": f.get("floating_network_id"),
         },
     )
 
@@ -162,55 +161,65 @@ def _image(i: Any) -> RemoteObject:
 
 @dataclass(frozen=True)
 class KindOps:
-    """How one kind maps onto openstacksdk proxy calls."""
+    """One kind in its API's own terms: raw JSON through the SDK's service adapters.
 
-    service: str  # proxy attribute: compute / network
-    list_: str
-    get: str
-    create: str
-    delete: str
-    convert: Callable[[Any], RemoteObject]
+    (openstacksdk's Resource objects cost more CPU per listed object than the HTTP call
+    itself on a busy host; lists are the hot path, so they stay plain JSON.)
+    """
+
+    service: str  # connection attribute: compute / network
+    path: str  # collection path
+    key: str  # singular JSON key
+    plural: str
+    convert: Callable[[dict[str, Any]], RemoteObject]
+    list_path: str = ""  # when it differs from path (Nova's /servers/detail)
+    microversion: str | None = None
 
 
 KINDS: dict[str, KindOps] = {
+    # 2.47: flavor embedded with original_name
     "server": KindOps(
-        "compute", "servers", "get_server", "create_server", "delete_server", _server
+        "compute", "/servers", "server", "servers", _server, "/servers/detail", "2.47"
     ),
-    "network": KindOps(
-        "network", "networks", "get_network", "create_network", "delete_network", _network
-    ),
-    "subnet": KindOps(
-        "network", "subnets", "get_subnet", "create_subnet", "delete_subnet", _subnet
-    ),
-    "floating_ip": KindOps("network", "ips", "get_ip", "create_ip", "delete_ip", _floating_ip),
+    "network": KindOps("network", "/networks", "network", "networks", _network),
+    "subnet": KindOps("network", "/subnets", "subnet", "subnets", _subnet),
+    "router": KindOps("network", "/routers", "router", "routers", lambda r: _router(r, {})),
+    "floating_ip": KindOps("network", "/floatingips", "floatingip", "floatingips", _floating_ip),
 }
 
 
-def _create_args(kind: str, spec: Mapping[str, Any]) -> dict[str, Any]:
-    """The proxy's create arguments for our spec (our field names → the SDK's)."""
+def _body(kind: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The API's create body for our spec (our field names → the API's)."""
     if kind == "server":
         return {
             "name": spec["name"],
-            "flavor_id": spec["flavor_id"],
-            "image_id": spec["image_id"],
+            "flavorRef": spec["flavor_id"],
+            "imageRef": spec["image_id"],
             "networks": [{"uuid": spec["network_id"]}],
             "metadata": {"tf_record": spec["description"]},
         }
     if kind == "subnet":
-        args = {
+        body = {
             "name": spec["name"],
             "description": spec["description"],
             "network_id": spec["network_id"],
             "cidr": spec["cidr"],
             "ip_version": spec["ip_version"],
-            "is_dhcp_enabled": spec.get("enable_dhcp", True),
+            "enable_dhcp": spec.get("enable_dhcp", True),
             "dns_nameservers": list(spec.get("dns_nameservers", [])),
         }
         if spec.get("gateway_ip"):
-            args["gateway_ip"] = spec["gateway_ip"]
-        return args
+            body["gateway_ip"] = spec["gateway_ip"]
+        return body
     if kind == "floating_ip":
         return {"floating_network_id": spec["network_id"], "description": spec["description"]}
+    if kind == "router":
+        body = {"name": spec["name"], "description": spec["description"]}
+        if spec.get("external_network_id"):
+            body["external_gateway_info"] = {"network_id": spec["external_network_id"]}
+        if spec.get("distributed"):
+            body["distributed"] = True
+        return body
     return {"name": spec["name"], "description": spec["description"]}
 
 
@@ -224,82 +233,84 @@ class OpenStackResources:
 
     _capacity_cache: tuple[float, Capacity | None] | None = None
 
-    def _proxy(self, session: Any, kind: str) -> Any:
+    def _adapter(self, session: Any, kind: str) -> Any:
         return getattr(self._tenant_conn(session), KINDS[kind].service)
 
-    def _router_interfaces(self, net: Any, **filters: Any) -> dict[str, list[str]]:
+    def _call(self, adapter: Any, method: str, url: str, ops: KindOps, **kw: Any) -> Any:
+        if ops.microversion:
+            kw["microversion"] = ops.microversion
+        response = getattr(adapter, method)(url, **kw)
+        sdk_exc.raise_from_response(response)  # the SDK's adapters don't raise on their own
+        return response
+
+    def _router_interfaces(self, net: Any, **filters: str) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
-        for owner in ROUTER_INTERFACE_OWNERS:
-            for port in net.ports(device_owner=owner, **filters):
-                found.setdefault(port.device_id, []).extend(
-                    ip["subnet_id"] for ip in port.fixed_ips or []
-                )
+        params = [("device_owner", o) for o in ROUTER_INTERFACE_OWNERS] + list(filters.items())
+        ports = self._call(net, "get", "/ports", KINDS["network"], params=params).json()
+        for port in ports["ports"]:
+            found.setdefault(port["device_id"], []).extend(
+                ip["subnet_id"] for ip in port.get("fixed_ips") or []
+            )
         return found
+
+    def _convert(self, adapter: Any, kind: str, raw: dict[str, Any]) -> RemoteObject:
+        if kind == "router":
+            return _router(raw, self._router_interfaces(adapter, device_id=raw["id"]))
+        return KINDS[kind].convert(raw)
 
     def create_object(
         self, *, session: Any, kind: Kind, project_id: str, spec: Mapping[str, Any]
     ) -> RemoteObject:
-        with translate(self.pool, f"create_{kind}"):
-            if kind == "router":
-                return self._create_router(session, project_id, spec)
-            ops = KINDS[kind]
-            proxy = self._proxy(session, kind)
-            created = getattr(proxy, ops.create)(**_create_args(kind, spec))
-            if kind == "server":  # Nova answers a create with little more than the id
-                created = proxy.get_server(created.id)
-            return ops.convert(created)
-
-    def _create_router(
-        self, session: Any, project_id: str, spec: Mapping[str, Any]
-    ) -> RemoteObject:
-        args: dict[str, Any] = {"name": spec["name"], "description": spec["description"]}
-        if spec.get("external_network_id"):
-            args["external_gateway_info"] = {"network_id": spec["external_network_id"]}
-        if spec.get("distributed"):
-            # admin-only attribute under Neutron's default policy (DVR rule R23)
-            created = self.conn.network.create_router(
-                project_id=project_id, distributed=True, **args
-            )
+        ops = KINDS[kind]
+        body = _body(kind, spec)
+        if body.get("distributed"):
+            # admin-only attribute under Neutron's default policy (DVR rule R23): this one
+            # call uses the pool admin, creating the router in the tenant's project
+            adapter, body["project_id"] = self.conn.network, project_id
         else:
-            created = self._tenant_conn(session).network.create_router(**args)
-        return _router(created, {})
+            adapter = self._adapter(session, kind)
+        with translate(self.pool, f"create_{kind}"):
+            created = self._call(adapter, "post", ops.path, ops, json={ops.key: body}).json()
+        if kind == "server":  # Nova answers a create with little more than the id
+            found = self.get_object(session=session, kind=kind, remote_id=created[ops.key]["id"])
+            if found is not None:
+                return found
+        return ops.convert(created[ops.key])
 
     def get_object(self, *, session: Any, kind: Kind, remote_id: str) -> RemoteObject | None:
-        with translate(self.pool, f"get_{kind}"):
-            if kind == "router":
-                net = self._tenant_conn(session).network
-                found = net.find_router(remote_id, ignore_missing=True)
-                return (
-                    _router(found, self._router_interfaces(net, device_id=remote_id))
-                    if found
-                    else None
-                )
-            ops = KINDS[kind]
-            proxy = self._proxy(session, kind)
-            found = getattr(proxy, ops.get.replace("get_", "find_"))(remote_id, ignore_missing=True)
-            if found is not None and kind == "server":
-                found = proxy.get_server(found.id)  # find_ may return the short form
-            return ops.convert(found) if found else None
+        ops = KINDS[kind]
+        adapter = self._adapter(session, kind)
+        try:
+            with translate(self.pool, f"get_{kind}"):
+                raw = self._call(adapter, "get", f"{ops.path}/{remote_id}", ops).json()[ops.key]
+                return self._convert(adapter, kind, raw)
+        except PoolObjectNotFound:
+            return None
 
     def list_objects(self, *, session: Any, kind: Kind) -> list[RemoteObject]:
+        ops = KINDS[kind]
+        adapter = self._adapter(session, kind)
+        found: list[RemoteObject] = []
         with translate(self.pool, f"list_{kind}"):
-            if kind == "router":
-                net = self._tenant_conn(session).network
-                interfaces = self._router_interfaces(net)
-                return [_router(r, interfaces) for r in net.routers()]
-            ops = KINDS[kind]
-            listing: Iterable[Any] = getattr(self._proxy(session, kind), ops.list_)(
-                **({"details": True} if kind == "server" else {})
-            )
-            return [ops.convert(o) for o in listing]
+            url: str | None = ops.list_path or ops.path
+            while url:
+                page = self._call(adapter, "get", url, ops).json()
+                if kind == "router":
+                    interfaces = self._router_interfaces(adapter)
+                    found += [_router(r, interfaces) for r in page[ops.plural]]
+                else:
+                    found += [ops.convert(o) for o in page[ops.plural]]
+                links = page.get(f"{ops.plural}_links") or []
+                url = next((lk["href"] for lk in links if lk.get("rel") == "next"), None)
+        return found
 
     def delete_object(self, *, session: Any, kind: Kind, remote_id: str) -> None:
-        with translate(self.pool, f"delete_{kind}"):
-            if kind == "router":
-                self._tenant_conn(session).network.delete_router(remote_id, ignore_missing=True)
-                return
-            ops = KINDS[kind]
-            getattr(self._proxy(session, kind), ops.delete)(remote_id, ignore_missing=True)
+        ops = KINDS[kind]
+        try:
+            with translate(self.pool, f"delete_{kind}"):
+                self._call(self._adapter(session, kind), "delete", f"{ops.path}/{remote_id}", ops)
+        except PoolObjectNotFound:
+            pass  # gone already
 
     def act(
         self, *, session: Any, kind: Kind, remote_id: str, action: str, args: Mapping[str, Any]
