@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.types import ASGIApp
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
@@ -22,16 +22,18 @@ def csrf_of(html: str) -> str:
 class Console:
     """One browser-like session on the console (no redirects followed unless asked)."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.client = TestClient(app, follow_redirects=False)
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.client.get(url, **kwargs)
+        response: httpx.Response = self.client.get(url, **kwargs)
+        return response
 
     def post(self, url: str, data: dict[str, str], *, via: str) -> httpx.Response:
         """Submit a form found on page ``via`` (its CSRF token added)."""
         token = csrf_of(self.get(via).text)
-        return self.client.post(url, data={**data, "csrf_token": token})
+        response: httpx.Response = self.client.post(url, data={**data, "csrf_token": token})
+        return response
 
     def login(self, tenant: str | None, username: str, password: str) -> httpx.Response:
         return self.post(

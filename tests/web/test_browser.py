@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.conftest import pool_body
 from tests.web.live_server import ADMIN, LiveServer
@@ -32,7 +32,7 @@ def create_tenant(page: Page, name: str) -> None:
     form.get_by_role("button", name="Create tenant").click()
 
 
-def flash(page: Page) -> Any:
+def flash(page: Page) -> Locator:
     return page.get_by_test_id("flash")
 
 
@@ -122,8 +122,8 @@ def test_tenant_admin_sees_pools_and_errors(page: Page, two_pools: LiveServer, s
     form.get_by_role("button", name="Create network").click()
     expect(flash(page)).to_contain_text("Invalid input")
     expect(flash(page)).to_contain_text("name: String should have at most 255 characters")
-    name = page.locator("#create-network").get_by_label("Name", exact=True)
-    expect(name).to_have_value("n" * 300)
+    field = page.locator("#create-network").get_by_label("Name", exact=True)
+    expect(field).to_have_value("n" * 300)
     shot(page, "network-invalid")
 
     page.get_by_role("button", name="Log out").click()

@@ -253,11 +253,13 @@ def delete_resource(
     name: PageName = "servers" if module is servers else "networks"
 
     def action() -> tuple[str, str]:
+        with sessions() as db:
+            shown = module.show(db=db, actor=user, settings=settings, record_id=record_id)
         job = module.delete(sessions=sessions, actor=user, settings=settings, record_id=record_id)
-        noun = module.KIND.name.replace("_", " ")
+        what = f"{module.KIND.name.replace('_', ' ')} {shown.name} in pool {shown.pool}"
         if job is None:
-            return f"/console/{kind}", f"Deleted {noun} {record_id}"
-        return f"/console/{kind}", f"Deleting {noun} {record_id} (job {job.id})"
+            return f"/console/{kind}", f"Deleted {what}"
+        return f"/console/{kind}", f"Deleting {what} (job {job.id})"
 
     return submit(
         action=action,
