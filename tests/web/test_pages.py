@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tenantfusion.pools.models import Pool, PoolStatus
 from tests.conftest import ADMIN_PASSWORD, Api
 from tests.web.console import Console, csrf_of
 
@@ -147,3 +148,35 @@ def test_audit_page_shows_events(sqlite_api: Api) -> None:
     sqlite_api.new_tenant("acme")
     page = admin_console(sqlite_api).get("/console/audit?action=tenant.create")
     assert page.status_code == 200 and "tenant.create" in page.text and "acme" in page.text
+
+
+def test_session_cookie_is_secure_over_https(sqlite_api: Api) -> None:
+    console = Console(sqlite_api.client.app)
+    console.client.base_url = "https://testserver"  # type: ignore[assignment]
+    r = console.login(None, "root", ADMIN_PASSWORD)
+    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("tf_session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_pages_with_unfinished_jobs_ask_for_live_refresh(sqlite_api: Api) -> None:
+    """No worker runs here: a queued job keeps the live sections moving."""
+    with sqlite_api.sessions.begin() as db:  # a registered pool (reconcile only queues a job)
+        pool = Pool(
+            name="east",
+            driver="openstack",
+            auth_url="http://127.0.0.1:1/v3",
+            project_domain="Default",
+            credential="",
+            status=PoolStatus.ok,
+        )
+        db.add(pool)
+    console = admin_console(sqlite_api)
+    assert 'data-moving="false"' in console.get("/console/admin").text
+    r = console.post("/console/admin/pools/east/reconcile", {}, via="/console/admin")
+    job_url = r.headers["location"]
+    assert r.status_code == 303 and job_url.startswith("/console/jobs/")
+    job = console.get(job_url)
+    assert 'data-moving="true"' in job.text and "Not finished yet" in job.text
+    assert 'id="jobs" data-live data-moving="true"' in console.get("/console/admin").text
+    r = console.post("/console/admin/pools/nope/check", {}, via="/console/admin")
+    assert r.status_code == 404 and "pool nope not found" in r.text.lower()
