@@ -146,13 +146,16 @@ def real_pools(calls: int, servers: int) -> None:
                 user_id=boss.id, username="boss", role=Role.tenant_admin, tenant_id=boss.tenant_id
             )
 
+        def raw_list(pool: str) -> None:
+            direct[pool].compute.get("/servers/detail", microversion="2.47").json()
+
         def engine_list(pool: str) -> None:
             with sessions() as db:
                 servers_service.list_(
                     db=db, actor=actor, settings=settings, query=ListQuery(pool=pool)
                 )
 
-        lat: dict[str, list[float]] = {k: [] for k in ("d1", "d2", "t1", "t2", "tall", "e1")}
+        lat: dict[str, list[float]] = {k: [] for k in ("d1", "d2", "t1", "t2", "tall", "e1", "r1")}
         for _ in range(10):  # warm up every path
             client.get("/v1/servers")
             for conn in direct.values():
@@ -164,6 +167,7 @@ def real_pools(calls: int, servers: int) -> None:
             lat["t2"].append(timed(lambda: client.get("/v1/servers", params={"pool": "p2"})))
             lat["tall"].append(timed(lambda: client.get("/v1/servers")))
             lat["e1"].append(timed(lambda: engine_list("p1")))
+            lat["r1"].append(timed(lambda: raw_list("p1")))
         if os.environ.get("TF_BENCH_PROFILE"):
             import cProfile
             import pstats
@@ -194,6 +198,12 @@ def real_pools(calls: int, servers: int) -> None:
             f"ratio {statistics.median(t) / statistics.median(d):.3f}x  (goal <= 1 ms, <= 1.05x)"
         )
     print(f"   pool p1 tenantfusion engine in-process (no HTTP hop) {ms(lat['e1'])}")
+    raw, through = statistics.median(lat["r1"]), statistics.median(lat["t1"])
+    print(f"   pool p1 raw GET /servers/detail (keystoneauth, no SDK objects) {ms(lat['r1'])}")
+    print(
+        f"      tenantfusion vs the same raw request: added p50 {through - raw:+.2f} ms  "
+        f"p99 {pct(lat['t1'], 0.99) - pct(lat['r1'], 0.99):+.2f} ms  ratio {through / raw:.3f}x"
+    )
     slowest = max(statistics.median(lat["d1"]), statistics.median(lat["d2"]))
     print(f"   both pools merged through tenantfusion {ms(lat['tall'])}")
     print(
