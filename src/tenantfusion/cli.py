@@ -61,6 +61,9 @@ def demo(
     host: str = typer.Option("127.0.0.1", help="Address to bind"),
     port: int = typer.Option(8080, help="Port to bind"),
     pools: int = typer.Option(2, min=1, max=8, help="How many local pools"),
+    kind: str = typer.Option(
+        "full", help="full: Keystone+Nova+Neutron+Placement+Glance; keystone: identity only"
+    ),
     stop: bool = typer.Option(False, "--stop", help="Stop the demo's pools and exit"),
     no_serve: bool = typer.Option(False, "--no-serve", help="Prepare everything, don't serve"),
 ) -> None:
@@ -72,7 +75,9 @@ def demo(
         demo_flow.stop()
         return
     configure("WARNING")
-    demo_flow.run(host=host, port=port, pools=pools, serve=not no_serve)
+    if kind not in demo_flow.SERVICES:
+        raise typer.BadParameter(f"--kind must be one of {', '.join(demo_flow.SERVICES)}")
+    demo_flow.run(host=host, port=port, pools=pools, kind=kind, serve=not no_serve)
 
 
 def main() -> None:

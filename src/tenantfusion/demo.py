@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from pathlib import Path
 
 import typer
@@ -18,12 +19,23 @@ from tenantfusion.platform import service as platform_service
 from tenantfusion.platform.principal import SYSTEM
 from tenantfusion.platform.schemas import TenantAdmin, TenantCreate
 from tenantfusion.pools import service as pool_service
-from tenantfusion.pools.schemas import PoolAuthIn, PoolCreate
+from tenantfusion.pools.schemas import PoolAuthIn, PoolCreate, PoolUpdate
 from tenantfusion.testbed import ensure_pools, stop_pools
 
 console = Console()
 DEMO_TENANT = "demo"
 EXTRACT_TOKEN = "python3 -c 'import sys,json;print(json.load(sys.stdin)[\"token\"])'"
+
+
+SERVICES = {
+    "full": "Keystone, Nova, Neutron, Placement, Glance",
+    "keystone": "Keystone only",
+}
+
+
+def _cidr(index: int) -> str:
+    """Each demo pool gives new tenants a default network in its own range."""
+    return f"10.{20 + index}.0.0/24"
 
 
 def _credentials(settings: Settings) -> dict[str, str]:
@@ -40,7 +52,9 @@ def _credentials(settings: Settings) -> dict[str, str]:
     return data
 
 
-def prepare(*, pools: int, root: Path | None = None) -> tuple[dict[str, str], str]:
+def prepare(
+    *, pools: int, kind: str = "full", root: Path | None = None
+) -> tuple[dict[str, str], str]:
     """Start pools, migrate, create the admin, register pools, create the demo tenant.
 
     Idempotent: a second run reuses what exists. Returns the credentials and tenant id.
@@ -49,9 +63,13 @@ def prepare(*, pools: int, root: Path | None = None) -> tuple[dict[str, str], st
     creds = _credentials(settings)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task(f"starting {pools} real OpenStack pools (Keystone)", total=None)
-        infos = ensure_pools(count=pools, kind="keystone", root=root)
-        progress.update(task, description=f"{pools} pools running", completed=1, total=1)
+        what = SERVICES[kind]
+        task = progress.add_task(
+            f"starting {pools} real OpenStack pools ({what}; the first run installs OpenStack)",
+            total=None,
+        )
+        infos = ensure_pools(count=pools, kind=kind, root=root)
+        progress.update(task, description=f"{pools} pools running ({what})", completed=1, total=1)
         task = progress.add_task("migrating the database", total=None)
         upgrade(settings)
         progress.update(task, completed=1, total=1)
@@ -64,8 +82,25 @@ def prepare(*, pools: int, root: Path | None = None) -> tuple[dict[str, str], st
             except Conflict:
                 pass
             progress.advance(task)
-            for info in infos:
-                if pool_service.get(db=db, ref=info.name) is None:
+            for index, info in enumerate(infos):
+                existing = pool_service.get(db=db, ref=info.name)
+                auth = PoolAuthIn(
+                    auth_url=info.auth_url,  # type: ignore[arg-type]
+                    username=info.username,
+                    password=info.password,  # type: ignore[arg-type]
+                    project_name=info.project_name,
+                )
+                if existing is not None:
+                    # a rerun: the pool may have been rebuilt (new admin password) or have
+                    # grown from keystone to full; update re-verifies and re-discovers
+                    pool_service.update(
+                        db=db,
+                        actor=SYSTEM,
+                        pool=existing,
+                        data=PoolUpdate(auth=auth, default_network_cidr=_cidr(index)),  # type: ignore[arg-type]
+                        settings=settings,
+                    )
+                else:
                     pool_service.register(
                         db=db,
                         actor=SYSTEM,
@@ -73,13 +108,9 @@ def prepare(*, pools: int, root: Path | None = None) -> tuple[dict[str, str], st
                         data=PoolCreate(
                             name=info.name,
                             region_name=info.region_name,
-                            labels={"site": "local", "kind": info.kind},
-                            auth=PoolAuthIn(
-                                auth_url=info.auth_url,  # type: ignore[arg-type]
-                                username=info.username,
-                                password=info.password,
-                                project_name=info.project_name,
-                            ),
+                            labels={"site": "local", "zone": f"zone-{index + 1}"},
+                            default_network_cidr=_cidr(index),  # type: ignore[arg-type]
+                            auth=auth,
                         ),
                     )
                 progress.advance(task)
@@ -116,14 +147,17 @@ def print_next_steps(*, url: str, creds: dict[str, str], tenant_id: str) -> None
         soft_wrap=True,
     )
     console.print(
-        f"  2. curl -s -X PUT {url}/v1/tenants/{tenant_id}/mappings/pool1 "
-        '-H "X-Auth-Token: $TOKEN"   # onboard the tenant into pool1',
+        f'  2. curl -s -X POST {url}/v1/servers -H "X-Auth-Token: $TOKEN" '
+        "-H 'content-type: application/json' "
+        '-d \'{"name":"web-1","pool":"pool1","flavor":"m1.nano","image":"cirros-tiny"}\''
+        "   # onboards the tenant into pool1 and boots a server, in one call",
         soft_wrap=True,
     )
     console.print(
-        f'  3. curl -s {url}/v1/tenants/{tenant_id}/mappings -H "X-Auth-Token: $TOKEN"',
+        f'  3. curl -s {url}/v1/servers -H "X-Auth-Token: $TOKEN"   # merged across pools',
         soft_wrap=True,
     )
+    console.print(f"\nConsole: {url}/console  (log in as either user above)")
     console.print("\nStop with Ctrl-C; `tenantfusion demo --stop` also stops the pools.\n")
 
 
@@ -132,8 +166,10 @@ def stop(root: Path | None = None) -> None:
     console.print(f"stopped pools: {', '.join(stopped) or 'none running'}")
 
 
-def run(*, host: str, port: int, pools: int, serve: bool) -> None:
-    creds, tenant_id = prepare(pools=pools)
+def run(*, host: str, port: int, pools: int, kind: str, serve: bool) -> None:
+    started = time.monotonic()
+    creds, tenant_id = prepare(pools=pools, kind=kind)
+    console.print(f"ready in {time.monotonic() - started:.0f} s")
     print_next_steps(url=f"http://{host}:{port}", creds=creds, tenant_id=tenant_id)
     if serve:
         import uvicorn
