@@ -53,11 +53,24 @@ def site(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def page(browser: Any, site: LiveServer) -> Iterator[Any]:
-    """A new browser tab of its own (own cookies) pointed at the site."""
+def dialogs() -> list[str]:
+    """The messages of the dialogs (delete confirmations) the page asked, in order."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Any, site: LiveServer, dialogs: list[str]) -> Iterator[Any]:
+    """A new browser tab of its own (own cookies) pointed at the site; it accepts every
+    dialog and notes its message in ``dialogs``."""
     context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(20_000)
     tab = context.new_page()
+
+    def accept(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    tab.on("dialog", accept)
     yield tab
     context.close()
 

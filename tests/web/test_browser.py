@@ -44,7 +44,7 @@ def two_pools(site: LiveServer, keystone_pools: list[Any]) -> LiveServer:
 
 
 def test_admin_checks_pools_creates_tenant_and_reconciles(
-    page: Page, two_pools: LiveServer, shot: Shot
+    page: Page, two_pools: LiveServer, shot: Shot, dialogs: list[str]
 ) -> None:
     log_in(page, "", *ADMIN)
     shot(page, "login-done")
@@ -69,6 +69,14 @@ def test_admin_checks_pools_creates_tenant_and_reconciles(
     expect(page.locator("#create-tenant").get_by_label("Name", exact=True)).to_have_value("acme")
     shot(page, "tenant-conflict")
 
+    create_tenant(page, "doomed")
+    page.locator('tr[data-tenant="doomed"]').get_by_role("button", name="Delete").click()
+    expect(flash(page)).to_contain_text("Tenant doomed deleted")
+    assert dialogs == ["Delete tenant doomed?"]
+    expect(page.locator('tr[data-tenant="doomed"]')).to_have_count(0)
+    expect(page.locator('tr[data-tenant="acme"]')).to_be_visible()
+    shot(page, "tenant-deleted")
+
     page.locator('tr[data-pool="west"]').get_by_role("button", name="Reconcile").click()
     expect(flash(page)).to_contain_text("Reconcile of pool west started")
     expect(page.get_by_test_id("job-state")).to_have_text("succeeded", timeout=60_000)
@@ -78,6 +86,7 @@ def test_admin_checks_pools_creates_tenant_and_reconciles(
     page.goto("/console/audit")
     expect(page.locator("table")).to_contain_text("tenant.create")
     expect(page.locator("table")).to_contain_text("pool.reconcile")
+    expect(page.locator("table")).to_contain_text("tenant.delete")
     shot(page, "audit-log")
 
 
@@ -92,7 +101,7 @@ def test_a_post_without_csrf_token_is_rejected(
     # and a request forged outside any page, with the session cookie, fails the same way
     r = page.request.post("/console/admin/tenants", form={"name": "forged2"})
     assert r.status == 403
-    assert not [t for t in two_pools.call("GET", "/v1/tenants", two_pools.admin)["items"]]
+    assert two_pools.call("GET", "/v1/tenants", two_pools.admin)["items"] == []
 
 
 def test_tenant_admin_sees_pools_and_errors(page: Page, two_pools: LiveServer, shot: Shot) -> None:

@@ -51,7 +51,7 @@ def leave_pool(site: LiveServer, boss: dict[str, str], tenant_id: str, pool: str
 
 
 def test_tenant_boots_watches_and_deletes_a_server(
-    page: Page, site: LiveServer, full_pool: PoolInfo, shot: Shot
+    page: Page, site: LiveServer, full_pool: PoolInfo, shot: Shot, dialogs: list[str]
 ) -> None:
     body = {**pool_body(full_pool, "alpha"), "default_network_cidr": "10.78.1.0/24"}
     site.call("POST", "/v1/pools", site.admin, json=body)
@@ -92,6 +92,7 @@ def test_tenant_boots_watches_and_deletes_a_server(
 
     row.get_by_role("button", name="Delete").click()
     expect(flash(page)).to_contain_text("Deleting server web-1 in pool alpha")
+    assert dialogs == ["Delete server web-1 in pool alpha?"]
     found = re.search(r"\(job ([0-9a-f-]+)\)", flash(page).inner_text())
     assert found
     expect(page.locator('tr[data-server="web-1"]')).to_have_count(0)

@@ -47,6 +47,22 @@ def test_bad_password_shows_an_error_and_keeps_the_username(sqlite_api: Api) -> 
     assert "tf_session" not in r.headers.get("set-cookie", "")
 
 
+def test_overlong_login_input_is_refused_before_any_password_check(sqlite_api: Api) -> None:
+    console = Console(sqlite_api.client.app)
+    secret = "p" * 300
+    r = console.login(None, "root", secret)
+    assert r.status_code == 422 and "Invalid input" in r.text
+    assert "password: Value should have at most 256 items" in r.text
+    assert secret not in r.text and 'value="root"' in r.text
+
+
+def test_session_token_is_never_rendered(sqlite_api: Api) -> None:
+    console = admin_console(sqlite_api)
+    token = console.client.cookies["tf_session"]
+    for url in ("/console/admin", "/console/audit", "/console/login"):
+        assert token not in console.get(url).text, url
+
+
 def test_post_without_or_with_a_foreign_csrf_token_is_rejected(sqlite_api: Api) -> None:
     console = admin_console(sqlite_api)
     other = admin_console(sqlite_api)
@@ -80,6 +96,19 @@ def test_create_tenant_then_conflict_flash_keeps_input(sqlite_api: Api) -> None:
     assert "Conflict" in again.text and "tenant name &#39;acme&#39; is taken" in again.text
     assert 'name="admin_username" value="boss"' in again.text
     assert "boss-password" not in again.text
+
+
+def test_delete_tenant_asks_first_and_flashes(sqlite_api: Api) -> None:
+    tenant, _ = sqlite_api.new_tenant("doomed")
+    console = admin_console(sqlite_api)
+    assert 'data-confirm="Delete tenant doomed?"' in console.get("/console/admin").text
+    url = f"/console/admin/tenants/{tenant['id']}/delete"
+    r = console.post(url, {}, via="/console/admin")
+    assert r.status_code == 303
+    page = console.get("/console/admin").text
+    assert "Tenant doomed deleted" in page and 'data-tenant="doomed"' not in page
+    again = console.post(url, {}, via="/console/admin")
+    assert again.status_code == 404 and "not found" in again.text
 
 
 def test_invalid_form_input_is_a_flash_naming_the_field(sqlite_api: Api) -> None:
@@ -122,6 +151,8 @@ def test_service_errors_on_resource_forms_are_flashes(sqlite_api: Api) -> None:
     assert r.status_code == 404 and "server nope not found" in r.text
     r = console.post("/console/networks", {"name": "", "pool": ""}, via="/console/networks")
     assert r.status_code == 422 and "Invalid input" in r.text
+    r = console.get("/console/servers?marker=bogus")
+    assert r.status_code == 422 and "marker is not a next_marker" in r.text
 
 
 def test_platform_admin_has_no_tenant_pages(sqlite_api: Api) -> None:
@@ -152,10 +183,14 @@ def test_audit_page_shows_events(sqlite_api: Api) -> None:
 
 def test_session_cookie_is_secure_over_https(sqlite_api: Api) -> None:
     console = Console(sqlite_api.client.app)
-    console.client.base_url = "https://testserver"  # type: ignore[assignment]
+    console.client.base_url = "https://testserver"
     r = console.login(None, "root", ADMIN_PASSWORD)
     cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("tf_session="))
     assert "Secure" in cookie and "HttpOnly" in cookie
+    r = console.post("/console/logout", {}, via="/console/admin")
+    cookies = r.headers.get_list("set-cookie")
+    assert all("Secure" in c and "SameSite=strict" in c for c in cookies), cookies
+    assert {c.split("=")[0] for c in cookies} == {"tf_flash", "tf_session"}
 
 
 def test_pages_with_unfinished_jobs_ask_for_live_refresh(sqlite_api: Api) -> None:

@@ -103,7 +103,7 @@ def create_tenant(
         return HOME, f"Tenant {data.name} created with tenant admin {data.admin.username}"
 
     kept_input = {"name": name, "description": description, "admin_username": admin_username}
-    return submit(action=action, retry=_retry(request, user, sessions, kept_input))
+    return submit(request, action=action, retry=_retry(request, user, sessions, kept_input))
 
 
 @router.post("/tenants/{tenant_id}/delete")
@@ -124,7 +124,7 @@ def delete_tenant(
             )
         return HOME, f"Tenant {name} deleted"
 
-    return submit(action=action, retry=_retry(request, user, sessions))
+    return submit(request, action=action, retry=_retry(request, user, sessions))
 
 
 @router.post("/pools/{pool}/check")
@@ -140,7 +140,7 @@ def check_pool(
             result = f"Pool {checked.name}: {checked.status.value}"
         return HOME, result
 
-    return submit(action=action, retry=_retry(request, user, sessions))
+    return submit(request, action=action, retry=_retry(request, user, sessions))
 
 
 @router.post("/pools/{pool}/reconcile")
@@ -154,4 +154,4 @@ def reconcile_pool(request: Request, pool: str, user: ConsoleAdmin, sessions: Se
             url, name = f"/console/jobs/{job.id}", found.name
         return url, f"Reconcile of pool {name} started"
 
-    return submit(action=action, retry=_retry(request, user, sessions))
+    return submit(request, action=action, retry=_retry(request, user, sessions))

@@ -21,6 +21,7 @@ from tenantfusion.deps import AppSettings, principal_from_token
 from tenantfusion.errors import NotAuthenticated
 from tenantfusion.platform.principal import Principal
 
+COOKIE_PATH = "/console"
 SESSION_COOKIE = "tf_session"
 PRELOGIN_COOKIE = "tf_prelogin"
 CSRF_FIELD = "csrf_token"
@@ -54,15 +55,23 @@ def _is_secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def _set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    """Set a console cookie: HttpOnly, SameSite=Strict, Secure over https, path /console."""
     response.set_cookie(
         name,
         value,
         max_age=max_age,
-        path="/console",
+        path=COOKIE_PATH,
         httponly=True,
         samesite="strict",
         secure=_is_secure(request),
+    )
+
+
+def drop_cookie(response: Response, request: Request, name: str) -> None:
+    """Tell the browser to forget a console cookie (same attributes as when set)."""
+    response.delete_cookie(
+        name, path=COOKIE_PATH, httponly=True, samesite="strict", secure=_is_secure(request)
     )
 
 
@@ -74,18 +83,18 @@ def prelogin_nonce(request: Request) -> str:
 def keep_prelogin(response: Response, request: Request, nonce: str) -> None:
     """Set the pre-login cookie unless the browser already holds this nonce."""
     if request.cookies.get(PRELOGIN_COOKIE) != nonce:
-        _set_cookie(response, request, PRELOGIN_COOKIE, nonce, max_age=3600)
+        set_cookie(response, request, PRELOGIN_COOKIE, nonce, max_age=3600)
 
 
 def start_session(response: Response, request: Request, *, token: str, max_age: int) -> None:
     """Store a fresh platform token as the session (and drop the pre-login nonce)."""
-    _set_cookie(response, request, SESSION_COOKIE, token, max_age=max_age)
-    response.delete_cookie(PRELOGIN_COOKIE, path="/console")
+    set_cookie(response, request, SESSION_COOKIE, token, max_age=max_age)
+    drop_cookie(response, request, PRELOGIN_COOKIE)
 
 
-def end_session(response: Response) -> None:
+def end_session(response: Response, request: Request) -> None:
     """Forget the session cookie in the browser (the caller revokes the token)."""
-    response.delete_cookie(SESSION_COOKIE, path="/console")
+    drop_cookie(response, request, SESSION_COOKIE)
 
 
 async def verify_csrf(request: Request, settings: AppSettings) -> None:

@@ -19,10 +19,11 @@ from pydantic import BaseModel, ValidationError
 
 from tenantfusion.errors import InvalidInput, TenantFusionError
 from tenantfusion.platform.principal import Principal
-from tenantfusion.web.auth import csrf_token, session_of
+from tenantfusion.web.auth import csrf_token, drop_cookie, session_of, set_cookie
 
 HERE = Path(__file__).parent
 FLASH_COOKIE = "tf_flash"
+FLASH_SECONDS = 60
 M = TypeVar("M", bound=BaseModel)
 
 templates = Jinja2Templates(
@@ -97,21 +98,20 @@ def page(
         status_code=status,
     )
     if pending:
-        response.delete_cookie(FLASH_COOKIE, path="/console")
+        drop_cookie(response, request, FLASH_COOKIE)
     return response
 
 
-def redirect(url: str, *, flash: Flash | None = None) -> RedirectResponse:
+def redirect(request: Request, url: str, *, flash: Flash | None = None) -> RedirectResponse:
     """303 to ``url`` (POST-redirect-GET), with a flash for the next page."""
     response = RedirectResponse(url, status_code=303)
     if flash:
-        response.set_cookie(
-            FLASH_COOKIE, flash.encode(), path="/console", httponly=True, samesite="strict"
-        )
+        set_cookie(response, request, FLASH_COOKIE, flash.encode(), max_age=FLASH_SECONDS)
     return response
 
 
 def submit(
+    request: Request,
     *,
     action: Callable[[], tuple[str, str]],
     retry: Callable[[Flash, int], Response],
@@ -125,7 +125,7 @@ def submit(
         url, message = action()
     except TenantFusionError as e:
         return retry(Flash.of(e), e.status)
-    return redirect(url, flash=Flash("ok", message))
+    return redirect(request, url, flash=Flash("ok", message))
 
 
 def parse(model: type[M], data: dict[str, Any]) -> M:

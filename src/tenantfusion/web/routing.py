@@ -45,8 +45,8 @@ class ConsoleRoute(APIRoute):
             try:
                 response = await handler(request)
             except LoginRequired:
-                response = redirect(LOGIN_URL)
-                end_session(response)
+                response = redirect(request, LOGIN_URL)
+                end_session(response, request)
             except CsrfRejected:
                 response = error_page(request, CSRF_FLASH, 403)
             except TenantFusionError as e:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from types import ModuleType
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
-from fastapi import Form, Request, Response
+from fastapi import Form, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from tenantfusion.config import Settings
@@ -36,7 +36,15 @@ RECENT_JOBS = 10
 PageName = Literal["overview", "servers", "networks"]
 #: Kinds with a delete button: URL segment → service module.
 DELETABLE: dict[str, ModuleType] = {"servers": servers, "networks": networks}
-Loader = Callable[..., dict[str, Any]]
+Marker = Annotated[str | None, Query(max_length=512)]
+
+
+class Loader(Protocol):
+    """What a page shows; ``marker`` pages its main list (pages without one ignore it)."""
+
+    def __call__(
+        self, *, db: Session, user: Principal, settings: Settings, marker: str | None
+    ) -> dict[str, Any]: ...
 
 
 def _jobs(db: Session, user: Principal) -> list[JobRead]:
@@ -59,7 +67,9 @@ def _by_name(items: Iterable[Any]) -> dict[str, list[str]]:
     return dict(sorted(found.items()))
 
 
-def _overview(*, db: Session, user: Principal, settings: Settings) -> dict[str, Any]:
+def _overview(
+    *, db: Session, user: Principal, settings: Settings, marker: str | None
+) -> dict[str, Any]:
     pools = _pools(db)
     names = {p.id: p.name for p in pools}
     mappings = [
@@ -75,23 +85,30 @@ def _overview(*, db: Session, user: Principal, settings: Settings) -> dict[str, 
     }
 
 
-def _servers(*, db: Session, user: Principal, settings: Settings) -> dict[str, Any]:
-    listed = servers.list_(db=db, actor=user, settings=settings, query=ListQuery())
+def _servers(
+    *, db: Session, user: Principal, settings: Settings, marker: str | None
+) -> dict[str, Any]:
+    listed = servers.list_(db=db, actor=user, settings=settings, query=ListQuery(marker=marker))
     jobs = _jobs(db, user)
     return {
         "servers": listed,
-        "networks": networks.list_(db=db, actor=user, settings=settings, query=ListQuery()).items,
+        "networks": networks.list_(
+            db=db, actor=user, settings=settings, query=ListQuery(limit=1000)
+        ).items,
         "flavors": _by_name(catalog.flavors(db=db, actor=user, settings=settings).items),
         "images": _by_name(catalog.images(db=db, actor=user, settings=settings).items),
         "pools": _pools(db, "compute"),
         "jobs": jobs,
+        "marker": marker,
         "live": is_moving(jobs=jobs, resources=listed.items),
     }
 
 
-def _networks(*, db: Session, user: Principal, settings: Settings) -> dict[str, Any]:
+def _networks(
+    *, db: Session, user: Principal, settings: Settings, marker: str | None
+) -> dict[str, Any]:
     query = ListQuery()
-    listed = networks.list_(db=db, actor=user, settings=settings, query=query)
+    listed = networks.list_(db=db, actor=user, settings=settings, query=ListQuery(marker=marker))
     jobs = _jobs(db, user)
     return {
         "networks": listed,
@@ -99,6 +116,7 @@ def _networks(*, db: Session, user: Principal, settings: Settings) -> dict[str, 
         "floating_ips": floating_ips.list_(db=db, actor=user, settings=settings, query=query),
         "pools": _pools(db, "network"),
         "jobs": jobs,
+        "marker": marker,
         "live": is_moving(jobs=jobs, resources=listed.items),
     }
 
@@ -120,10 +138,11 @@ def _render(
     form: dict[str, str] | None = None,
     flash: Flash | None = None,
     status: int = 200,
+    marker: str | None = None,
 ) -> Response:
     template, load = PAGES[name]
     with sessions() as db:
-        context = load(db=db, user=user, settings=settings)
+        context = load(db=db, user=user, settings=settings, marker=marker)
     return page(
         request, template, user=user, flash=flash, status=status, form=kept(form), **context
     )
@@ -162,16 +181,28 @@ def show_overview(
 
 @router.get("/servers")
 def show_servers(
-    request: Request, user: ConsoleUser, sessions: Sessions, settings: AppSettings
+    request: Request,
+    user: ConsoleUser,
+    sessions: Sessions,
+    settings: AppSettings,
+    marker: Marker = None,
 ) -> Response:
-    return _render(request, "servers", user=user, sessions=sessions, settings=settings)
+    return _render(
+        request, "servers", user=user, sessions=sessions, settings=settings, marker=marker
+    )
 
 
 @router.get("/networks")
 def show_networks(
-    request: Request, user: ConsoleUser, sessions: Sessions, settings: AppSettings
+    request: Request,
+    user: ConsoleUser,
+    sessions: Sessions,
+    settings: AppSettings,
+    marker: Marker = None,
 ) -> Response:
-    return _render(request, "networks", user=user, sessions=sessions, settings=settings)
+    return _render(
+        request, "networks", user=user, sessions=sessions, settings=settings, marker=marker
+    )
 
 
 @router.post("/servers")
@@ -205,6 +236,7 @@ def create_server(
         return "/console/servers", f"Server {made.name} is {made.status} in pool {made.pool}{why}"
 
     return submit(
+        request,
         action=action,
         retry=_retry(
             request, "servers", user=user, sessions=sessions, settings=settings, form=form
@@ -230,6 +262,7 @@ def create_network(
         return "/console/networks", f"Network {made.name} created in pool {made.pool}"
 
     return submit(
+        request,
         action=action,
         retry=_retry(
             request, "networks", user=user, sessions=sessions, settings=settings, form=form
@@ -262,6 +295,7 @@ def delete_resource(
         return f"/console/{kind}", f"Deleting {what} (job {job.id})"
 
     return submit(
+        request,
         action=action,
         retry=_retry(request, name, user=user, sessions=sessions, settings=settings),
     )

@@ -13,6 +13,7 @@ from tenantfusion.errors import TenantFusionError
 from tenantfusion.jobs import service as job_service
 from tenantfusion.jobs.schemas import JobRead
 from tenantfusion.platform import auth as auth_service
+from tenantfusion.platform.schemas import TokenCreate
 from tenantfusion.web.auth import (
     SESSION_COOKIE,
     ConsoleUser,
@@ -23,7 +24,7 @@ from tenantfusion.web.auth import (
     start_session,
 )
 from tenantfusion.web.live import is_moving
-from tenantfusion.web.render import Flash, kept, page, redirect
+from tenantfusion.web.render import Flash, kept, page, parse, redirect
 from tenantfusion.web.routing import LOGIN_URL, console_router
 
 router = console_router()
@@ -31,7 +32,11 @@ AUDIT_PAGE = 50
 
 
 def _login_page(
-    request: Request, *, form: dict[str, str] | None = None, error: Flash | None = None
+    request: Request,
+    *,
+    form: dict[str, str] | None = None,
+    error: Flash | None = None,
+    status: int = 200,
 ) -> Response:
     """The login form; its CSRF token is tied to a pre-login nonce until there is a session."""
     session = request.cookies.get(SESSION_COOKIE)
@@ -41,7 +46,7 @@ def _login_page(
         "login.html",
         user=None,
         flash=error,
-        status=401 if error else 200,
+        status=status,
         session=session or nonce,
         form=kept(form),
     )
@@ -64,21 +69,29 @@ def login(
     password: Annotated[str, Form()] = "",
     tenant: Annotated[str, Form()] = "",
 ) -> Response:
-    """Check the password with the platform, keep the token in the session cookie."""
+    """Check the password with the platform (the API's TokenCreate limits apply), keep the
+    token in the session cookie."""
     try:
+        data = parse(
+            TokenCreate,
+            {"tenant": tenant.strip() or None, "username": username.strip(), "password": password},
+        )
         with sessions.begin() as db:
             raw, _, _, _ = auth_service.issue_token(
                 db=db,
-                tenant_ref=tenant.strip() or None,
-                username=username.strip(),
-                password=password,
+                tenant_ref=data.tenant,
+                username=data.username,
+                password=data.password.get_secret_value(),
                 ttl_seconds=settings.token_ttl_seconds,
             )
     except TenantFusionError as e:
         return _login_page(
-            request, form={"tenant": tenant, "username": username}, error=Flash.of(e)
+            request,
+            form={"tenant": tenant, "username": username},
+            error=Flash.of(e),
+            status=e.status,
         )
-    response = redirect("/console")
+    response = redirect(request, "/console")
     start_session(response, request, token=raw, max_age=settings.token_ttl_seconds)
     return response
 
@@ -90,14 +103,14 @@ def logout(request: Request, user: ConsoleUser, sessions: Sessions) -> Response:
     if token:
         with sessions.begin() as db:
             auth_service.revoke_token(db=db, raw_token=token)
-    response = redirect(LOGIN_URL, flash=Flash("ok", "Logged out"))
-    end_session(response)
+    response = redirect(request, LOGIN_URL, flash=Flash("ok", "Logged out"))
+    end_session(response, request)
     return response
 
 
 @router.get("")
-def home(user: ConsoleUser) -> Response:
-    return redirect("/console/admin" if user.is_platform_admin else "/console/overview")
+def home(request: Request, user: ConsoleUser) -> Response:
+    return redirect(request, "/console/admin" if user.is_platform_admin else "/console/overview")
 
 
 @router.get("/jobs/{job_id}")

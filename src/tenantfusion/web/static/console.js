@@ -1,3 +1,4 @@
+// Destructive buttons ask first: a form with data-confirm submits only when confirmed.
 // Live status: while a live section of the page says something is still moving, fetch the
 // page again every two seconds and swap in the fresh live sections (forms are untouched).
 (function () {
@@ -24,6 +25,11 @@
       window.setTimeout(refresh, INTERVAL_MS);
     }
   }
+
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
 
   window.setTimeout(refresh, INTERVAL_MS);
 })();
