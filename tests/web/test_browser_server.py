@@ -73,8 +73,9 @@ def test_tenant_boots_watches_and_deletes_a_server(
     form.get_by_label("Image").select_option("cirros-tiny")
     shot(page, "form-filled")
     form.get_by_role("button", name="Create server").click()
-    expect(flash(page)).to_contain_text("Server web-1 is", timeout=SLOW_MS)
-    expect(flash(page)).to_contain_text("in pool alpha (requested)")
+    expect(flash(page)).to_contain_text(
+        "Server web-1 created in pool alpha (placement: requested), status ", timeout=SLOW_MS
+    )
     row = page.locator('tr[data-server="web-1"]')
     shot(page, "server-created")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tenantfusion.jobs import service as job_service
+from tenantfusion.jobs.models import Job
 from tenantfusion.pools.models import Pool, PoolStatus
 from tests.conftest import ADMIN_PASSWORD, Api
 from tests.web.console import Console, csrf_of
@@ -213,5 +215,14 @@ def test_pages_with_unfinished_jobs_ask_for_live_refresh(sqlite_api: Api) -> Non
     job = console.get(job_url)
     assert 'data-moving="true"' in job.text and "Not finished yet" in job.text
     assert 'id="jobs" data-live data-moving="true"' in console.get("/console/admin").text
+    with sqlite_api.sessions.begin() as db:  # the worker's part, done by hand
+        job = db.get(Job, job_url.rsplit("/", 1)[1])
+        assert job is not None
+        result = {"pool": "east", "adopted": ["<b>vm</b>"], "resources": {"dropped": []}}
+        job_service.succeed(db=db, job=job, result=result)
+    done = console.get(job_url).text
+    assert 'data-moving="false"' in done and 'data-testid="job-result"' in done
+    assert "<dt>adopted</dt>" in done and "<code>&lt;b&gt;vm&lt;/b&gt;</code>" in done
+    assert "<dt>dropped</dt>" in done
     r = console.post("/console/admin/pools/nope/check", {}, via="/console/admin")
     assert r.status_code == 404 and "pool nope not found" in r.text.lower()

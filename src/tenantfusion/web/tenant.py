@@ -232,8 +232,11 @@ def create_server(
             },
         )
         made = servers.create(sessions=sessions, actor=user, data=data, settings=settings)
-        why = f" ({made.placement.reason})" if made.placement else ""
-        return "/console/servers", f"Server {made.name} is {made.status} in pool {made.pool}{why}"
+        why = f" (placement: {made.placement.reason})" if made.placement else ""
+        return (
+            "/console/servers",
+            f"Server {made.name} created in pool {made.pool}{why}, status {made.status}",
+        )
 
     return submit(
         request,
