@@ -107,5 +107,24 @@ def test_tenant_boots_watches_and_deletes_a_server(
     assert nova.compute.find_server(server["remote_id"], ignore_missing=True) is None
     assert list(nova.compute.servers(all_projects=True, project_id=mapping["remote_id"])) == []
 
+    # a network of its own, made and removed through the Networks page
+    page.get_by_role("link", name="Networks").click()
+    expect(page.locator("tr[data-network]")).to_have_count(1)  # the pool's default network
+    form = page.locator("#create-network")
+    form.get_by_label("Name", exact=True).fill("net-1")
+    form.get_by_label("Pool").select_option("alpha")
+    form.get_by_role("button", name="Create network").click()
+    expect(flash(page)).to_contain_text("Network net-1 created in pool alpha")
+    row = page.locator('tr[data-network="net-1"]')
+    remote_net = nova.network.find_network(row.get_attribute("data-remote-id") or "-")
+    assert remote_net is not None and remote_net.project_id == mapping["remote_id"]
+    shot(page, "network-created")
+    row.get_by_role("button", name="Delete").click()
+    expect(flash(page)).to_contain_text("Deleted network net-1 in pool alpha")
+    expect(page.locator('tr[data-network="net-1"]')).to_have_count(0)
+    assert nova.network.find_network(remote_net.id) is None
+    assert dialogs[-1] == "Delete network net-1 in pool alpha?"
+    shot(page, "network-deleted")
+
     leave_pool(site, boss, tenant["id"], "alpha")
     assert nova.identity.find_project(mapping["project_name"]) is None

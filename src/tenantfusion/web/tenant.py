@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from types import ModuleType
 from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import Form, Query, Request, Response
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.config import Settings
 from tenantfusion.deps import AppSettings, Sessions
 from tenantfusion.errors import NotFound
 from tenantfusion.jobs import service as job_service
+from tenantfusion.jobs.models import Job
 from tenantfusion.jobs.schemas import JobRead
 from tenantfusion.mapping import service as mapping_service
 from tenantfusion.mapping.schemas import MappingRead
@@ -25,7 +25,7 @@ from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.schemas import PoolRead
 from tenantfusion.resources import catalog, floating_ips, networks, routers, servers
 from tenantfusion.resources.engine import tenant_of
-from tenantfusion.resources.schemas import ListQuery, NetworkCreate, ServerCreate
+from tenantfusion.resources.schemas import ListQuery, NetworkCreate, ResourceRead, ServerCreate
 from tenantfusion.web.auth import ConsoleUser
 from tenantfusion.web.live import is_moving
 from tenantfusion.web.render import Flash, kept, page, parse, submit
@@ -34,8 +34,30 @@ from tenantfusion.web.routing import console_router
 router = console_router()
 RECENT_JOBS = 10
 PageName = Literal["overview", "servers", "networks"]
-#: Kinds with a delete button: URL segment → service module.
-DELETABLE: dict[str, ModuleType] = {"servers": servers, "networks": networks}
+
+
+class Deletable(Protocol):
+    """A resource service module with a delete button (``servers``, ``networks``)."""
+
+    def show(
+        self, *, db: Session, actor: Principal, settings: Settings, record_id: str
+    ) -> ResourceRead: ...
+
+    def delete(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        actor: Principal,
+        settings: Settings,
+        record_id: str,
+    ) -> Job | None: ...
+
+
+#: Kinds with a delete button: URL segment → (service module, what it is called, its page).
+DELETABLE: dict[str, tuple[Deletable, str, PageName]] = {
+    "servers": (servers, "server", "servers"),
+    "networks": (networks, "network", "networks"),
+}
 Marker = Annotated[str | None, Query(max_length=512)]
 
 
@@ -283,16 +305,15 @@ def delete_resource(
     settings: AppSettings,
 ) -> Response:
     """Delete a server (a job waits until the pool has removed it) or a network."""
-    module = DELETABLE.get(kind)
-    if module is None:
+    if kind not in DELETABLE:
         raise NotFound(f"no such console page: {kind}")
-    name: PageName = "servers" if module is servers else "networks"
+    module, noun, name = DELETABLE[kind]
 
     def action() -> tuple[str, str]:
         with sessions() as db:
             shown = module.show(db=db, actor=user, settings=settings, record_id=record_id)
         job = module.delete(sessions=sessions, actor=user, settings=settings, record_id=record_id)
-        what = f"{module.KIND.name.replace('_', ' ')} {shown.name} in pool {shown.pool}"
+        what = f"{noun} {shown.name} in pool {shown.pool}"
         if job is None:
             return f"/console/{kind}", f"Deleted {what}"
         return f"/console/{kind}", f"Deleting {what} (job {job.id})"
