@@ -15,3 +15,6 @@ POOL_TOKEN_ISSUES = Counter(
     "tenantfusion_pool_token_issues_total", "Keystone tokens obtained from pools", ["pool"]
 )
 JOB_QUEUE_DEPTH = Gauge("tenantfusion_job_queue_depth", "Jobs waiting to run")
+POOL_BREAKER_STATE = Gauge(
+    "tenantfusion_pool_breaker_state", "Circuit breaker: 0 closed, 1 half-open, 2 open", ["pool"]
+)

@@ -14,6 +14,7 @@ from tenantfusion.crypto import decrypt_json, encrypt_json
 from tenantfusion.db import utcnow
 from tenantfusion.errors import Conflict, InvalidInput, NotFound, PoolError, PoolUnreachable
 from tenantfusion.platform.principal import Principal
+from tenantfusion.pools import breaker
 from tenantfusion.pools.drivers import DRIVERS, PoolDriver
 from tenantfusion.pools.drivers.base import Capabilities, PoolAuth
 from tenantfusion.pools.models import Pool, PoolStatus
@@ -90,6 +91,7 @@ def register(*, db: Session, actor: Principal, data: PoolCreate, settings: Setti
     if get(db=db, ref=data.name) is not None:
         raise Conflict(f"pool name {data.name!r} is taken")
     auth = _auth(data.auth, data.region_name)
+    breaker.reset(data.name)  # a new pool (or a retry with a fixed URL) starts closed
     caps = _new_driver(kind=data.driver, auth=auth, name=data.name, settings=settings).check()
     pool = Pool(
         name=data.name,
@@ -127,6 +129,7 @@ def update(
     if data.auth is not None:
         region = data.region_name if "region_name" in changes else pool.region_name
         auth = _auth(data.auth, region)
+        breaker.reset(pool.name)
         caps = _new_driver(kind=pool.driver, auth=auth, name=pool.name, settings=settings).check()
         pool.credential = encrypt_json(auth.to_dict(), settings=settings)
         pool.auth_url = auth.auth_url
@@ -162,7 +165,11 @@ def delete(*, db: Session, actor: Principal, pool: Pool, mapping_count: int) -> 
 
 
 def refresh_health(*, db: Session, pool: Pool, settings: Settings) -> Pool:
-    """Re-check a pool and record ok / degraded / unreachable with the reason."""
+    """Re-check a pool and record ok / degraded / unreachable with the reason.
+
+    An explicit check always asks the pool, whatever its circuit breaker says.
+    """
+    breaker.reset(pool.name)
     try:
         _apply_capabilities(pool, driver_for(pool=pool, settings=settings).check())
     except PoolUnreachable as e:

@@ -32,6 +32,7 @@ from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.drivers.base import PoolDriver
 from tenantfusion.pools.drivers.remote import Kind, RemoteObject
 from tenantfusion.pools.models import Pool
+from tenantfusion.resources import scheduler
 from tenantfusion.resources import service as record_service
 from tenantfusion.resources.fanout import fan_out
 from tenantfusion.resources.models import RecordState, RoutingRecord
@@ -112,6 +113,28 @@ def onboard(
         driver=pool_service.driver_for(pool=pool, settings=settings),
         session=tenant_session(mapping=mapping, pool=pool, settings=settings),
     )
+
+
+def place(
+    *,
+    sessions: sessionmaker[Session],
+    actor: Principal,
+    settings: Settings,
+    kind: ResourceKind[Any],
+    requested: str | None,
+    selector: dict[str, str] | None,
+) -> tuple[Onboarded, Placement]:
+    """Choose the pool (the scheduler, unless ``requested``) and onboard the tenant there."""
+    with sessions() as db:
+        pool, placement = scheduler.choose(
+            db=db,
+            settings=settings,
+            tenant_id=tenant_of(actor),
+            requested=requested,
+            selector=selector,
+            needs=kind.needs,
+        )
+    return onboard(sessions=sessions, actor=actor, pool=pool, settings=settings), placement
 
 
 def create(
@@ -298,6 +321,29 @@ def routed(
     )
 
 
+def follow(
+    *,
+    db: Session,
+    tenant_id: str,
+    kind: str,
+    record_id: str,
+    requested_pool: str | None,
+    field: str,
+    settings: Settings,
+) -> tuple[Target, Placement]:
+    """The tenant's object a create refers to (its ``network``, ``server``): the new object
+    goes to its pool. Raises NotFound, or InvalidInput when ``pool`` names another pool."""
+    target = routed(db=db, tenant_id=tenant_id, kind=kind, record_id=record_id, settings=settings)
+    pool = target.where.pool
+    if requested_pool and requested_pool != pool.name:
+        raise InvalidInput(
+            f"{field} {record_id} is in pool {pool.name}, not {requested_pool}",
+            field=field,
+            pool=requested_pool,
+        )
+    return target, Placement(pool=pool.name, reason=f"pool of the {field}")
+
+
 def read_target(*, db: Session, target: Target, kind: ResourceKind[R]) -> R:
     """Read the object from its pool now. Raises PoolObjectNotFound if it is gone there."""
     where = target.where
@@ -359,6 +405,33 @@ def act(
     )
     db.commit()
     return read_target(db=db, target=target, kind=kind)
+
+
+@dataclass(frozen=True)
+class Service(Generic[R]):
+    """A kind's list/show/delete, bound once (kind modules export these methods)."""
+
+    kind: ResourceKind[R]
+
+    def list_(
+        self, *, db: Session, actor: Principal, settings: Settings, query: ListQuery
+    ) -> ResourcePage[R]:
+        return list_(db=db, actor=actor, settings=settings, kind=self.kind, query=query)
+
+    def show(self, *, db: Session, actor: Principal, settings: Settings, record_id: str) -> R:
+        return show(db=db, actor=actor, settings=settings, kind=self.kind, record_id=record_id)
+
+    def delete(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        actor: Principal,
+        settings: Settings,
+        record_id: str,
+    ) -> Job | None:
+        return delete(
+            sessions=sessions, actor=actor, settings=settings, kind=self.kind, record_id=record_id
+        )
 
 
 def delete(

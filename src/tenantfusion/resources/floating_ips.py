@@ -9,15 +9,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenantfusion.config import Settings
 from tenantfusion.errors import InvalidInput
 from tenantfusion.platform.principal import Principal
-from tenantfusion.resources import catalog, engine, scheduler
+from tenantfusion.resources import catalog, engine
 from tenantfusion.resources.engine import ResourceKind, Row, Target
 from tenantfusion.resources.schemas import (
     FloatingIPAction,
     FloatingIPCreate,
     FloatingIPRead,
-    ListQuery,
-    Placement,
-    ResourcePage,
 )
 
 
@@ -50,35 +47,28 @@ def create(
     """Allocate a floating IP (in the server's pool when ``server`` is given, and associate
     it with that server in the same call)."""
     tenant_id = engine.tenant_of(actor)
-    with sessions() as db:
-        server = (
-            _server(db=db, tenant_id=tenant_id, record_id=data.server, settings=settings)
-            if data.server
-            else None
-        )
-        if server is not None:
-            if data.pool and data.pool != server.where.pool.name:
-                raise InvalidInput(
-                    f"server {data.server} is in pool {server.where.pool.name}, not {data.pool}",
-                    field="server",
-                    pool=data.pool,
-                )
-            pool = server.where.pool
-            placement = Placement(pool=pool.name, reason="pool of the server")
-        else:
-            pool, placement = scheduler.choose(
+    server: Target | None = None
+    if data.server:
+        with sessions() as db:
+            server, placement = engine.follow(
                 db=db,
-                settings=settings,
                 tenant_id=tenant_id,
-                requested=data.pool,
-                selector=data.pool_selector,
-                needs=KIND.needs,
+                kind="server",
+                record_id=data.server,
+                requested_pool=data.pool,
+                field="server",
+                settings=settings,
             )
-    where = (
-        server.where
-        if server
-        else engine.onboard(sessions=sessions, actor=actor, pool=pool, settings=settings)
-    )
+        where = server.where
+    else:
+        where, placement = engine.place(
+            sessions=sessions,
+            actor=actor,
+            settings=settings,
+            kind=KIND,
+            requested=data.pool,
+            selector=data.pool_selector,
+        )
     external = catalog.external_network(driver=where.driver, pool=where.pool)
     created = engine.create(
         sessions=sessions,
@@ -137,18 +127,7 @@ def action(
     )
 
 
-def list_(
-    *, db: Session, actor: Principal, settings: Settings, query: ListQuery
-) -> ResourcePage[FloatingIPRead]:
-    return engine.list_(db=db, actor=actor, settings=settings, kind=KIND, query=query)
-
-
-def show(*, db: Session, actor: Principal, settings: Settings, record_id: str) -> FloatingIPRead:
-    return engine.show(db=db, actor=actor, settings=settings, kind=KIND, record_id=record_id)
-
-
-def delete(
-    *, sessions: sessionmaker[Session], actor: Principal, settings: Settings, record_id: str
-) -> None:
-    """Release the address back to the pool."""
-    engine.delete(sessions=sessions, actor=actor, settings=settings, kind=KIND, record_id=record_id)
+_service = engine.Service(KIND)
+list_ = _service.list_
+show = _service.show
+delete = _service.delete

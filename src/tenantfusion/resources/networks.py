@@ -6,9 +6,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.config import Settings
 from tenantfusion.platform.principal import Principal
-from tenantfusion.resources import engine, scheduler
+from tenantfusion.resources import engine
 from tenantfusion.resources.engine import ResourceKind, Row
-from tenantfusion.resources.schemas import ListQuery, NetworkCreate, NetworkRead, ResourcePage
+from tenantfusion.resources.schemas import NetworkCreate, NetworkRead
 
 DEFAULT_TAG = "default"
 
@@ -30,16 +30,14 @@ def create(
     *, sessions: sessionmaker[Session], actor: Principal, data: NetworkCreate, settings: Settings
 ) -> NetworkRead:
     """Create a network, onboarding the tenant into the pool first if needed."""
-    with sessions() as db:
-        pool, placement = scheduler.choose(
-            db=db,
-            settings=settings,
-            tenant_id=engine.tenant_of(actor),
-            requested=data.pool,
-            selector=data.pool_selector,
-            needs=KIND.needs,
-        )
-    where = engine.onboard(sessions=sessions, actor=actor, pool=pool, settings=settings)
+    where, placement = engine.place(
+        sessions=sessions,
+        actor=actor,
+        settings=settings,
+        kind=KIND,
+        requested=data.pool,
+        selector=data.pool_selector,
+    )
     return engine.create(
         sessions=sessions,
         actor=actor,
@@ -50,18 +48,7 @@ def create(
     )
 
 
-def list_(
-    *, db: Session, actor: Principal, settings: Settings, query: ListQuery
-) -> ResourcePage[NetworkRead]:
-    return engine.list_(db=db, actor=actor, settings=settings, kind=KIND, query=query)
-
-
-def show(*, db: Session, actor: Principal, settings: Settings, record_id: str) -> NetworkRead:
-    return engine.show(db=db, actor=actor, settings=settings, kind=KIND, record_id=record_id)
-
-
-def delete(
-    *, sessions: sessionmaker[Session], actor: Principal, settings: Settings, record_id: str
-) -> None:
-    """Delete a network (the pool refuses while ports use it: 409)."""
-    engine.delete(sessions=sessions, actor=actor, settings=settings, kind=KIND, record_id=record_id)
+_service = engine.Service(KIND)
+list_ = _service.list_
+show = _service.show
+delete = _service.delete

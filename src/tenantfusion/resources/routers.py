@@ -9,12 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenantfusion.config import Settings
 from tenantfusion.errors import InvalidInput
 from tenantfusion.platform.principal import Principal
-from tenantfusion.resources import catalog, engine, scheduler
+from tenantfusion.resources import catalog, engine
 from tenantfusion.resources import subnets as subnet_kind
 from tenantfusion.resources.engine import Onboarded, ResourceKind, Row
 from tenantfusion.resources.schemas import (
-    ListQuery,
-    ResourcePage,
     RouterAction,
     RouterCreate,
     RouterRead,
@@ -53,16 +51,14 @@ def create(
     Distributed in pools with the ``dvr`` capability (that one call needs the pool admin,
     with the tenant's project id; everything else runs as the tenant).
     """
-    with sessions() as db:
-        pool, placement = scheduler.choose(
-            db=db,
-            settings=settings,
-            tenant_id=engine.tenant_of(actor),
-            requested=data.pool,
-            selector=data.pool_selector,
-            needs=KIND.needs,
-        )
-    where = engine.onboard(sessions=sessions, actor=actor, pool=pool, settings=settings)
+    where, placement = engine.place(
+        sessions=sessions,
+        actor=actor,
+        settings=settings,
+        kind=KIND,
+        requested=data.pool,
+        selector=data.pool_selector,
+    )
     return engine.create(
         sessions=sessions,
         actor=actor,
@@ -115,18 +111,7 @@ def action(
     )
 
 
-def list_(
-    *, db: Session, actor: Principal, settings: Settings, query: ListQuery
-) -> ResourcePage[RouterRead]:
-    return engine.list_(db=db, actor=actor, settings=settings, kind=KIND, query=query)
-
-
-def show(*, db: Session, actor: Principal, settings: Settings, record_id: str) -> RouterRead:
-    return engine.show(db=db, actor=actor, settings=settings, kind=KIND, record_id=record_id)
-
-
-def delete(
-    *, sessions: sessionmaker[Session], actor: Principal, settings: Settings, record_id: str
-) -> None:
-    """Delete a router (the pool refuses while it has interfaces: 409)."""
-    engine.delete(sessions=sessions, actor=actor, settings=settings, kind=KIND, record_id=record_id)
+_service = engine.Service(KIND)
+list_ = _service.list_
+show = _service.show
+delete = _service.delete

@@ -15,9 +15,6 @@ from tenantfusion.resources import catalog, defaults, engine, scheduler
 from tenantfusion.resources import networks as network_kind
 from tenantfusion.resources.engine import ResourceKind, Row, Target
 from tenantfusion.resources.schemas import (
-    ListQuery,
-    Placement,
-    ResourcePage,
     ServerAction,
     ServerCreate,
     ServerRead,
@@ -75,21 +72,16 @@ def create(
     network: Target | None = None
     with sessions() as db:
         if data.network:
-            network = engine.routed(
+            network, placement = engine.follow(
                 db=db,
                 tenant_id=tenant_id,
                 kind=network_kind.KIND.name,
                 record_id=data.network,
+                requested_pool=data.pool,
+                field="network",
                 settings=settings,
             )
-            if data.pool and data.pool != network.where.pool.name:
-                raise InvalidInput(
-                    f"network {data.network} is in pool {network.where.pool.name}, not {data.pool}",
-                    field="network",
-                    pool=data.pool,
-                )
             pool = network.where.pool
-            placement = Placement(pool=pool.name, reason="pool of the network")
         else:
             pool, placement = scheduler.choose(
                 db=db,
@@ -147,14 +139,9 @@ def action(
     )
 
 
-def list_(
-    *, db: Session, actor: Principal, settings: Settings, query: ListQuery
-) -> ResourcePage[ServerRead]:
-    return engine.list_(db=db, actor=actor, settings=settings, kind=KIND, query=query)
-
-
-def show(*, db: Session, actor: Principal, settings: Settings, record_id: str) -> ServerRead:
-    return engine.show(db=db, actor=actor, settings=settings, kind=KIND, record_id=record_id)
+_service = engine.Service(KIND)
+list_ = _service.list_
+show = _service.show
 
 
 def delete(

@@ -9,7 +9,7 @@ from tenantfusion.platform.principal import Principal
 from tenantfusion.resources import engine
 from tenantfusion.resources import networks as network_kind
 from tenantfusion.resources.engine import ResourceKind, Row
-from tenantfusion.resources.schemas import ListQuery, ResourcePage, SubnetCreate, SubnetRead
+from tenantfusion.resources.schemas import SubnetCreate, SubnetRead
 
 
 def _read(row: Row) -> SubnetRead:
@@ -56,17 +56,7 @@ def create(
     )
 
 
-def list_(
-    *, db: Session, actor: Principal, settings: Settings, query: ListQuery
-) -> ResourcePage[SubnetRead]:
-    return engine.list_(db=db, actor=actor, settings=settings, kind=KIND, query=query)
-
-
-def show(*, db: Session, actor: Principal, settings: Settings, record_id: str) -> SubnetRead:
-    return engine.show(db=db, actor=actor, settings=settings, kind=KIND, record_id=record_id)
-
-
-def delete(
-    *, sessions: sessionmaker[Session], actor: Principal, settings: Settings, record_id: str
-) -> None:
-    engine.delete(sessions=sessions, actor=actor, settings=settings, kind=KIND, record_id=record_id)
+_service = engine.Service(KIND)
+list_ = _service.list_
+show = _service.show
+delete = _service.delete

@@ -19,6 +19,7 @@ from tenantfusion.errors import (
     PoolUnreachable,
 )
 from tenantfusion.metrics import POOL_CALLS
+from tenantfusion.pools import breaker
 
 
 def _status_of(exc: Exception) -> int | None:
@@ -28,6 +29,7 @@ def _status_of(exc: Exception) -> int | None:
 @contextmanager
 def translate(pool: str, operation: str) -> Iterator[None]:
     """Map keystoneauth/openstacksdk exceptions to PoolError subclasses (the one place)."""
+    breaker.before_call(pool)
     outcome = "ok"
     try:
         yield
@@ -60,10 +62,12 @@ def translate(pool: str, operation: str) -> Iterator[None]:
         if status == 409:
             raise PoolConflict(message, pool=pool) from e
         if status in (502, 503, 504):
+            outcome = "unreachable"
             raise PoolUnreachable(message, pool=pool) from e
         raise PoolError(message, pool=pool) from e
     except (ksa_exc.ClientException, sdk_exc.SDKException) as e:
         outcome = "error"
         raise PoolError(f"pool {pool}: {operation} failed: {type(e).__name__}", pool=pool) from e
     finally:
+        breaker.after_call(pool, unreachable=outcome == "unreachable")
         POOL_CALLS.labels(pool=pool, operation=operation, outcome=outcome).inc()

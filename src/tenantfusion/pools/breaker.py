@@ -1,0 +1,86 @@
+"""A circuit breaker per pool: after a run of calls that found the pool unreachable, fail
+fast for a while instead of waiting for the timeout on every request; then let one trial
+call through (half-open) and close again on its success.
+
+State is per process (each replica learns on its own) and exported as the gauge
+``tenantfusion_pool_breaker_state`` (0 closed, 1 half-open, 2 open).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from tenantfusion.errors import PoolUnreachable
+from tenantfusion.metrics import POOL_BREAKER_STATE
+
+FAILURES_TO_OPEN = 3
+OPEN_SECONDS = 15.0
+CLOSED, HALF_OPEN, OPEN = 0, 1, 2
+
+
+@dataclass
+class _State:
+    failures: int = 0
+    opened_at: float | None = None
+    trial_running: bool = False
+
+
+_lock = threading.Lock()
+_states: dict[str, _State] = {}
+
+
+def _set(pool: str, state: int) -> None:
+    POOL_BREAKER_STATE.labels(pool=pool).set(state)
+
+
+def before_call(pool: str) -> None:
+    """Raise PoolUnreachable at once while the pool's circuit is open."""
+    with _lock:
+        st = _states.get(pool)
+        if st is None or st.opened_at is None:
+            return
+        waited = time.monotonic() - st.opened_at
+        if waited < OPEN_SECONDS or st.trial_running:
+            retry = max(0.0, OPEN_SECONDS - waited)
+            raise PoolUnreachable(
+                f"pool {pool} is failing fast after {st.failures} unreachable calls "
+                f"(circuit open; next trial in {retry:.0f} s)",
+                pool=pool,
+            )
+        st.trial_running = True  # half-open: this call is the trial
+        _set(pool, HALF_OPEN)
+
+
+def after_call(pool: str, *, unreachable: bool) -> None:
+    """Record a call's outcome (any answer from the pool counts as reachable)."""
+    with _lock:
+        st = _states.setdefault(pool, _State())
+        st.trial_running = False
+        if not unreachable:
+            if st.failures or st.opened_at is not None:
+                _set(pool, CLOSED)
+            st.failures, st.opened_at = 0, None
+            return
+        st.failures += 1
+        if st.failures >= FAILURES_TO_OPEN:
+            st.opened_at = time.monotonic()
+            _set(pool, OPEN)
+
+
+def state(pool: str) -> int:
+    """CLOSED, HALF_OPEN or OPEN (for tests and the console)."""
+    with _lock:
+        st = _states.get(pool)
+        if st is None or st.opened_at is None:
+            return CLOSED
+        return HALF_OPEN if time.monotonic() - st.opened_at >= OPEN_SECONDS else OPEN
+
+
+def reset(pool: str | None = None) -> None:
+    """Forget the state of one pool (a pool re-registered or re-checked) or of all."""
+    with _lock:
+        for name in [pool] if pool else list(_states):
+            _states.pop(name, None)
+            _set(name, CLOSED)
