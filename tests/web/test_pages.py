@@ -162,6 +162,13 @@ def test_platform_admin_has_no_tenant_pages(sqlite_api: Api) -> None:
     assert r.status_code == 403 and "as a tenant user" in r.text
 
 
+def test_console_routes_are_told_apart_in_metrics(sqlite_api: Api) -> None:
+    admin_console(sqlite_api).get("/console/admin")
+    metrics = sqlite_api.client.get("/metrics").text
+    assert 'route="console.show_admin",status="200"' in metrics
+    assert 'route="console.login",status="303"' in metrics
+
+
 def test_logout_revokes_the_token(sqlite_api: Api) -> None:
     console = admin_console(sqlite_api)
     token = console.client.cookies["tf_session"]

@@ -36,7 +36,14 @@ def error_page(request: Request, flash: Flash, status: int) -> Response:
 
 
 class ConsoleRoute(APIRoute):
-    """Turns a missing session into the login page and domain errors into an error page."""
+    """Turns a missing session into the login page and domain errors into an error page.
+
+    Route names start with ``console.`` so metrics tell pages from the API's routes.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self.name = f"console.{self.name}"
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
