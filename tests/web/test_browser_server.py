@@ -126,5 +126,11 @@ def test_tenant_boots_watches_and_deletes_a_server(
     assert dialogs[-1] == "Delete network net-1 in pool alpha?"
     shot(page, "network-deleted")
 
+    page.get_by_role("link", name="Overview").click()
+    mapping_row = page.locator('tr[data-mapping="alpha"]')
+    expect(mapping_row.locator(".status")).to_have_text("active")
+    expect(mapping_row).to_contain_text(mapping["project_name"])
+    shot(page, "overview-mapping")
+
     leave_pool(site, boss, tenant["id"], "alpha")
     assert nova.identity.find_project(mapping["project_name"]) is None

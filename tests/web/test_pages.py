@@ -221,6 +221,7 @@ def test_pages_with_unfinished_jobs_ask_for_live_refresh(sqlite_api: Api) -> Non
     assert r.status_code == 303 and job_url.startswith("/console/jobs/")
     queued = console.get(job_url).text
     assert 'data-moving="true"' in queued and "Not finished yet" in queued
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in queued
     assert 'id="jobs" data-live data-moving="true"' in console.get("/console/admin").text
     with sqlite_api.sessions() as db:  # the worker's part, done by hand (succeed commits)
         job = db.get(Job, job_url.rsplit("/", 1)[1])
@@ -229,6 +230,7 @@ def test_pages_with_unfinished_jobs_ask_for_live_refresh(sqlite_api: Api) -> Non
         job_service.succeed(db=db, job=job, result=result)
     done = console.get(job_url).text
     assert 'data-moving="false"' in done and 'data-testid="job-result"' in done
+    assert "http-equiv" not in done
     assert "<dt>adopted</dt>" in done and "<code>&lt;b&gt;vm&lt;/b&gt;</code>" in done
     assert "<dt>dropped</dt>" in done
     r = console.post("/console/admin/pools/nope/check", {}, via="/console/admin")
