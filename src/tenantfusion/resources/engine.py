@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.audit import service as audit_service
 from tenantfusion.config import Settings
-from tenantfusion.errors import Forbidden, InvalidInput, NotFound
+from tenantfusion.errors import Forbidden, InvalidInput, NotFound, PoolUnreachable
 from tenantfusion.jobs import service as job_service
 from tenantfusion.jobs.models import Job
 from tenantfusion.mapping import service as mapping_service
@@ -379,21 +379,30 @@ def act(
     record_id: str,
     action: str,
     args: Fields[str, Any],
+    done: Callable[[RemoteObject], bool] | None = None,
 ) -> R:
     """Run an action on an object in its pool, audit it, and return the object as it is
-    now."""
+    now.
+
+    ``done`` tells from the object whether the action has taken effect: when the pool's
+    answer is lost (the connection drops after the pool acted), the object is read back
+    and the action counts as done if ``done`` says so, instead of failing a call that
+    worked.
+    """
     tenant_id = tenant_of(actor)
     target = routed(
         db=db, tenant_id=tenant_id, kind=kind.name, record_id=record_id, settings=settings
     )
     where = target.where
-    where.driver.act(
-        session=where.session,
-        kind=kind.name,
-        remote_id=target.record.remote_id or "",
-        action=action,
-        args=args,
-    )
+    remote_id = target.record.remote_id or ""
+    try:
+        where.driver.act(
+            session=where.session, kind=kind.name, remote_id=remote_id, action=action, args=args
+        )
+    except PoolUnreachable:
+        now = where.driver.get_object(session=where.session, kind=kind.name, remote_id=remote_id)
+        if done is None or now is None or not done(now):
+            raise
     audit_service.record(
         db=db,
         actor=actor,

@@ -124,6 +124,7 @@ def action(
         record_id=record_id,
         action=data.action,
         args=args,
+        done=lambda fip: bool(fip.attrs.get("port_id")) == (data.action == "associate"),
     )
 
 

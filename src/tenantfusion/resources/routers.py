@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenantfusion.config import Settings
 from tenantfusion.errors import InvalidInput
 from tenantfusion.platform.principal import Principal
+from tenantfusion.pools.drivers.remote import RemoteObject
 from tenantfusion.resources import catalog, engine
 from tenantfusion.resources import subnets as subnet_kind
 from tenantfusion.resources.engine import Onboarded, ResourceKind, Row
@@ -108,7 +109,20 @@ def action(
         record_id=record_id,
         action=data.action,
         args=args,
+        done=lambda router: _done(data.action, args, router),
     )
+
+
+def _done(action: str, args: dict[str, Any], router: RemoteObject) -> bool:
+    """Whether ``action`` shows in the router as the pool has it now."""
+    attached = args.get("subnet_id") in router.attrs.get("interface_subnet_ids", [])
+    gateway = bool(router.attrs.get("external_network_id"))
+    return {
+        "add_interface": attached,
+        "remove_interface": not attached,
+        "set_gateway": gateway,
+        "clear_gateway": not gateway,
+    }[action]
 
 
 _service = engine.Service(KIND)
