@@ -6,17 +6,43 @@ import sys
 
 import typer
 
+from tenantfusion.client import account, resources, tenancy
 from tenantfusion.dvr.cli import app as dvr_app
 from tenantfusion.platform.cli import admin_app
+
+EXIT_CODES = (
+    "Exit codes: 0 ok; 1 the API refused (one line: error: title: detail (type, HTTP status));"
+    " 2 bad usage; 3 the server cannot be reached; 4 not logged in or token expired;"
+    " 5 --wait ended in failure or timed out."
+)
 
 app = typer.Typer(
     name="tenantfusion",
     pretty_exceptions_enable=False,
     no_args_is_help=True,
     help="tenantfusion: one tenant API over many resource pools.",
+    epilog=EXIT_CODES,
 )
 app.add_typer(admin_app, name="admin")
 app.add_typer(dvr_app, name="dvr")
+for command in (account.login, account.logout, account.whoami):
+    app.command(epilog=EXIT_CODES)(command)
+for group in (
+    tenancy.tenants,
+    tenancy.users,
+    tenancy.pools,
+    tenancy.mappings,
+    resources.servers,
+    resources.networks,
+    resources.subnets,
+    resources.routers,
+    resources.floating_ips,
+    resources.flavors,
+    resources.images,
+    tenancy.jobs,
+    tenancy.audit,
+):
+    app.add_typer(group, rich_help_panel="Client (over the HTTP API)")
 
 
 @app.command()

@@ -1,0 +1,1 @@
+"""The tenantfusion command-line client: talks to the HTTP API only."""

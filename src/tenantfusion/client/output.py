@@ -1,0 +1,45 @@
+"""``--output table|json``: a Rich table of chosen columns, or the API's JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    return str(value)
+
+
+def emit(data: Any, *, output: str, columns: Sequence[str]) -> None:
+    """Print one object or a page (``items``) as a table or as JSON."""
+    if output == "json":
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+        return
+    rows = data.get("items") if isinstance(data, dict) and "items" in data else None
+    if rows is None:
+        table = Table("field", "value", show_header=False)
+        for key, value in (data or {}).items():
+            table.add_row(key, _cell(value))
+    else:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*(_cell(row.get(c)) for c in columns))
+    out.print(table)
+    if isinstance(data, dict):
+        for pool, outcome in (data.get("pools") or {}).items():
+            if outcome != "ok":
+                err.print(f"warning: pool {pool} {outcome}: the list is partial")
