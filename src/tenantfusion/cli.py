@@ -7,18 +7,14 @@ import sys
 import typer
 
 from tenantfusion.client import account, resources, tenancy
+from tenantfusion.client.base import EXIT_CODES
 from tenantfusion.dvr.cli import app as dvr_app
 from tenantfusion.platform.cli import admin_app
-
-EXIT_CODES = (
-    "Exit codes: 0 ok; 1 the API refused (one line: error: title: detail (type, HTTP status));"
-    " 2 bad usage; 3 the server cannot be reached; 4 not logged in or token expired;"
-    " 5 --wait ended in failure or timed out."
-)
 
 app = typer.Typer(
     name="tenantfusion",
     pretty_exceptions_enable=False,
+    add_completion=True,
     no_args_is_help=True,
     help="tenantfusion: one tenant API over many resource pools.",
     epilog=EXIT_CODES,

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
 from tenantfusion.client import config
-from tenantfusion.client.base import Output, OutputOpt, UrlOpt, client, one_line_errors
-from tenantfusion.client.http import Client
-from tenantfusion.client.output import emit, err
+from tenantfusion.client.base import (
+    Output,
+    OutputOpt,
+    UrlOpt,
+    client,
+    one_line_errors,
+    read_secret,
+)
+from tenantfusion.client.http import Client, NotLoggedIn
+from tenantfusion.client.output import emit, note
 
 
 @one_line_errors
@@ -25,14 +31,10 @@ def login(
     url: UrlOpt = None,
 ) -> None:
     """Log in and save the token (mode 0600) for the other commands."""
-    password = (
-        sys.stdin.readline().rstrip("\n")
-        if password_stdin
-        else typer.prompt("Password", hide_input=True)
-    )
+    password = read_secret(from_stdin=password_stdin, prompt="Password")
     base = config.base_url(url)
     body = {"tenant": tenant, "username": username, "password": password}
-    answer = Client(base).call("POST", "/v1/auth/tokens", json=body, auth=False)
+    answer = Client(url=base).call("POST", "/v1/auth/tokens", json=body, auth=False)
     saved = config.save(
         config.Login(
             url=base,
@@ -42,21 +44,23 @@ def login(
             username=username,
         )
     )
-    err.print(f"logged in to {base} as {username}{f' ({tenant})' if tenant else ''}; saved {saved}")
+    note(f"logged in to {base} as {username}{f' ({tenant})' if tenant else ''}; saved {saved}")
 
 
 @one_line_errors
 def logout(url: UrlOpt = None) -> None:
-    """Revoke the saved token and forget it."""
+    """Revoke the saved token and forget it (an expired token is just forgotten)."""
     if config.load() is not None:
         try:
-            client(url).call("DELETE", "/v1/auth/tokens")
+            client(url=url).call("DELETE", "/v1/auth/tokens")
+        except NotLoggedIn:
+            pass  # the server no longer knows the token: nothing to revoke
         finally:
             config.forget()
-    err.print("logged out")
+    note("logged out")
 
 
 @one_line_errors
 def whoami(output: OutputOpt = Output.table, url: UrlOpt = None) -> None:
     """Who the saved token belongs to."""
-    emit(client(url).call("GET", "/v1/auth/tokens"), output=output, columns=())
+    emit(client(url=url).call("GET", "/v1/auth/tokens"), output=output, columns=())

@@ -1,5 +1,5 @@
 """What every command group shares: the client from the saved login, one-line errors with
-stable exit codes, generic list/show/delete over a resource path, waiting with progress."""
+stable exit codes, reading secrets, and waiting with progress."""
 
 from __future__ import annotations
 
@@ -7,18 +7,24 @@ import enum
 import functools
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Annotated, Any, ParamSpec, TypeVar
 
+import click
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tenantfusion.client import config
 from tenantfusion.client.http import Client, ClientError, NotLoggedIn, WaitFailed
-from tenantfusion.client.output import emit, err
+from tenantfusion.client.output import err, note
 
 P = ParamSpec("P")
 T = TypeVar("T")
+EXIT_CODES = (
+    "Exit codes: 0 ok; 1 the API refused (one line on stderr: error: <title>: <detail>"
+    " (<type>, HTTP <status>)); 2 bad usage or input; 3 the server cannot be reached;"
+    " 4 not logged in or the token expired; 5 --wait ended in failure or timed out."
+)
 
 
 class Output(enum.StrEnum):
@@ -26,17 +32,32 @@ class Output(enum.StrEnum):
     json = "json"
 
 
-OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="table or json")]
-UrlOpt = Annotated[
-    str | None, typer.Option("--url", envvar="TENANTFUSION_URL", help="API base URL")
+def _url(value: str | None) -> str | None:
+    try:
+        return None if value is None else config.check_url(value)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from e
+
+
+OutputOpt = Annotated[
+    Output, typer.Option("--output", "-o", help="table, or json: the API's JSON on stdout")
 ]
-WaitOpt = Annotated[bool, typer.Option("--wait", help="Wait until the work is done")]
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--url", envvar="TENANTFUSION_URL", callback=_url, help="API base URL (default: saved)"
+    ),
+]
+WaitOpt = Annotated[bool, typer.Option("--wait", help="Wait until done (exit 5 if it fails)")]
+TimeoutOpt = Annotated[
+    float, typer.Option("--timeout", min=1, help="--wait: give up after this many seconds")
+]
 TenantOpt = Annotated[
     str | None, typer.Option("--tenant", help="Tenant id (default: the logged-in tenant)")
 ]
 
 
-def tenant_path(path: str, tenant: str | None) -> str:
+def tenant_path(*, path: str, tenant: str | None) -> str:
     """Fill ``{tenant}`` in a path with ``tenant`` or the logged-in user's tenant id."""
     if "{tenant}" not in path:
         return path
@@ -47,24 +68,44 @@ def tenant_path(path: str, tenant: str | None) -> str:
     return path.format(tenant=tenant_id)
 
 
-def client(url: str | None = None) -> Client:
+def client(*, url: str | None) -> Client:
     """A client with the saved token. Raises NotLoggedIn without a saved login."""
     login = config.load()
     if login is None or not login.token:
         raise NotLoggedIn("not logged in: run `tenantfusion login`")
-    return Client(config.base_url(url), login.token)
+    return Client(url=config.base_url(url), token=login.token)
+
+
+def read_secret(*, from_stdin: bool, prompt: str) -> str:
+    """One line from stdin, or a prompt that doesn't echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt(prompt, hide_input=True))
+
+
+def key_values(items: list[str] | None, *, option: str) -> dict[str, str]:
+    """``["k=v", ...]`` as a dict. Raises BadParameter (exit 2) on an item without ``=``."""
+    if any("=" not in item for item in items or ()):
+        raise typer.BadParameter(f"{option} takes key=value")
+    return dict(item.split("=", 1) for item in items or ())
 
 
 def one_line_errors(fn: Callable[P, T]) -> Callable[P, T]:
-    """Turn client errors into one stderr line and the error's exit code."""
+    """Client errors become one stderr line and their exit code; anything unexpected one
+    line and exit 1 — never a traceback. Typer's own usage errors pass through (exit 2)."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return fn(*args, **kwargs)
         except ClientError as e:
-            err.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
+            note(f"error: {e}")
             raise typer.Exit(e.exit_code) from None
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as e:
+            note(f"error: unexpected {type(e).__name__}: {e}")
+            raise typer.Exit(1) from None
 
     return wrapper
 
@@ -73,9 +114,10 @@ def _progress() -> Progress:
     return Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
+        BarColumn(),
         TimeElapsedColumn(),
         console=err,
-        disable=not sys.stderr.isatty(),
+        disable=not err.is_terminal,
         transient=True,
     )
 
@@ -88,27 +130,36 @@ def wait_for(
     done: set[str],
     failed: set[str],
     timeout: float,
+    steps: Callable[[dict[str, Any]], tuple[int, int, str]] | None = None,
+    interval: float = 1.0,
 ) -> dict[str, Any]:
-    """Poll until ``state`` is in ``done`` (returns the object) or ``failed``/timeout
-    (raises WaitFailed)."""
+    """Poll until ``state`` is in ``done`` (returns the object) or ``failed``/``timeout``
+    (raises WaitFailed). A progress bar on a terminal's stderr (``steps``: step i of n),
+    else one plain stderr line whenever the state or step changes."""
     deadline = time.monotonic() + timeout
+    shown = ""
     with _progress() as progress:
-        task = progress.add_task(f"waiting for {what}", total=None)
+        task = progress.add_task(what, total=None)
         while True:
             current = poll()
             now = state(current)
-            progress.update(task, description=f"{what}: {now}")
+            step, total, name = steps(current) if steps else (0, 0, "")
+            line = f"{what}: {now}" + (f", step {step}/{total} {name}" if total else "")
+            progress.update(task, description=line, completed=step, total=total or None)
+            if progress.disable and line != shown:
+                note(line)
+            shown = line
             if now in done:
                 return current
             if now in failed:
-                detail = current.get("error") or current.get("status")
-                raise WaitFailed(f"{what} ended {now}: {detail}")
+                raise WaitFailed(f"{what} ended {now}: {current.get('error') or now}")
             if time.monotonic() > deadline:
                 raise WaitFailed(f"{what} still {now} after {timeout:.0f} s")
-            time.sleep(1)
+            time.sleep(interval)
 
 
-def wait_job(api: Client, job: dict[str, Any], timeout: float = 600) -> dict[str, Any]:
+def wait_job(*, api: Client, job: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Wait for a job to succeed; raises WaitFailed when it fails or time runs out."""
     return wait_for(
         what=f"job {job['id']} ({job['kind']})",
         poll=lambda: api.call("GET", f"/v1/jobs/{job['id']}"),
@@ -116,76 +167,5 @@ def wait_job(api: Client, job: dict[str, Any], timeout: float = 600) -> dict[str
         done={"succeeded"},
         failed={"failed"},
         timeout=timeout,
+        steps=lambda j: (int(j["step"]), int(j["total_steps"]), str(j["step_name"])),
     )
-
-
-def resource_group(
-    *,
-    name: str,
-    path: str,
-    columns: Sequence[str],
-    help: str,
-    filters: bool = True,
-    read_only: bool = False,
-) -> typer.Typer:
-    """A Typer group with ``list``, ``show`` and ``delete`` over ``/v1/{path}``
-    (``list`` only when ``read_only``)."""
-    group = typer.Typer(name=name, help=help, no_args_is_help=True)
-
-    @group.command("list")
-    @one_line_errors
-    def list_(
-        output: OutputOpt = Output.table,
-        url: UrlOpt = None,
-        pool: Annotated[str | None, typer.Option(help="Only this pool")] = None,
-        status: Annotated[str | None, typer.Option(help="Only this status")] = None,
-        name_: Annotated[str | None, typer.Option("--name", help="Only this name")] = None,
-        limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
-        all_: Annotated[bool, typer.Option("--all", help="Follow next_marker")] = False,
-        tenant: TenantOpt = None,
-    ) -> None:
-        """List (merged across pools for tenant resources)."""
-        api = client(url)
-        where = tenant_path(path, tenant)
-        params: dict[str, Any] = (
-            {"pool": pool, "status": status, "name": name_, "limit": limit} if filters else {}
-        )
-        page = api.call("GET", f"/v1/{where}", params=params)
-        while all_ and page.get("next_marker"):
-            more = api.call("GET", f"/v1/{where}", params={**params, "marker": page["next_marker"]})
-            page = {**more, "items": page["items"] + more["items"]}
-        emit(page, output=output, columns=columns)
-
-    if read_only:
-        return group
-
-    @group.command("show")
-    @one_line_errors
-    def show(
-        ref: Annotated[str, typer.Argument(help="id (or name where the API takes one)")],
-        output: OutputOpt = Output.table,
-        url: UrlOpt = None,
-        tenant: TenantOpt = None,
-    ) -> None:
-        """Show one."""
-        found = client(url).call("GET", f"/v1/{tenant_path(path, tenant)}/{ref}")
-        emit(found, output=output, columns=columns)
-
-    @group.command("delete")
-    @one_line_errors
-    def delete(
-        ref: Annotated[str, typer.Argument(help="id (or name where the API takes one)")],
-        wait: WaitOpt = False,
-        output: OutputOpt = Output.table,
-        url: UrlOpt = None,
-        tenant: TenantOpt = None,
-    ) -> None:
-        """Delete (servers and mappings: a job; --wait waits for it)."""
-        api = client(url)
-        job = api.call("DELETE", f"/v1/{tenant_path(path, tenant)}/{ref}")
-        if job and wait:
-            job = wait_job(api, job)
-        if job:
-            emit(job, output=output, columns=("id", "kind", "state"))
-
-    return group

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -22,19 +23,28 @@ class Login:
 
 
 def config_dir() -> Path:
+    """``$TENANTFUSION_CONFIG_DIR``, else ``~/.config/tenantfusion``."""
     env = os.environ.get("TENANTFUSION_CONFIG_DIR")
     return Path(env) if env else Path.home() / ".config" / "tenantfusion"
 
 
+def login_path() -> Path:
+    """Where the login is saved."""
+    return config_dir() / "login.json"
+
+
 def load() -> Login | None:
-    path = config_dir() / "login.json"
-    if not path.exists():
+    """The saved login; None when there is none or it cannot be read."""
+    try:
+        data = json.loads(login_path().read_text())
+        known = {f.name for f in fields(Login)}
+        return Login(**{k: v for k, v in data.items() if k in known})
+    except (OSError, ValueError, TypeError, AttributeError):
         return None
-    return Login(**json.loads(path.read_text()))
 
 
 def save(login: Login) -> Path:
-    """Write the login atomically, readable by its owner only."""
+    """Write the login atomically (temp file + rename), readable by its owner only."""
     folder = config_dir()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".login-")
@@ -42,18 +52,27 @@ def save(login: Login) -> Path:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(asdict(login), fh)
-        os.replace(tmp, folder / "login.json")
+        os.replace(tmp, login_path())
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return folder / "login.json"
+    return login_path()
 
 
 def forget() -> None:
-    (config_dir() / "login.json").unlink(missing_ok=True)
+    login_path().unlink(missing_ok=True)
+
+
+def check_url(url: str) -> str:
+    """``url`` if it is an http(s) URL with a host. Raises ValueError."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http:// or https:// URL")
+    return url
 
 
 def base_url(option: str | None) -> str:
-    """``--url``, else ``$TENANTFUSION_URL``, else the saved login's, else the default."""
+    """``--url`` (or ``$TENANTFUSION_URL``, via the option), else the saved login's, else
+    the default."""
     saved = load()
-    return option or os.environ.get("TENANTFUSION_URL") or (saved.url if saved else DEFAULT_URL)
+    return option or (saved.url if saved else DEFAULT_URL)

@@ -1,10 +1,22 @@
-"""A small HTTP client for the API: problem+json errors become one exception."""
+"""A small HTTP client for the API: problem+json errors become one exception.
+
+Exceptions (each is one line for the user; ``exit_code`` is what the process returns)::
+
+    ClientError               exit 1
+    ├── ApiError              exit 1  the API answered 4xx/5xx (status, type, title, detail)
+    ├── BadResponse           exit 1  the answer was not the API's JSON
+    ├── Unreachable           exit 3  no connection, or no answer in time
+    ├── NotLoggedIn           exit 4  no saved login, or the token was refused (401)
+    └── WaitFailed            exit 5  --wait saw a failure or ran out of time
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
+
+DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
 
 
 class ClientError(Exception):
@@ -14,7 +26,9 @@ class ClientError(Exception):
 
 
 class ApiError(ClientError):
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
+    """An RFC 9457 problem answer (or any 4xx/5xx)."""
+
+    def __init__(self, *, status: int, body: dict[str, Any]) -> None:
         self.status = status
         self.type = str(body.get("type", "about:blank"))
         self.title = str(body.get("title", "error"))
@@ -22,20 +36,38 @@ class ApiError(ClientError):
         super().__init__(f"{self.title}: {self.detail} ({self.type}, HTTP {status})")
 
 
-class NotLoggedIn(ClientError):
-    exit_code = 4
+class BadResponse(ClientError):
+    pass
 
 
 class Unreachable(ClientError):
     exit_code = 3
 
 
+class NotLoggedIn(ClientError):
+    exit_code = 4
+
+
 class WaitFailed(ClientError):
     exit_code = 5
 
 
+def _problem(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        return body
+    return {"title": response.reason_phrase, "detail": response.text[:200].strip()}
+
+
 class Client:
-    def __init__(self, url: str, token: str = "", *, timeout: float = 120.0) -> None:
+    """The API at ``url``, sending ``token`` as ``X-Auth-Token`` when there is one."""
+
+    def __init__(
+        self, *, url: str, token: str = "", timeout: httpx.Timeout = DEFAULT_TIMEOUT
+    ) -> None:
         self.url = url.rstrip("/")
         headers = {"X-Auth-Token": token} if token else {}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
@@ -49,7 +81,8 @@ class Client:
         params: dict[str, Any] | None = None,
         auth: bool = True,
     ) -> Any:
-        """The response's JSON (None for 204). Raises ApiError, NotLoggedIn, Unreachable."""
+        """The answer's JSON (None for an empty answer). Raises ApiError, BadResponse,
+        Unreachable, and NotLoggedIn on a 401 when ``auth`` (the token was refused)."""
         try:
             r = self._http.request(
                 method,
@@ -57,14 +90,20 @@ class Client:
                 json=json,
                 params={k: v for k, v in (params or {}).items() if v is not None},
             )
+        except httpx.TimeoutException as e:
+            raise Unreachable(f"no answer from {self.url} in time ({type(e).__name__})") from e
         except httpx.TransportError as e:
             raise Unreachable(f"cannot reach {self.url} ({type(e).__name__})") from e
         if r.status_code == 401 and auth:
             raise NotLoggedIn("not logged in or the token expired: run `tenantfusion login`")
         if r.status_code >= 400:
-            try:
-                body = r.json()
-            except ValueError:
-                body = {"title": r.reason_phrase, "detail": r.text[:200]}
-            raise ApiError(r.status_code, body)
-        return None if r.status_code == 204 or not r.content else r.json()
+            raise ApiError(status=r.status_code, body=_problem(r))
+        if r.status_code == 204 or not r.content:
+            return None
+        try:
+            return r.json()
+        except ValueError as e:
+            raise BadResponse(
+                f"{self.url} answered {method} {path} with something other than JSON"
+                f" (HTTP {r.status_code}): is it a tenantfusion API?"
+            ) from e

@@ -1,4 +1,5 @@
-"""``--output table|json``: a Rich table of chosen columns, or the API's JSON."""
+"""``--output table|json``: a Rich table of chosen columns, or the API's JSON; notes and
+warnings go to stderr so stdout stays machine-readable."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def _cell(value: Any) -> str:
 
 
 def emit(data: Any, *, output: str, columns: Sequence[str]) -> None:
-    """Print one object or a page (``items``) as a table or as JSON."""
+    """Print one object (field/value rows) or a page (``items`` in ``columns``) as a table,
+    or the API's JSON as it came."""
     if output == "json":
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
         return
@@ -39,7 +41,15 @@ def emit(data: Any, *, output: str, columns: Sequence[str]) -> None:
         for row in rows:
             table.add_row(*(_cell(row.get(c)) for c in columns))
     out.print(table)
-    if isinstance(data, dict):
-        for pool, outcome in (data.get("pools") or {}).items():
-            if outcome != "ok":
-                err.print(f"warning: pool {pool} {outcome}: the list is partial")
+
+
+def note(message: str) -> None:
+    """One plain line on stderr (never markup, never wrapped)."""
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+def warn_partial(page: dict[str, Any]) -> None:
+    """One stderr line per pool whose answer is missing from a merged list."""
+    for pool, outcome in (page.get("pools") or {}).items():
+        if outcome != "ok":
+            note(f"warning: pool {pool} {outcome}: the list is partial")

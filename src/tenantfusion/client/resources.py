@@ -10,45 +10,55 @@ import typer
 from tenantfusion.client.base import (
     Output,
     OutputOpt,
+    TimeoutOpt,
     UrlOpt,
     client,
+    key_values,
     one_line_errors,
-    resource_group,
     wait_for,
 )
+from tenantfusion.client.group import RESOURCE_FILTERS, Filter, add_action, option, resource_group
 from tenantfusion.client.http import Client
 from tenantfusion.client.output import emit
 
 COLUMNS = ("id", "name", "pool", "status")
-servers = resource_group(
-    name="servers", path="servers", columns=(*COLUMNS, "addresses"), help="Servers"
+
+
+def _group(name: str, help: str, *columns: str) -> typer.Typer:
+    return resource_group(
+        name=name,
+        path=name,
+        columns=columns or COLUMNS,
+        help=help,
+        filters=RESOURCE_FILTERS,
+        max_limit=1000,
+        job_delete=name == "servers",
+    )
+
+
+servers = _group("servers", "Servers.", *COLUMNS, "addresses")
+networks = _group("networks", "Networks.", *COLUMNS, "subnets", "is_default")
+subnets = _group("subnets", "Subnets.", *COLUMNS, "network", "cidr")
+routers = _group(
+    "routers", "Routers.", *COLUMNS, "is_distributed", "external_gateway", "interfaces"
 )
-networks = resource_group(
-    name="networks", path="networks", columns=(*COLUMNS, "subnets", "is_default"), help="Networks"
+floating_ips = _group(
+    "floating-ips", "Floating IPs.", "id", "address", "pool", "status", "server", "fixed_ip"
 )
-subnets = resource_group(
-    name="subnets", path="subnets", columns=(*COLUMNS, "network", "cidr"), help="Subnets"
+flavors, images = (
+    resource_group(
+        name=name,
+        path=name,
+        columns=columns,
+        help=f"{name.capitalize()} of the pools (read-only).",
+        filters=(Filter("pool", "Only this pool"),),
+        verbs=("list",),
+    )
+    for name, columns in (
+        ("flavors", ("pool", "name", "id", "vcpus", "ram_mb", "disk_gb")),
+        ("images", ("pool", "name", "id", "status", "size_bytes")),
+    )
 )
-routers = resource_group(
-    name="routers",
-    path="routers",
-    columns=(*COLUMNS, "is_distributed", "external_gateway", "interfaces"),
-    help="Routers",
-)
-floating_ips = resource_group(
-    name="floating-ips",
-    path="floating-ips",
-    columns=("id", "address", "pool", "status", "server", "fixed_ip"),
-    help="Floating IPs",
-)
-flavors = resource_group(
-    name="flavors", path="flavors", columns=("pool", "name", "vcpus", "ram_mb", "disk_gb"),
-    help="Flavors of the pools (read-only)", read_only=True,
-)  # fmt: skip
-images = resource_group(
-    name="images", path="images", columns=("pool", "name", "status", "size_bytes"),
-    help="Public images of the pools (read-only)", read_only=True,
-)  # fmt: skip
 
 PoolOpt = Annotated[str | None, typer.Option(help="Pool name; omitted: the scheduler picks")]
 SelectorOpt = Annotated[
@@ -56,24 +66,16 @@ SelectorOpt = Annotated[
 ]
 
 
-def _selector(items: list[str] | None) -> dict[str, str] | None:
-    if not items:
-        return None
-    if any("=" not in i for i in items):
-        raise typer.BadParameter("--selector takes key=value")
-    return dict(i.split("=", 1) for i in items)
-
-
-def _create(api: Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    created: dict[str, Any] = api.call(
+def _create(*, api: Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST the body (None fields left out); what the API made."""
+    made: dict[str, Any] = api.call(
         "POST", f"/v1/{path}", json={k: v for k, v in body.items() if v is not None}
     )
-    return created
+    return made
 
 
-def _action(path: str, ref: str, body: dict[str, Any], output: Output, url: str | None) -> None:
-    answer = client(url).call("POST", f"/v1/{path}/{ref}/action", json=body)
-    emit(answer, output=output, columns=())
+def _selector(items: list[str] | None) -> dict[str, str] | None:
+    return key_values(items, option="--selector") or None
 
 
 @servers.command("create")
@@ -85,12 +87,13 @@ def create_server(
     network: Annotated[str | None, typer.Option(help="Network id; omitted: default")] = None,
     pool: PoolOpt = None,
     selector: SelectorOpt = None,
-    wait: Annotated[bool, typer.Option("--wait", help="Wait until ACTIVE")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Until ACTIVE (exit 5 on ERROR)")] = False,
+    timeout: TimeoutOpt = 600.0,
     output: OutputOpt = Output.table,
     url: UrlOpt = None,
 ) -> None:
     """Create a server (onboards the tenant into the pool first if needed)."""
-    api = client(url)
+    api = client(url=url)
     body = {
         "name": name,
         "flavor": flavor,
@@ -99,35 +102,17 @@ def create_server(
         "pool": pool,
         "pool_selector": _selector(selector),
     }
-    server = _create(api, "servers", body)
+    server = _create(api=api, path="servers", body=body)
     if wait:
         server = wait_for(
             what=f"server {name}",
             poll=lambda: api.call("GET", f"/v1/servers/{server['id']}"),
-            state=lambda s: str(s["status"]),
+            state=lambda s: str(s["status"]).upper(),
             done={"ACTIVE"},
             failed={"ERROR"},
-            timeout=600,
+            timeout=timeout,
         )
     emit(server, output=output, columns=())
-
-
-def _server_action(action: str) -> None:
-    @servers.command(action)
-    @one_line_errors
-    def run(
-        server: str,
-        hard: Annotated[bool, typer.Option(help="reboot: HARD")] = False,
-        output: OutputOpt = Output.table,
-        url: UrlOpt = None,
-    ) -> None:
-        _action("servers", server, {"action": action, "hard": hard}, output, url)
-
-    run.__doc__ = f"{action.capitalize()} a server."
-
-
-for _name in ("start", "stop", "reboot"):
-    _server_action(_name)
 
 
 @networks.command("create")
@@ -141,7 +126,7 @@ def create_network(
 ) -> None:
     """Create a network."""
     body = {"name": name, "pool": pool, "pool_selector": _selector(selector)}
-    emit(_create(client(url), "networks", body), output=output, columns=())
+    emit(_create(api=client(url=url), path="networks", body=body), output=output, columns=())
 
 
 @subnets.command("create")
@@ -151,7 +136,8 @@ def create_subnet(
     network: Annotated[str, typer.Option(help="Network id")],
     cidr: Annotated[str, typer.Option(help="e.g. 10.1.0.0/24")],
     gateway_ip: str | None = None,
-    dhcp: bool = True,
+    dhcp: Annotated[bool, typer.Option(help="DHCP on the subnet")] = True,
+    dns: Annotated[list[str] | None, typer.Option(help="DNS nameserver, repeatable")] = None,
     output: OutputOpt = Output.table,
     url: UrlOpt = None,
 ) -> None:
@@ -162,8 +148,9 @@ def create_subnet(
         "cidr": cidr,
         "gateway_ip": gateway_ip,
         "enable_dhcp": dhcp,
+        "dns_nameservers": dns,
     }
-    emit(_create(client(url), "subnets", body), output=output, columns=())
+    emit(_create(api=client(url=url), path="subnets", body=body), output=output, columns=())
 
 
 @routers.command("create")
@@ -183,42 +170,7 @@ def create_router(
         "pool_selector": _selector(selector),
         "external_gateway": external_gateway,
     }
-    emit(_create(client(url), "routers", body), output=output, columns=())
-
-
-def _router_action(action: str, with_subnet: bool) -> None:
-    command = action.replace("_", "-")
-
-    if with_subnet:
-
-        @routers.command(command)
-        @one_line_errors
-        def run_subnet(
-            router: str,
-            subnet: Annotated[str, typer.Option(help="Subnet id")],
-            output: OutputOpt = Output.table,
-            url: UrlOpt = None,
-        ) -> None:
-            _action("routers", router, {"action": action, "subnet": subnet}, output, url)
-
-        run_subnet.__doc__ = f"{command}: attach or detach a subnet."
-        return
-
-    @routers.command(command)
-    @one_line_errors
-    def run(router: str, output: OutputOpt = Output.table, url: UrlOpt = None) -> None:
-        _action("routers", router, {"action": action}, output, url)
-
-    run.__doc__ = f"{command}: the pool's external network."
-
-
-for _name, _subnet in (
-    ("add_interface", True),
-    ("remove_interface", True),
-    ("set_gateway", False),
-    ("clear_gateway", False),
-):
-    _router_action(_name, _subnet)
+    emit(_create(api=client(url=url), path="routers", body=body), output=output, columns=())
 
 
 @floating_ips.command("create")
@@ -226,31 +178,31 @@ for _name, _subnet in (
 def create_floating_ip(
     server: Annotated[str | None, typer.Option(help="Server id to associate")] = None,
     pool: PoolOpt = None,
+    selector: SelectorOpt = None,
     output: OutputOpt = Output.table,
     url: UrlOpt = None,
 ) -> None:
     """Allocate a floating IP (and associate it with --server)."""
-    emit(
-        _create(client(url), "floating-ips", {"server": server, "pool": pool}),
-        output=output,
-        columns=(),
-    )
+    body = {"server": server, "pool": pool, "pool_selector": _selector(selector)}
+    emit(_create(api=client(url=url), path="floating-ips", body=body), output=output, columns=())
 
 
-@floating_ips.command("associate")
-@one_line_errors
-def associate(
-    floating_ip: str,
-    server: Annotated[str, typer.Option(help="Server id")],
-    output: OutputOpt = Output.table,
-    url: UrlOpt = None,
-) -> None:
-    """Associate with a server in the same pool."""
-    _action("floating-ips", floating_ip, {"action": "associate", "server": server}, output, url)
+def _field(name: str, help: str, annotation: Any = str) -> Any:
+    return option(name, Annotated[annotation, typer.Option(f"--{name}", help=help)])
 
 
-@floating_ips.command("disassociate")
-@one_line_errors
-def disassociate(floating_ip: str, output: OutputOpt = Output.table, url: UrlOpt = None) -> None:
-    """Detach from its server."""
-    _action("floating-ips", floating_ip, {"action": "disassociate"}, output, url)
+HARD = option("hard", Annotated[bool, typer.Option("--hard", help="HARD reboot")], False)
+SUBNET = _field("subnet", "Subnet id")
+SERVER = _field("server", "Server id (same pool)")
+for _group, _action, _doc, _fields in (
+    (servers, "start", "Start a server.", ()),
+    (servers, "stop", "Stop a server.", ()),
+    (servers, "reboot", "Reboot a server (SOFT; --hard for HARD).", (HARD,)),
+    (routers, "add_interface", "Attach a subnet.", (SUBNET,)),
+    (routers, "remove_interface", "Detach a subnet.", (SUBNET,)),
+    (routers, "set_gateway", "Connect to the pool's external network.", ()),
+    (routers, "clear_gateway", "Disconnect from the pool's external network.", ()),
+    (floating_ips, "associate", "Associate with a server in the same pool.", (SERVER,)),
+    (floating_ips, "disassociate", "Detach from its server.", ()),
+):
+    add_action(_group, path=str(_group.info.name), action=_action, doc=_doc, fields=_fields)

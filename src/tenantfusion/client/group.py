@@ -1,0 +1,165 @@
+"""One generic command group over an API collection: ``list``, ``show`` and ``delete``
+with the options that collection really takes, and its output columns.
+
+Typer reads a command's options from its signature; the commands here take ``**options``
+and carry the signature built for their collection, so ``jobs list`` offers ``--state``,
+``servers list`` offers ``--pool --status --name`` and ``pools list`` offers neither.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import typer
+
+from tenantfusion.client.base import (
+    EXIT_CODES,
+    Output,
+    OutputOpt,
+    TenantOpt,
+    TimeoutOpt,
+    UrlOpt,
+    WaitOpt,
+    client,
+    one_line_errors,
+    tenant_path,
+    wait_job,
+)
+from tenantfusion.client.output import emit, note, warn_partial
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A query parameter of a list, offered as ``--<param>``."""
+
+    param: str
+    help: str
+
+
+POOL, STATUS, NAME = (
+    Filter("pool", "Only this pool"),
+    Filter("status", "Only this status (the pool's word, any case)"),
+    Filter("name", "Only this name"),
+)
+RESOURCE_FILTERS = (POOL, STATUS, NAME)
+
+
+def option(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> Any:
+    """A command parameter: ``annotation`` is ``Annotated[type, typer.Option(...)]``."""
+    kind = inspect.Parameter.KEYWORD_ONLY
+    return inspect.Parameter(name, kind, default=default, annotation=annotation)
+
+
+COMMON = (option("output", OutputOpt, Output.table), option("url", UrlOpt, None))
+
+
+def command(
+    run: Callable[..., None], *, params: Sequence[inspect.Parameter], doc: str
+) -> Callable[..., None]:
+    """``run(**options)`` as a Typer command callback taking ``params``."""
+    run.__signature__ = inspect.Signature(list(params))  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    run.__doc__ = doc
+    return one_line_errors(run)
+
+
+def resource_group(
+    *,
+    name: str,
+    path: str,
+    columns: Sequence[str],
+    help: str,
+    ref: str = "id",
+    filters: Sequence[Filter] = (),
+    max_limit: int | None = None,
+    job_delete: bool = False,
+    verbs: Sequence[str] = ("list", "show", "delete"),
+) -> typer.Typer:
+    """A Typer group with ``list`` (``filters``; ``--limit``/``--all`` when the list pages,
+    up to ``max_limit``), ``show REF`` and ``delete REF`` (``--wait`` when it answers with a
+    job) over ``/v1/{path}``, those of them in ``verbs``. ``{tenant}`` in ``path`` adds
+    ``--tenant``."""
+    group = typer.Typer(name=name, help=help, no_args_is_help=True, epilog=EXIT_CODES)
+    common = [*COMMON]
+    if "{tenant}" in path:
+        common.insert(0, option("tenant", TenantOpt, None))
+    ref_arg = option("ref", Annotated[str, typer.Argument(metavar=ref.upper(), help=ref)])
+
+    def list_(**o: Any) -> None:
+        api = client(url=o["url"])
+        where = f"/v1/{tenant_path(path=path, tenant=o.get('tenant'))}"
+        params = {f.param: o[f.param] for f in filters} | {"limit": o.get("limit")}
+        page = api.call("GET", where, params=params)
+        outcomes = dict(page.get("pools") or {})
+        while o.get("all") and page.get("next_marker"):
+            more = api.call("GET", where, params={**params, "marker": page["next_marker"]})
+            for pool, outcome in (more.get("pools") or {}).items():
+                if outcomes.get(pool, "ok") == "ok":  # keep the first failure seen
+                    outcomes[pool] = outcome
+            page = {**more, "items": page["items"] + more["items"]}
+        if outcomes:
+            page["pools"] = outcomes
+        warn_partial(page)
+        emit(page, output=o["output"], columns=columns)
+
+    paging = []
+    if max_limit:
+        limit = Annotated[int, typer.Option(min=1, max=max_limit, help="Page size")]
+        every = Annotated[bool, typer.Option("--all", help="Follow next_marker to the end")]
+        paging = [option("limit", limit, min(100, max_limit)), option("all", every, False)]
+    options = [
+        option(f.param, Annotated[str | None, typer.Option(f"--{f.param}", help=f.help)], None)
+        for f in filters
+    ]
+    if "list" in verbs:
+        group.command("list")(command(list_, params=[*options, *paging, *common], doc="List."))
+
+    def show(**o: Any) -> None:
+        where = tenant_path(path=path, tenant=o.get("tenant"))
+        found = client(url=o["url"]).call("GET", f"/v1/{where}/{o['ref']}")
+        emit(found, output=o["output"], columns=())
+
+    if "show" in verbs:
+        group.command("show")(command(show, params=[ref_arg, *common], doc="Show one."))
+
+    def delete(**o: Any) -> None:
+        api = client(url=o["url"])
+        where = tenant_path(path=path, tenant=o.get("tenant"))
+        job = api.call("DELETE", f"/v1/{where}/{o['ref']}")
+        if job is None:
+            note(f"deleted {name} {o['ref']}")
+            return
+        if o.get("wait"):
+            job = wait_job(api=api, job=job, timeout=o["timeout"])
+        emit(job, output=o["output"], columns=())
+
+    waiting = [option("wait", WaitOpt, False), option("timeout", TimeoutOpt, 600.0)]
+    params = [ref_arg, *(waiting if job_delete else ()), *common]
+    doc = "Delete (a job: --wait waits for it)." if job_delete else "Delete."
+    if "delete" in verbs:
+        group.command("delete")(command(delete, params=params, doc=doc))
+    return group
+
+
+def add_action(
+    group: typer.Typer,
+    *,
+    path: str,
+    action: str,
+    doc: str,
+    fields: Sequence[inspect.Parameter] = (),
+) -> None:
+    """``<group> <action> ID [fields]``: POST ``/v1/{path}/ID/action`` with ``action`` and
+    the fields, printing the object it answers."""
+
+    def run(**o: Any) -> None:
+        body = {"action": action, **{f.name: o[f.name] for f in fields}}
+        answer = client(url=o["url"]).call("POST", f"/v1/{path}/{o['ref']}/action", json=body)
+        emit(answer, output=o["output"], columns=())
+
+    ref = option("ref", Annotated[str, typer.Argument(metavar="ID", help="id")])
+    params = [ref, *fields, *COMMON]
+    group.command(action.replace("_", "-"))(command(run, params=params, doc=doc))
