@@ -30,9 +30,9 @@ class ApiError(ClientError):
 
     def __init__(self, *, status: int, body: dict[str, Any]) -> None:
         self.status = status
-        self.type = str(body.get("type", "about:blank"))
-        self.title = str(body.get("title", "error"))
-        self.detail = str(body.get("detail", ""))
+        self.type = _one_line(body.get("type", "about:blank"))
+        self.title = _one_line(body.get("title", "error"))
+        self.detail = _one_line(body.get("detail", ""))
         super().__init__(f"{self.title}: {self.detail} ({self.type}, HTTP {status})")
 
 
@@ -52,14 +52,20 @@ class WaitFailed(ClientError):
     exit_code = 5
 
 
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())
+
+
 def _problem(response: httpx.Response) -> dict[str, Any]:
+    """The problem+json body, or a stand-in naming what came instead."""
     try:
         body = response.json()
     except ValueError:
         body = None
     if isinstance(body, dict):
         return body
-    return {"title": response.reason_phrase, "detail": response.text[:200].strip()}
+    kind = response.headers.get("content-type", "no content type")
+    return {"title": response.reason_phrase, "detail": f"not a problem+json answer ({kind})"}
 
 
 class Client:
