@@ -93,7 +93,6 @@ def create_server(
     url: UrlOpt = None,
 ) -> None:
     """Create a server (onboards the tenant into the pool first if needed)."""
-    api = client(url=url)
     body = {
         "name": name,
         "flavor": flavor,
@@ -102,6 +101,7 @@ def create_server(
         "pool": pool,
         "pool_selector": _selector(selector),
     }
+    api = client(url=url)
     server = _create(api=api, path="servers", body=body)
     if wait:
         server = wait_for(
