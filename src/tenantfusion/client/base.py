@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable
 from typing import Annotated, Any, ParamSpec, TypeVar
 
-import click
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typer.exceptions import TyperException
 
 from tenantfusion.client import config
 from tenantfusion.client.http import Client, ClientError, NotLoggedIn, WaitFailed
@@ -101,7 +101,7 @@ def one_line_errors(fn: Callable[P, T]) -> Callable[P, T]:
         except ClientError as e:
             note(f"error: {e}")
             raise typer.Exit(e.exit_code) from None
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except (TyperException, typer.Exit, typer.Abort):  # usage errors: Typer's (exit 2)
             raise
         except Exception as e:
             note(f"error: unexpected {type(e).__name__}: {e}")
