@@ -109,10 +109,12 @@ class Cli:
         extra = ["--tenant", tenant] if tenant else []
         self("login", "--username", username, *extra, "--password-stdin", input=password + "\n")
 
+    def token(self) -> str:
+        return str(json.loads((self.config_dir / "login.json").read_text())["token"])
+
     def api(self, path: str) -> Any:
         """GET ``path`` straight from the API with the saved token: the CLI's witness."""
-        token = json.loads((self.config_dir / "login.json").read_text())["token"]
-        r = httpx.get(f"{self.url}{path}", headers={"X-Auth-Token": token})
+        r = httpx.get(f"{self.url}{path}", headers={"X-Auth-Token": self.token()})
         assert r.status_code == 200, r.text
         return r.json()
 

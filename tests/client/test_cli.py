@@ -1,158 +1,158 @@
 """The CLI against a real served API (uvicorn on loopback, the job worker running) and real
-pools: exit codes, the saved login, json/table output, and a server created from the CLI
-in a full pool — the README's path for a newcomer."""
+Keystone pools: the saved login, exit codes, json checked against the API, tables, --wait;
+and a server created from the CLI in a full pool — the README's path for a newcomer."""
 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
-from tenantfusion.cli import app
-from tenantfusion.config import Settings
 from tenantfusion.db import session_factory
-from tenantfusion.platform import service as platform_service
-from tests.conftest import TEST_KEY, _truncate, admin_conn, make_settings
+from tenantfusion.resources import service as record_service
+from tests.client.conftest import ADMIN_PASSWORD, Cli, free_port, register
+from tests.conftest import admin_conn, make_settings
 
-ADMIN_PASSWORD = "cli-admin-password"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+ONE_ERROR_LINE = re.compile(r"error: [^\n]+: [^\n]* \([^\n]+, HTTP \d{3}\)\n")
 
 
-@pytest.fixture
-def served(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[str, Settings]]:
-    """`tenantfusion serve` in its own process (the API, the console and the job worker)."""
-    settings = make_settings(sqlite_url, tmp_path, pool_timeout_seconds=30.0)
-    with session_factory(settings)() as db:
-        platform_service.create_platform_admin(db=db, username="root", password=ADMIN_PASSWORD)
-        db.commit()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "TENANTFUSION_DATABASE_URL": sqlite_url,
-        "TENANTFUSION_DATA_DIR": str(tmp_path),
-        "TENANTFUSION_SECRET_KEY": TEST_KEY,
-        "TENANTFUSION_POOL_TIMEOUT_SECONDS": "30",
-        "TENANTFUSION_LOG_LEVEL": "WARNING",
-    }
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "tenantfusion"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "server did not start"
-            time.sleep(0.2)
-        yield url, settings
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        _truncate(sqlite_url)
-
-
-class Cli:
-    def __init__(self, url: str, config_dir: Path) -> None:
-        self.runner = CliRunner()
-        self.env = {"TENANTFUSION_URL": url, "TENANTFUSION_CONFIG_DIR": str(config_dir)}
-        self.config_dir = config_dir
-
-    def __call__(self, *args: str, input: str | None = None, code: int = 0) -> Any:
-        result = self.runner.invoke(app, list(args), input=input, env=self.env)
-        assert result.exit_code == code, (args, result.exit_code, result.output)
-        return result
-
-    def json(self, *args: str, input: str | None = None) -> Any:
-        return json.loads(self(*args, "--output", "json", input=input).stdout)
-
-    def login(self, username: str, password: str, tenant: str | None = None) -> None:
-        extra = ["--tenant", tenant] if tenant else []
-        self("login", "--username", username, *extra, "--password-stdin", input=password + "\n")
-
-
-@pytest.fixture
-def cli(served: tuple[str, Settings], tmp_path: Path) -> Cli:
-    return Cli(served[0], tmp_path / "cfg")
-
-
-def register(cli: Cli, pool: Any, name: str, **extra: str) -> dict[str, Any]:
-    args = ["pools", "create", name, "--auth-url", pool.auth_url, "--username", pool.username]
-    args += ["--project-name", pool.project_name, "--password-stdin"]
-    for key, value in extra.items():
-        args += [f"--{key.replace('_', '-')}", value]
-    return cli.json(*args, input=pool.password + "\n")  # type: ignore[no-any-return]
-
-
-def test_exit_codes_and_saved_login(cli: Cli, keystone_pools: list[Any]) -> None:
-    r = cli("servers", "list", code=4)  # no login yet
-    assert r.stderr.startswith("error: not logged in") and len(r.stderr.splitlines()) == 1
+def test_login_whoami_and_exit_codes(cli: Cli) -> None:
     bad = cli("login", "--username", "root", "--password-stdin", input="wrong\n", code=1)
-    assert "HTTP 401" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    assert ONE_ERROR_LINE.fullmatch(bad.stderr) and "HTTP 401" in bad.stderr
+    assert not (cli.config_dir / "login.json").exists()
     cli.login("root", ADMIN_PASSWORD)
     saved = cli.config_dir / "login.json"
     assert saved.stat().st_mode & 0o777 == 0o600
     assert ADMIN_PASSWORD not in saved.read_text()
-    assert cli.json("whoami")["role"] == "platform_admin"
+    me = cli.json("whoami")
+    assert me == cli.api("/v1/auth/tokens") and me["role"] == "platform_admin"
+    assert "root" in cli("whoami").stdout
     missing = cli("tenants", "show", "no-such-tenant", code=1)
-    assert "not-found" in missing.stderr and "Traceback" not in missing.output
-    unreachable = cli("tenants", "list", "--url", f"http://127.0.0.1:{_free_port()}", code=3)
-    assert unreachable.stderr.startswith("error: cannot reach")
-    cli("servers", "list", "--limit", "0", code=2)  # usage error
+    assert ONE_ERROR_LINE.fullmatch(missing.stderr) and "HTTP 404" in missing.stderr
+    other = f"http://127.0.0.1:{free_port()}"
+    unreachable = cli("tenants", "list", "--url", other, code=3)
+    assert unreachable.stderr.startswith(f"error: cannot reach {other}")
+    # the token dies on the server (expired or revoked): exit 4, and logout still works
+    revoke = httpx.delete(f"{cli.url}/v1/auth/tokens", headers={"X-Auth-Token": cli.token()})
+    assert revoke.status_code == 204
+    expired = cli("pools", "list", code=4).stderr
+    assert expired.startswith("error: not logged in or the token expired")
     cli("logout")
+    assert not saved.exists()
     cli("tenants", "list", code=4)
 
 
-def test_admin_and_tenant_round_trip_on_real_keystone(cli: Cli, keystone_pools: list[Any]) -> None:
+def test_platform_round_trips_on_real_keystone(cli: Cli, keystone_pools: list[Any]) -> None:
     cli.login("root", ADMIN_PASSWORD)
     pool = keystone_pools[-1]
-    created = register(cli, pool, "kpool", label="zone=a")
+    created = register(cli, pool, "kpool", "--label", "zone=a")
     assert created["name"] == "kpool" and created["labels"] == {"zone": "a"}
-    assert "kpool" in cli("pools", "list").stdout  # table
+    assert cli.json("pools", "show", "kpool") == cli.api("/v1/pools/kpool")
+    assert cli.json("pools", "list") == cli.api("/v1/pools")
+    assert "kpool" in cli("pools", "list").stdout
+    assert cli.json("pools", "check", "kpool")["status"] == "ok"
+
     tenant = cli.json(
         "tenants", "create", "acme", "--admin-username", "boss", "--admin-password", "boss-pass-1"
     )
-    listed = cli.json("tenants", "list")
-    assert [t["name"] for t in listed["items"]] == ["acme"]
-    user = cli.json("users", "create", "eve", "--password", "eve-pass-12", "--tenant", tenant["id"])
-    assert user["role"] == "member"
-    names = [u["username"] for u in cli.json("users", "list", "--tenant", tenant["id"])["items"]]
-    assert sorted(names) == ["boss", "eve"]
+    assert cli.json("tenants", "show", tenant["id"]) == cli.api(f"/v1/tenants/{tenant['id']}")
+    assert cli.json("tenants", "list") == cli.api("/v1/tenants")
+    assert "acme" in cli("tenants", "list").stdout
+    for name in ("eve", "fay"):
+        cli.json("users", "create", name, "--password", "pass-word-12", "--tenant", tenant["id"])
+    users = f"/v1/tenants/{tenant['id']}/users"
+    # one user a page: --all walks next_marker to the end
+    page = cli.json("users", "list", "--tenant", tenant["id"], "--limit", "1")
+    assert page == cli.api(f"{users}?limit=1") and page["next_marker"]
+    every = cli.json("users", "list", "--tenant", tenant["id"], "--limit", "1", "--all")
+    assert every["items"] == cli.api(users)["items"]
+    assert [u["username"] for u in every["items"]] == ["boss", "eve", "fay"]
+    eve = every["items"][1]
+    assert cli.json("users", "show", eve["id"], "--tenant", tenant["id"]) == eve
+    assert "eve" in cli("users", "list", "--tenant", tenant["id"]).stdout
+    assert cli("users", "delete", eve["id"], "--tenant", tenant["id"]).stdout == ""
+    cli("users", "show", eve["id"], "--tenant", tenant["id"], code=1)
 
-    cli.login("boss", "boss-pass-1", tenant="acme")
-    mapping = cli.json("mappings", "create", "kpool")
+    cli("tenants", "delete", tenant["id"])
+    assert cli.json("tenants", "list")["items"] == []
+    cli("pools", "delete", "kpool")
+    assert cli.json("pools", "list")["items"] == []
+    events = cli.json("audit", "list", "--action", "tenant.delete")["items"]
+    assert [e["target_id"] for e in events] == [tenant["id"]]
+    assert "pool.register" in cli("audit", "list").stdout
+
+
+def test_mapping_routers_and_jobs_on_real_keystone(
+    cli: Cli, keystone_pools: list[Any], sqlite_url: str, tmp_path: Path
+) -> None:
+    cli.login("root", ADMIN_PASSWORD)
+    pool = keystone_pools[0]
+    pool_ids = {f"kp{i}": register(cli, p, f"kp{i}")["id"] for i, p in enumerate(keystone_pools, 1)}
+    cli.json(
+        "tenants", "create", "zeta", "--admin-username", "boss", "--admin-password", "boss-pass-1"
+    )
+    cli.login("boss", "boss-pass-1", tenant="zeta")
+    mapping = cli.json("mappings", "create", "kp1")
     assert mapping["state"] == "active"
     conn = admin_conn(pool)
     assert conn.identity.get_project(mapping["remote_id"]).name == mapping["project_name"]
-    job = cli.json("mappings", "delete", "kpool", "--wait")
-    assert job["state"] == "succeeded"
+    assert cli.json("mappings", "create", "kp1")["remote_id"] == mapping["remote_id"]  # ensure
+    tenant_id = cli.json("whoami")["tenant_id"]
+    assert cli.json("mappings", "show", "kp1") == cli.api(f"/v1/tenants/{tenant_id}/mappings/kp1")
+    assert mapping["project_name"] in cli("mappings", "list").stdout
+
+    # routers on record in kp1 (real Keystone, no Neutron: it lists none) and in kp2, where
+    # the tenant has no project: kp2 cannot answer, the list is partial — one stderr line
+    settings = make_settings(sqlite_url, tmp_path)
+    with session_factory(settings)() as db:
+        records = [
+            record_service.begin(
+                db=db, tenant_id=tenant_id, pool_id=pool_ids[name], kind="router", name="r1"
+            )
+            for name in ("kp1", "kp2")
+        ]
+        for record in records:
+            record_service.activate(db=db, record=record, remote_id=f"router-{record.id}")
+        routers = cli("routers", "list", "--output", "json")
+        api_page = cli.api("/v1/routers")
+        assert json.loads(routers.stdout) == api_page and api_page["items"] == []
+        assert api_page["pools"] == {"kp1": "ok", "kp2": "error"}
+        assert routers.stderr == "warning: pool kp2 error: the list is partial\n"
+        table = cli("routers", "list", "--all")
+        assert table.stderr == routers.stderr and "is_distributed" in table.stdout
+        assert cli("routers", "list", "--pool", "kp1").stderr == ""
+        for record in records:
+            record_service.discard(db=db, record=record)
+
+    job = cli.json("mappings", "delete", "kp1")  # a job, not waited for
+    assert job["kind"] and job["state"] in ("queued", "running", "succeeded")
+    waited = cli("jobs", "wait", job["id"], "--output", "json")
+    done = json.loads(waited.stdout)
+    assert done["state"] == "succeeded" and done["step"] == done["total_steps"] > 0
+    assert f"job {job['id']} ({job['kind']}): succeeded, step" in waited.stderr  # no TTY: plain
     assert conn.identity.find_project(mapping["project_name"]) is None
+    assert cli.json("jobs", "show", job["id"]) == cli.api(f"/v1/jobs/{job['id']}")
+    assert job["id"] in cli("jobs", "list", "--state", "succeeded").stdout
+    assert cli.json("jobs", "list", "--state", "failed")["items"] == []
+
+
+def test_wait_that_runs_out_is_exit_5(
+    serve: Callable[..., str], keystone_pools: list[Any], tmp_path: Path
+) -> None:
+    cli = Cli(url=serve(run_worker=False), config_dir=tmp_path / "cfg")  # jobs stay queued
     cli.login("root", ADMIN_PASSWORD)
-    cli("tenants", "delete", tenant["id"])
-    assert cli.json("tenants", "list")["items"] == []
-    actions = {e["action"] for e in cli.json("audit", "list")["items"]}
-    assert {"tenant.create", "tenant.delete", "pool.register"} <= actions
+    register(cli, keystone_pools[0], "kp1")
+    r = cli("pools", "reconcile", "kp1", "--wait", "--timeout", "1", code=5)
+    lines = r.stderr.splitlines()
+    assert re.fullmatch(r"job \S+ \(pool.reconcile\): queued, step 0/\d+", lines[0])
+    assert re.fullmatch(r"error: job \S+ \(\S+\) still queued after 1 s", lines[-1])
+    job_id = cli.json("jobs", "list")["items"][0]["id"]
+    cli("jobs", "wait", job_id, "--timeout", "1", code=5)
 
 
 @pytest.mark.pools
@@ -161,7 +161,7 @@ def test_a_newcomer_creates_a_server_from_the_cli(cli: Cli) -> None:
 
     pool = ensure_pools(count=1, kind="full")[0]
     cli.login("root", ADMIN_PASSWORD)
-    register(cli, pool, "full", default_network_cidr="10.66.0.0/24")
+    register(cli, pool, "full", "--default-network-cidr", "10.66.0.0/24")
     cli.json(
         "tenants", "create", "demo", "--admin-username", "boss", "--admin-password", "boss-pass-1"
     )

@@ -144,7 +144,7 @@ def wait_for(
             current = poll()
             now = state(current)
             step, total, name = steps(current) if steps else (0, 0, "")
-            line = f"{what}: {now}" + (f", step {step}/{total} {name}" if total else "")
+            line = f"{what}: {now}" + (f", step {step}/{total} {name}".rstrip() if total else "")
             progress.update(task, description=line, completed=step, total=total or None)
             if progress.disable and line != shown:
                 note(line)

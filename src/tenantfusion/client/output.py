@@ -40,7 +40,10 @@ def emit(data: Any, *, output: str, columns: Sequence[str]) -> None:
         table = Table(*columns)
         for row in rows:
             table.add_row(*(_cell(row.get(c)) for c in columns))
-    out.print(table)
+    for column in table.columns:
+        column.overflow = "fold"  # wrap, never cut an id short
+    # not a terminal: as wide as the rows need, one line each (for grep and friends)
+    (out if out.is_terminal else Console(width=10_000)).print(table)
 
 
 def note(message: str) -> None:
