@@ -8,7 +8,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from tenantfusion.errors import PoolConflict, PoolUnreachable
+from tenantfusion.errors import PoolConflict, PoolRejected, PoolUnreachable
 from tenantfusion.pools.drivers.base import (
     Capabilities,
     PoolAuth,
@@ -32,10 +32,13 @@ class FakeCloud:
         self.down = False
         self.objects: dict[str, RemoteObject] = {}
         self.fail_on: set[str] = set()
+        self.reject_on: set[str] = set()
 
     def _check(self, op: str) -> None:
         if self.down or op in self.fail_on:
             raise PoolUnreachable(f"fake pool down during {op}")
+        if op in self.reject_on:
+            raise PoolRejected(f"fake pool refuses {op}")
 
 
 CLOUDS: dict[str, FakeCloud] = {}

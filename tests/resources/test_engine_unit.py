@@ -177,13 +177,35 @@ def test_tenants_see_only_their_own_objects(world: World) -> None:
         )
 
 
-def test_a_failed_create_leaves_no_record(world: World) -> None:
-    world.clouds["fa"].fail_on.add("create_network")
-    with pytest.raises(Exception, match="fake pool down"):
+def test_a_refused_create_leaves_no_record(world: World) -> None:
+    world.clouds["fa"].reject_on.add("create_network")
+    with pytest.raises(Exception, match="fake pool refuses"):
         _make(world, world.alice, 1)
     with world.sessions() as db:
         assert db.scalar(select(func.count()).select_from(RoutingRecord)) == 0
     assert not world.clouds["fa"].objects
+
+
+def test_a_lost_answer_keeps_the_record_until_reconcile_settles_it(world: World) -> None:
+    from tenantfusion.resources.models import RecordState
+    from tenantfusion.resources.reconcile import reconcile_records
+
+    _make(world, world.alice, 1)  # onboards alice into fa
+    world.clouds["fa"].fail_on.add("create_network")
+    with pytest.raises(Exception, match="fake pool down"):
+        _make(world, world.alice, 1)
+    with world.sessions() as db:
+        states = [r.state for r in db.scalars(select(RoutingRecord))]
+    assert sorted(states) == [RecordState.active, RecordState.creating]
+    assert len(_walk(world, world.alice, 10)[0]) == 1  # the unsettled one is not listed
+    world.clouds["fa"].fail_on.clear()
+    settings = world.settings.model_copy(update={"lease_seconds": 0})
+    with world.sessions() as db:
+        pool = db.scalars(select(Pool).where(Pool.name == "fa")).one()
+        report = reconcile_records(db=db, pool=pool, settings=settings)
+    assert [d["kind"] for d in report["dropped"]] == ["network"]
+    with world.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(RoutingRecord)) == 1
 
 
 def test_bad_marker_is_invalid_input(world: World) -> None:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tenantfusion.config import Settings
+from tenantfusion.db import utcnow
 from tenantfusion.errors import Conflict, InvalidInput, PoolError
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools.models import Pool
@@ -21,6 +24,7 @@ from tenantfusion.resources import engine, networks, routers, subnets
 from tenantfusion.resources import service as record_service
 from tenantfusion.resources.engine import Onboarded, ResourceKind
 from tenantfusion.resources.models import RecordState
+from tenantfusion.resources.reconcile import settle
 from tenantfusion.resources.schemas import ResourceRead
 
 TAG = networks.DEFAULT_TAG
@@ -34,6 +38,7 @@ def _ensure(
     where: Onboarded,
     kind: ResourceKind[Any],
     spec: Mapping[str, Any],
+    settings: Settings,
 ) -> str:
     """The remote id of the tenant's default object of ``kind``, creating it if needed."""
     tenant_id = engine.tenant_of(actor)
@@ -45,6 +50,15 @@ def _ensure(
             )
         if record is not None and record.state is RecordState.active:
             return record.remote_id or ""
+        if record is not None and record.created_at < utcnow() - timedelta(
+            seconds=settings.lease_seconds
+        ):  # an interrupted create: finish it, then look again
+            objects = where.driver.list_objects(session=where.session, kind=kind.name)
+            with sessions() as db:
+                stale = db.merge(record)
+                settle(db=db, record=stale, objects=objects)
+                db.commit()
+            continue
         if record is None:
             try:
                 created: ResourceRead = engine.create(
@@ -73,7 +87,7 @@ def require(pool: Pool) -> str:
 
 
 def ensure_default_network(
-    *, sessions: sessionmaker[Session], actor: Principal, where: Onboarded
+    *, sessions: sessionmaker[Session], actor: Principal, where: Onboarded, settings: Settings
 ) -> str:
     """The remote id of the tenant's default network in ``where``'s pool.
 
@@ -81,7 +95,12 @@ def ensure_default_network(
     """
     cidr = require(where.pool)
     network_id = _ensure(
-        sessions=sessions, actor=actor, where=where, kind=networks.KIND, spec={"name": TAG}
+        sessions=sessions,
+        actor=actor,
+        where=where,
+        kind=networks.KIND,
+        spec={"name": TAG},
+        settings=settings,
     )
     subnet_id = _ensure(
         sessions=sessions,
@@ -89,12 +108,15 @@ def ensure_default_network(
         where=where,
         kind=subnets.KIND,
         spec={"name": TAG, "network_id": network_id, "cidr": cidr, "ip_version": 4},
+        settings=settings,
     )
     try:
         spec = routers.spec_for(where=where, name=TAG, external_gateway=True)
     except InvalidInput:
         return network_id  # no external network: an isolated default network still works
-    router_id = _ensure(sessions=sessions, actor=actor, where=where, kind=routers.KIND, spec=spec)
+    router_id = _ensure(
+        sessions=sessions, actor=actor, where=where, kind=routers.KIND, spec=spec, settings=settings
+    )
     router = where.driver.get_object(session=where.session, kind="router", remote_id=router_id)
     if router is not None and subnet_id not in router.attrs.get("interface_subnet_ids", []):
         try:

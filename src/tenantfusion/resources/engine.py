@@ -150,7 +150,7 @@ def create(
     """Write a ``creating`` record, create the object in the pool, then activate the record.
 
     The object's description carries the record id, so an interrupted create can be
-    matched up later; a failed create leaves neither a record nor an object behind.
+    matched up later; a create the pool refused leaves neither a record nor an object.
     """
     tenant_id = tenant_of(actor)
     with sessions() as db:
@@ -169,6 +169,10 @@ def create(
                 project_id=where.mapping.project_remote_id or "",
                 spec={**spec, "description": f"tenantfusion {record.id}"},
             )
+        except PoolUnreachable:
+            # the answer was lost: the pool may have made it. The record stays `creating`
+            # (invisible to lists) until reconcile adopts the object or drops the record.
+            raise
         except BaseException:
             record_service.discard(db=db, record=record)
             raise

@@ -38,6 +38,17 @@ def _record_id(obj: RemoteObject) -> str | None:
     return obj.description.removeprefix(MARK) if obj.description.startswith(MARK) else None
 
 
+def settle(*, db: Session, record: RoutingRecord, objects: list[RemoteObject]) -> str:
+    """Finish an interrupted create: adopt the object carrying the record's id, or drop
+    the record when the pool has none. Returns ``adopted`` or ``dropped`` (not committed)."""
+    found = next((o for o in objects if _record_id(o) == record.id), None)
+    if found is None:
+        db.delete(record)
+        return "dropped"
+    record.remote_id, record.state = found.remote_id, RecordState.active
+    return "adopted"
+
+
 def reconcile_records(*, db: Session, pool: Pool, settings: Settings) -> dict[str, Any]:
     """Repair and report the routing records of every tenant mapped in ``pool`` (commits)."""
     report: dict[str, list[dict[str, Any]]] = {
@@ -74,22 +85,19 @@ def reconcile_records(*, db: Session, pool: Pool, settings: Settings) -> dict[st
             remote_ids = {o.remote_id for o in objects}
             for obj in objects:
                 record_id = _record_id(obj)
-                record = records.get(record_id or "")
-                if record_id and record is None:
+                if record_id and record_id not in records:
                     report["unrouted"].append(
                         {"tenant_id": mapping.tenant_id, "kind": kind, "remote_id": obj.remote_id}
-                    )
-                elif record and record.state is RecordState.creating and record.created_at < stale:
-                    record.remote_id, record.state = obj.remote_id, RecordState.active
-                    report["adopted"].append(
-                        {"id": record.id, "kind": kind, "remote_id": obj.remote_id}
                     )
             for record in records.values():
                 if record.kind != kind:
                     continue
                 if record.state is RecordState.creating and record.created_at < stale:
-                    db.delete(record)
-                    report["dropped"].append({"id": record.id, "kind": kind})
+                    outcome = settle(db=db, record=record, objects=objects)
+                    entry = {"id": record.id, "kind": kind}
+                    if outcome == "adopted":
+                        entry["remote_id"] = record.remote_id
+                    report[outcome].append(entry)
                 elif record.state is RecordState.active and record.remote_id not in remote_ids:
                     report["missing"].append(
                         {"id": record.id, "kind": kind, "remote_id": record.remote_id}

@@ -107,7 +107,9 @@ def create(
     network_id = (
         network.record.remote_id
         if network
-        else defaults.ensure_default_network(sessions=sessions, actor=actor, where=where)
+        else defaults.ensure_default_network(
+            sessions=sessions, actor=actor, where=where, settings=settings
+        )
     )
     return engine.create(
         sessions=sessions,
