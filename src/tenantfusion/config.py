@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     run_worker: bool = True
     #: Log level for structlog output.
     log_level: str = "INFO"
+    #: TESTS ONLY: comma-separated crash points (``faults.crash_point``) where the process
+    #: exits at once (``os._exit``), to prove recovery from a kill at that line.
+    crash_at: str = ""
 
     @property
     def resolved_database_url(self) -> str:
