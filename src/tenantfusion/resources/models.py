@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenantfusion.db import Base, IdMixin, TimestampMixin
+from tenantfusion.db import Base, IdMixin, TimestampMixin, UTCDateTime
 
 
 class RecordState(enum.StrEnum):
     creating = "creating"  # written before the remote call: a crash leaves a findable trace
     active = "active"
-    deleting = "deleting"
+    deleting = "deleting"  # turned in the same transaction that enqueues its delete job
+    #: the delete job gave up by its deadline; ``reason`` says why; a user may retry
+    delete_failed = "delete_failed"
 
 
 class RoutingRecord(IdMixin, TimestampMixin, Base):
@@ -34,3 +37,7 @@ class RoutingRecord(IdMixin, TimestampMixin, Base):
     state: Mapped[RecordState] = mapped_column(
         Enum(RecordState, native_enum=False, length=16), default=RecordState.creating
     )
+    #: why the record is in its state (a delete that failed: the pool's reason)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    #: first time the periodic reconciler found the object gone from its pool
+    missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
