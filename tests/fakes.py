@@ -16,7 +16,13 @@ from tenantfusion.pools.drivers.base import (
     RemoteProject,
     RemoteUser,
 )
-from tenantfusion.pools.drivers.remote import Capacity, CatalogKind, Kind, RemoteObject
+from tenantfusion.pools.drivers.remote import (
+    Capacity,
+    CatalogKind,
+    Kind,
+    RemoteObject,
+    record_description,
+)
 
 
 class FakeCloud:
@@ -127,6 +133,14 @@ class FakeDriver(PoolDriver):
         )
         self.cloud.objects[obj.remote_id] = obj
         return obj
+
+    def find_by_record(self, *, session: Any, kind: Kind, record_id: str) -> RemoteObject | None:
+        self.cloud._check(f"find_{kind}")
+        wanted = record_description(record_id)
+        return next(
+            (o for o in self.list_objects(session=session, kind=kind) if o.description == wanted),
+            None,
+        )
 
     def get_object(self, *, session: Any, kind: Kind, remote_id: str) -> RemoteObject | None:
         self.cloud._check(f"get_{kind}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Response
+from fastapi import Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -14,6 +14,7 @@ from tenantfusion import problems, web
 from tenantfusion.audit.views import router as audit_router
 from tenantfusion.config import Settings, get_settings
 from tenantfusion.db import session_factory
+from tenantfusion.idempotency import guard as idempotency
 from tenantfusion.jobs.views import router as jobs_router
 from tenantfusion.jobs.worker import Worker
 from tenantfusion.mapping import jobs as _mapping_jobs  # noqa: F401  (registers job handlers)
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.state.settings = settings
     app.state.sessions = sessions
     problems.install(app)
+    idempotency.install(app)
 
     app.add_middleware(ObserveMiddleware)
 
@@ -63,7 +65,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         audit_router,
         resources_router,
     ):
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(idempotency.guard)])
     web.install(app)
 
     @app.get("/healthz", tags=["ops"])

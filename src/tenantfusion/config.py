@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     ensure_wait_seconds: float = 180.0
     #: Whether ``serve`` runs the job worker in-process.
     run_worker: bool = True
+    #: How long a request holds its Idempotency-Key before a retry may take over (it must
+    #: outlast the longest request: onboarding waits up to ``ensure_wait_seconds``).
+    idempotency_lock_seconds: float = 300.0
+    #: How long a retry waits for the first attempt still running before 409.
+    idempotency_wait_seconds: float = 10.0
+    #: How long answers stay replayable.
+    idempotency_ttl_seconds: float = 24 * 3600.0
+    #: How long a delete job waits for the pool to remove an object before it gives up
+    #: (``delete_failed``, retryable); counted from the first delete the pool accepted.
+    delete_deadline_seconds: float = 600.0
     #: Log level for structlog output.
     log_level: str = "INFO"
     #: TESTS ONLY: comma-separated crash points (``faults.crash_point``) where the process

@@ -73,6 +73,17 @@ async def principal_from_token(request: Request, token: str) -> Principal:
     return principal
 
 
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller if the request carries valid credentials, else None (no error)."""
+    token = request.headers.get("x-auth-token")
+    if not token:
+        return None
+    try:
+        return await principal_from_token(request, token)
+    except NotAuthenticated:
+        return None
+
+
 async def get_principal(request: Request, token: Annotated[str, Depends(get_token)]) -> Principal:
     """The caller of an API route (``X-Auth-Token``)."""
     return await principal_from_token(request, token)

@@ -2,6 +2,7 @@
 
 from tenantfusion.audit.models import AuditEvent
 from tenantfusion.db import Base
+from tenantfusion.idempotency.models import IdempotencyKey
 from tenantfusion.jobs.models import Job
 from tenantfusion.mapping.models import Mapping
 from tenantfusion.platform.models import Installation, Tenant, Token, User
@@ -11,6 +12,7 @@ from tenantfusion.resources.models import RoutingRecord
 __all__ = [
     "AuditEvent",
     "Base",
+    "IdempotencyKey",
     "Installation",
     "Job",
     "Mapping",

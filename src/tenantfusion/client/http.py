@@ -12,11 +12,19 @@ Exceptions (each is one line for the user; ``exit_code`` is what the process ret
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import Any
 
 import httpx
 
-DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
+#: Longer than the server's longest request (onboarding waits up to 180 s, then creates).
+DEFAULT_TIMEOUT = httpx.Timeout(330.0, connect=5.0)
+#: Methods sent with an Idempotency-Key (one per call, the same on its retries).
+MUTATING = frozenset({"POST", "PUT", "PATCH"})
+#: How often a call whose answer was lost (no connection, timeout, 502/503) is re-sent.
+RETRIES = 2
+RETRY_PAUSE_SECONDS = 1.0
 
 
 class ClientError(Exception):
@@ -88,18 +96,34 @@ class Client:
         auth: bool = True,
     ) -> Any:
         """The answer's JSON (None for an empty answer). Raises ApiError, BadResponse,
-        Unreachable, and NotLoggedIn on a 401 when ``auth`` (the token was refused)."""
-        try:
-            r = self._http.request(
-                method,
-                path,
-                json=json,
-                params={k: v for k, v in (params or {}).items() if v is not None},
-            )
-        except httpx.TimeoutException as e:
-            raise Unreachable(f"no answer from {self.url} in time ({type(e).__name__})") from e
-        except httpx.TransportError as e:
-            raise Unreachable(f"cannot reach {self.url} ({type(e).__name__})") from e
+        Unreachable, and NotLoggedIn on a 401 when ``auth`` (the token was refused).
+
+        A POST/PUT/PATCH carries a fresh Idempotency-Key; when its answer is lost (no
+        connection, a timeout, 502/503) or the server still runs the first attempt, it is
+        sent again with the same key, so the action happens once.
+        """
+        headers = {"Idempotency-Key": str(uuid.uuid4())} if method.upper() in MUTATING else {}
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        retries = RETRIES if headers else 0
+        for attempt in range(retries + 1):
+            last = attempt == retries
+            try:
+                r = self._http.request(method, path, json=json, params=query, headers=headers)
+            except httpx.TimeoutException as e:
+                if last:
+                    raise Unreachable(
+                        f"no answer from {self.url} in time ({type(e).__name__})"
+                    ) from e
+            except httpx.TransportError as e:
+                if last:
+                    raise Unreachable(f"cannot reach {self.url} ({type(e).__name__})") from e
+            else:
+                if last or not _worth_retry(r):
+                    return self._answer(r, method=method, path=path, auth=auth)
+            time.sleep(RETRY_PAUSE_SECONDS * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
+
+    def _answer(self, r: httpx.Response, *, method: str, path: str, auth: bool) -> Any:
         if r.status_code == 401 and auth:
             raise NotLoggedIn("not logged in or the token expired: run `tenantfusion login`")
         if r.status_code >= 400:
@@ -113,3 +137,11 @@ class Client:
                 f"{self.url} answered {method} {path} with something other than JSON"
                 f" (HTTP {r.status_code}): is it a tenantfusion API?"
             ) from e
+
+
+def _worth_retry(r: httpx.Response) -> bool:
+    """A lost or not-yet-known outcome: the gateway lost the pool, or the first attempt of
+    this key still runs."""
+    if r.status_code in (502, 503, 504):
+        return True
+    return r.status_code == 409 and _problem(r).get("type") == "idempotency-in-progress"

@@ -25,6 +25,8 @@ class RoutingRecord(IdMixin, TimestampMixin, Base):
         UniqueConstraint("pool_id", "kind", "remote_id"),
         # one "default" network/subnet/router per tenant and pool (NULL tags don't collide)
         UniqueConstraint("tenant_id", "pool_id", "kind", "tag"),
+        # one record per idempotent request: a retry resumes the first attempt's record
+        UniqueConstraint("tenant_id", "request_key"),
     )
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.id", ondelete="RESTRICT"), index=True)
@@ -41,3 +43,5 @@ class RoutingRecord(IdMixin, TimestampMixin, Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     #: first time the periodic reconciler found the object gone from its pool
     missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: the Idempotency-Key of the request that created it (hashed with its scope)
+    request_key: Mapped[str | None] = mapped_column(String(64))

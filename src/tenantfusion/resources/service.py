@@ -5,23 +5,65 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tenantfusion.errors import NotFound
 from tenantfusion.resources.models import RecordState, RoutingRecord
 
+#: Records a tenant sees (lists, show): deletes in progress and failed deletes included.
+VISIBLE = (RecordState.active, RecordState.deleting, RecordState.delete_failed)
+
 
 def begin(
-    *, db: Session, tenant_id: str, pool_id: str, kind: str, name: str, tag: str | None = None
-) -> RoutingRecord:
-    """A ``creating`` record, committed before the pool is asked to create anything.
+    *,
+    db: Session,
+    tenant_id: str,
+    pool_id: str,
+    kind: str,
+    name: str,
+    tag: str | None = None,
+    request_key: str | None = None,
+) -> tuple[RoutingRecord, bool]:
+    """A ``creating`` record, committed before the pool is asked to create anything, and
+    whether it already existed: a retried request (same ``request_key``, from its
+    Idempotency-Key) gets the record of its first attempt back, whatever its state.
 
     Raises IntegrityError when ``tag`` is already taken for this tenant, pool and kind.
     """
-    record = RoutingRecord(tenant_id=tenant_id, pool_id=pool_id, kind=kind, name=name, tag=tag)
+    if request_key is not None:
+        earlier = by_request_key(db=db, tenant_id=tenant_id, request_key=request_key)
+        if earlier is not None:
+            return earlier, True
+    record = RoutingRecord(
+        tenant_id=tenant_id,
+        pool_id=pool_id,
+        kind=kind,
+        name=name,
+        tag=tag,
+        request_key=request_key,
+    )
     db.add(record)
-    db.commit()
-    return record
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        if request_key is None:
+            raise
+        earlier = by_request_key(db=db, tenant_id=tenant_id, request_key=request_key)
+        if earlier is None:
+            raise
+        return earlier, True  # a concurrent attempt of the same request won the insert
+    return record, False
+
+
+def by_request_key(*, db: Session, tenant_id: str, request_key: str) -> RoutingRecord | None:
+    """The record a request with this idempotency key created, if any."""
+    return db.scalar(
+        select(RoutingRecord).where(
+            RoutingRecord.tenant_id == tenant_id, RoutingRecord.request_key == request_key
+        )
+    )
 
 
 def activate(*, db: Session, record: RoutingRecord, remote_id: str) -> RoutingRecord:
@@ -43,15 +85,16 @@ def get_or_raise(
     tenant_id: str,
     kind: str,
     record_id: str,
-    state: RecordState = RecordState.active,
+    states: tuple[RecordState, ...] = (RecordState.active,),
 ) -> RoutingRecord:
-    """A tenant's record in ``state``; another tenant's id is NotFound, like an unknown one."""
+    """A tenant's record in one of ``states``; another tenant's id is NotFound, like an
+    unknown one."""
     record = db.get(RoutingRecord, record_id)
     if (
         record is None
         or record.tenant_id != tenant_id
         or record.kind != kind
-        or record.state is not state
+        or record.state not in states
     ):
         raise NotFound(f"{kind.replace('_', ' ')} {record_id} not found")
     return record
@@ -73,7 +116,7 @@ def tagged(
 
 @dataclass(frozen=True)
 class Refs:
-    """A tenant's active records, to turn a pool's remote ids into platform ids."""
+    """A tenant's visible records, to turn a pool's remote ids into platform ids."""
 
     records: list[RoutingRecord]
     by_remote: dict[tuple[str, str, str], str] = field(default_factory=dict)
@@ -83,12 +126,12 @@ class Refs:
 
 
 def refs(*, db: Session, tenant_id: str) -> Refs:
-    """Every active record of the tenant (one query)."""
+    """Every record of the tenant it may see (``VISIBLE``; one query)."""
     rows = list(
         db.scalars(
             select(RoutingRecord).where(
                 RoutingRecord.tenant_id == tenant_id,
-                RoutingRecord.state == RecordState.active,
+                RoutingRecord.state.in_(VISIBLE),
             )
         )
     )

@@ -64,7 +64,7 @@ def setup(ctx: PoolContext) -> None:
                 "DEFAULT": {
                     "debug": False,
                     "core_plugin": "ml2",
-                    "service_plugins": "router",
+                    "service_plugins": "router,tag",
                     "auth_strategy": "keystone",
                     "allow_overlapping_ips": True,
                     "transport_url": ctx.transport_url,

@@ -140,11 +140,18 @@ class PoolDriver(abc.ABC):
     ) -> RemoteObject:
         """Create an object in the tenant's project.
 
-        ``spec`` holds the kind's fields in pool terms (remote ids) plus ``name`` and
-        ``description``. Everything runs with the tenant's ``session`` except what the
+        ``spec`` holds the kind's fields in pool terms (remote ids) plus ``name``,
+        ``description`` and ``tag`` (``record_tag``: Nova takes it in the create call,
+        Neutron right after it). Everything runs with the tenant's ``session`` except what the
         pool's policy reserves to admins (a distributed router), done as admin with
         ``project_id``. Raises PoolRejected (bad input), PoolQuotaExceeded, PoolConflict.
         """
+
+    @abc.abstractmethod
+    def find_by_record(self, *, session: Any, kind: Kind, record_id: str) -> RemoteObject | None:
+        """The object created for routing record ``record_id`` (by its tag or description,
+        filtered by the pool), or None when the pool holds none. Raises PoolUnreachable:
+        "don't know" is never answered with None."""
 
     @abc.abstractmethod
     def get_object(self, *, session: Any, kind: Kind, remote_id: str) -> RemoteObject | None:

@@ -11,13 +11,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from keystoneauth1 import session as ksa_session
 from openstack import connection
 from openstack import exceptions as sdk_exc
 
-from tenantfusion.errors import PoolObjectNotFound, PoolRejected
+from tenantfusion.errors import PoolError, PoolObjectNotFound, PoolRejected
 from tenantfusion.pools.drivers.openstack_errors import translate
-from tenantfusion.pools.drivers.remote import Capacity, CatalogKind, Kind, RemoteObject
+from tenantfusion.pools.drivers.remote import (
+    Capacity,
+    CatalogKind,
+    Kind,
+    RemoteObject,
+    record_description,
+    record_tag,
+)
+
+log = structlog.get_logger(__name__)
 
 #: Nova's numeric power states (nova/compute/power_state.py).
 POWER_STATES = {
@@ -177,9 +187,9 @@ class KindOps:
 
 
 KINDS: dict[str, KindOps] = {
-    # 2.47: flavor embedded with original_name
+    # 2.47: flavor embedded with original_name; 2.52: tags in the create call
     "server": KindOps(
-        "compute", "/servers", "server", "servers", _server, "/servers/detail", "2.47"
+        "compute", "/servers", "server", "servers", _server, "/servers/detail", "2.52"
     ),
     "network": KindOps("network", "/networks", "network", "networks", _network),
     "subnet": KindOps("network", "/subnets", "subnet", "subnets", _subnet),
@@ -197,6 +207,7 @@ def _body(kind: str, spec: Mapping[str, Any]) -> dict[str, Any]:
             "imageRef": spec["image_id"],
             "networks": [{"uuid": spec["network_id"]}],
             "metadata": {"tf_record": spec["description"]},
+            "tags": [spec["tag"]] if spec.get("tag") else [],
         }
     if kind == "subnet":
         body = {
@@ -271,11 +282,47 @@ class OpenStackResources:
             adapter = self._adapter(session, kind)
         with translate(self.pool, f"create_{kind}"):
             created = self._call(adapter, "post", ops.path, ops, json={ops.key: body}).json()
+        raw = created[ops.key]
+        if ops.service == "network" and spec.get("tag"):
+            self._tag(adapter, ops, raw["id"], str(spec["tag"]))
         if kind == "server":  # Nova answers a create with little more than the id
-            found = self.get_object(session=session, kind=kind, remote_id=created[ops.key]["id"])
+            try:
+                found = self.get_object(session=session, kind=kind, remote_id=raw["id"])
+            except PoolError:  # the server exists: a failed read-back must not hide it
+                found = None
             if found is not None:
                 return found
-        return ops.convert(created[ops.key])
+            return RemoteObject(
+                kind="server",
+                remote_id=raw["id"],
+                name=str(spec.get("name", "")),
+                status="BUILD",
+                description=str(spec.get("description", "")),
+            )
+        return ops.convert(raw)
+
+    def _tag(self, adapter: Any, ops: KindOps, remote_id: str, tag: str) -> None:
+        """Add the record tag to a Neutron object (Neutron takes no tags in a create; the
+        description written in the create is what makes the object findable meanwhile)."""
+        try:
+            with translate(self.pool, f"tag_{ops.key}"):
+                self._call(adapter, "put", f"{ops.path}/{remote_id}/tags/{tag}", ops)
+        except PoolError as e:  # a pool without the tag extension: the description serves
+            log.info("pool.tag_skipped", pool=self.pool, kind=ops.key, reason=e.detail)
+
+    def find_by_record(self, *, session: Any, kind: Kind, record_id: str) -> RemoteObject | None:
+        ops = KINDS[kind]
+        adapter = self._adapter(session, kind)
+        if kind == "server":  # tags were set in the create call itself
+            params = {"tags": record_tag(record_id)}
+        else:  # the description is written by the create call; the tag may lag behind it
+            params = {"description": record_description(record_id)}
+        with translate(self.pool, f"find_{kind}"):
+            page = self._call(adapter, "get", ops.list_path or ops.path, ops, params=params)
+            found = page.json()[ops.plural]
+            if not found:
+                return None
+            return self._convert(adapter, kind, found[0])
 
     def get_object(self, *, session: Any, kind: Kind, remote_id: str) -> RemoteObject | None:
         ops = KINDS[kind]

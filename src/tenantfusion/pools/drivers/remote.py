@@ -12,6 +12,22 @@ Kind = Literal["server", "network", "subnet", "router", "floating_ip"]
 CatalogKind = Literal["flavor", "image", "external_network"]
 
 
+#: How an object names the routing record it belongs to, in its description (every kind).
+RECORD_MARK = "tenantfusion "
+
+
+def record_tag(record_id: str) -> str:
+    """The tag every object carries for its routing record (Nova server tags at create,
+    Neutron tags right after): what a create retry or reconcile looks up."""
+    return f"tf-rec-{record_id}"
+
+
+def record_description(record_id: str) -> str:
+    """The description (servers: ``tf_record`` metadata) naming the record, written in the
+    create call itself, so an object is findable even if the process dies right after."""
+    return f"{RECORD_MARK}{record_id}"
+
+
 @dataclass(frozen=True)
 class RemoteObject:
     """One object in a pool, as the pool reports it.

@@ -1,0 +1,1 @@
+"""Idempotency-Key on mutating API calls: a retried request gets the first answer back."""
