@@ -22,7 +22,7 @@ from tenantfusion.mapping.views import router as mapping_router
 from tenantfusion.observe import ObserveMiddleware
 from tenantfusion.platform.views import router as platform_router
 from tenantfusion.pools.views import router as pools_router
-from tenantfusion.resources import jobs as _resource_jobs  # noqa: F401
+from tenantfusion.resources import deletion as _deletion  # noqa: F401  (its job handler)
 from tenantfusion.resources.views import router as resources_router
 
 API_PREFIX = "/v1"

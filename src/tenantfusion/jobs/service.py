@@ -135,6 +135,33 @@ def retry_or_fail(*, db: Session, job: Job, error: str, permanent: bool = False)
     db.commit()
 
 
+def settle_unclaimed(
+    *,
+    db: Session,
+    job_id: str,
+    result: dict[str, Any] | None = None,
+    error: str = "",
+    due_now: bool = False,
+) -> bool:
+    """Finish a queued job whose work its request did itself (``result``: succeeded;
+    ``error``: failed), or make it due now (``due_now``: a worker takes over). Only while no
+    worker has claimed it: returns False otherwise. Flushes; the caller commits."""
+    values: dict[str, Any]
+    if due_now:
+        values = {"run_after": utcnow()}
+    elif error:
+        values = {"state": JobState.failed, "error": error}
+    else:
+        values = {"state": JobState.succeeded, "result": result or {}, "step": Job.total_steps}
+    done = db.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.queued)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
 def release(*, db: Session, job: Job, delay_seconds: float) -> None:
     """Put a job back without counting the attempt (its resource was busy). Commits."""
     db.execute(

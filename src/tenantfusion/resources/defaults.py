@@ -23,8 +23,7 @@ from tenantfusion.pools.models import Pool
 from tenantfusion.resources import engine, networks, routers, subnets
 from tenantfusion.resources import service as record_service
 from tenantfusion.resources.engine import Onboarded, ResourceKind
-from tenantfusion.resources.models import RecordState
-from tenantfusion.resources.reconcile import settle
+from tenantfusion.resources.models import RecordState, RoutingRecord
 from tenantfusion.resources.schemas import ResourceRead
 
 TAG = networks.DEFAULT_TAG
@@ -50,14 +49,9 @@ def _ensure(
             )
         if record is not None and record.state is RecordState.active:
             return record.remote_id or ""
-        if record is not None and record.created_at < utcnow() - timedelta(
-            seconds=settings.lease_seconds
-        ):  # an interrupted create: finish it, then look again
-            objects = where.driver.list_objects(session=where.session, kind=kind.name)
-            with sessions() as db:
-                stale = db.merge(record)
-                settle(db=db, record=stale, objects=objects)
-                db.commit()
+        if record is not None and _settled(
+            sessions=sessions, record=record, where=where, kind=kind, settings=settings
+        ):
             continue
         if record is None:
             try:
@@ -73,6 +67,30 @@ def _ensure(
                 "retry shortly"
             )
         time.sleep(0.5)
+
+
+def _settled(
+    *,
+    sessions: sessionmaker[Session],
+    record: RoutingRecord,
+    where: Onboarded,
+    kind: ResourceKind[Any],
+    settings: Settings,
+) -> bool:
+    """Finish a ``creating`` default part another attempt left: adopt its object (found by
+    the record tag) at once, or drop the record once no create can still be in flight.
+    False while it may still be in flight (wait for it)."""
+    found = where.driver.find_by_record(session=where.session, kind=kind.name, record_id=record.id)
+    in_flight = timedelta(seconds=2 * settings.pool_timeout_seconds + 5)
+    if found is None and record.created_at > utcnow() - in_flight:
+        return False
+    with sessions() as db:
+        stale = db.merge(record)
+        if found is None:
+            record_service.discard(db=db, record=stale)
+        else:
+            record_service.activate(db=db, record=stale, remote_id=found.remote_id)
+    return True
 
 
 def require(pool: Pool) -> str:

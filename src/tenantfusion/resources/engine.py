@@ -20,8 +20,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.audit import service as audit_service
 from tenantfusion.config import Settings
-from tenantfusion.errors import Forbidden, InvalidInput, NotFound, PoolUnreachable
-from tenantfusion.jobs import service as job_service
+from tenantfusion.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PoolAuthFailed,
+    PoolConflict,
+    PoolNotAdmin,
+    PoolQuotaExceeded,
+    PoolRejected,
+    PoolUnreachable,
+)
+from tenantfusion.faults import crash_point
+from tenantfusion.idempotency import service as idempotency
 from tenantfusion.jobs.models import Job
 from tenantfusion.mapping import service as mapping_service
 from tenantfusion.mapping.flows import mapping_ensure_flow
@@ -30,7 +42,12 @@ from tenantfusion.mapping.sessions import tenant_session
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.drivers.base import PoolDriver
-from tenantfusion.pools.drivers.remote import Kind, RemoteObject
+from tenantfusion.pools.drivers.remote import (
+    Kind,
+    RemoteObject,
+    record_description,
+    record_tag,
+)
 from tenantfusion.pools.models import Pool
 from tenantfusion.resources import scheduler
 from tenantfusion.resources import service as record_service
@@ -39,9 +56,6 @@ from tenantfusion.resources.models import RecordState, RoutingRecord
 from tenantfusion.resources.schemas import ListQuery, Placement, ResourcePage, ResourceRead
 
 R = TypeVar("R", bound=ResourceRead)
-
-#: Job kind that waits for an asynchronous delete (servers) to finish in the pool.
-AWAIT_DELETED = "resource.await_deleted"
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,8 @@ class Row:
             "pool": self.pool.name,
             "remote_id": self.remote.remote_id,
             "status": self.remote.status,
+            "state": self.record.state.value,
+            "reason": self.record.reason or None,
             "created_at": self.record.created_at,
         }
 
@@ -137,6 +153,12 @@ def place(
     return onboard(sessions=sessions, actor=actor, pool=pool, settings=settings), placement
 
 
+#: A pool's definite refusals: it answered, and made nothing. Anything else after the
+#: request left may have reached the pool: the record stays ``creating`` until its tag is
+#: looked up (adopt or drop), never discarded on a guess.
+REFUSED = (PoolRejected, PoolQuotaExceeded, PoolConflict, PoolNotAdmin, PoolAuthFailed)
+
+
 def create(
     *,
     sessions: sessionmaker[Session],
@@ -149,34 +171,33 @@ def create(
 ) -> R:
     """Write a ``creating`` record, create the object in the pool, then activate the record.
 
-    The object's description carries the record id, so an interrupted create can be
-    matched up later; a create the pool refused leaves neither a record nor an object.
+    The object carries the record id (its tag, and its description), so an interrupted
+    create is matched up later. A retry of an idempotent request (same Idempotency-Key)
+    resumes its first attempt's record: the object is looked up by its tag first and
+    adopted if the first attempt made it. A create the pool refused leaves neither a
+    record nor an object; one whose outcome is unknown keeps its ``creating`` record.
     """
     tenant_id = tenant_of(actor)
+    request_key = idempotency.CURRENT.get() if tag is None else None
     with sessions() as db:
-        record = record_service.begin(
+        record, resumed = record_service.begin(
             db=db,
             tenant_id=tenant_id,
             pool_id=where.pool.id,
             kind=kind.name,
             name=str(spec.get("name", "")),
             tag=tag,
+            request_key=request_key,
         )
-        try:
-            remote = where.driver.create_object(
-                session=where.session,
-                kind=kind.name,
-                project_id=where.mapping.project_remote_id or "",
-                spec={**spec, "description": f"tenantfusion {record.id}"},
-            )
-        except PoolUnreachable:
-            # the answer was lost: the pool may have made it. The record stays `creating`
-            # (invisible to lists) until reconcile adopts the object or drops the record.
-            raise
-        except BaseException:
-            record_service.discard(db=db, record=record)
-            raise
-        record_service.activate(db=db, record=record, remote_id=remote.remote_id)
+    crash_point("resource.create.record_written")
+    remote = _resume(record=record, kind=kind, where=where) if resumed else None
+    if remote is None:
+        remote = _create_remote(sessions=sessions, record=record, kind=kind, where=where, spec=spec)
+    crash_point("resource.create.pool_done")
+    with sessions() as db:
+        record = db.merge(record)
+        if record.state is RecordState.creating:
+            record_service.activate(db=db, record=record, remote_id=remote.remote_id)
         audit_service.record(
             db=db,
             actor=actor,
@@ -187,6 +208,7 @@ def create(
             detail={
                 "pool": where.pool.name,
                 "remote_id": remote.remote_id,
+                **({"resumed": True} if resumed else {}),
                 **({"scheduler": placement.reason} if placement else {}),
             },
         )
@@ -195,6 +217,67 @@ def create(
     read = kind.read(Row(record=record, pool=where.pool, remote=remote, refs=refs))
     read.placement = placement
     return read
+
+
+def _resume(
+    *, record: RoutingRecord, kind: ResourceKind[R], where: Onboarded
+) -> RemoteObject | None:
+    """What an earlier attempt of the same request left: its object (found by the record
+    tag, or already routed), or None when the pool has none (create it now)."""
+    if record.pool_id != where.pool.id:
+        raise Conflict(
+            f"an earlier attempt of this request created its {kind.name} in another pool; "
+            "send it again with that pool"
+        )
+    if record.state in (RecordState.deleting, RecordState.delete_failed):
+        raise Conflict(f"the {kind.name} this request created is being deleted")
+    if record.state is RecordState.active:
+        found = where.driver.get_object(
+            session=where.session, kind=kind.name, remote_id=record.remote_id or ""
+        )
+    else:
+        found = where.driver.find_by_record(
+            session=where.session, kind=kind.name, record_id=record.id
+        )
+    if found is None and record.state is RecordState.active:
+        raise NotFound(f"the {kind.name} this request created is gone from pool {where.pool.name}")
+    return found
+
+
+def _create_remote(
+    *,
+    sessions: sessionmaker[Session],
+    record: RoutingRecord,
+    kind: ResourceKind[R],
+    where: Onboarded,
+    spec: Fields[str, Any],
+) -> RemoteObject:
+    """Ask the pool to create the object of ``record``; drop the record only on a definite
+    refusal."""
+    try:
+        return where.driver.create_object(
+            session=where.session,
+            kind=kind.name,
+            project_id=where.mapping.project_remote_id or "",
+            spec={
+                **spec,
+                "description": record_description(record.id),
+                "tag": record_tag(record.id),
+            },
+        )
+    except REFUSED:
+        with sessions() as db:
+            record_service.discard(db=db, record=db.merge(record))
+        raise
+    except BaseException as e:
+        # the answer was lost or garbled: the pool may have made it. The record stays
+        # `creating` (invisible to lists); a retry with the same Idempotency-Key or the
+        # reconciler looks its tag up and adopts the object or drops the record.
+        with sessions() as db:
+            record = db.merge(record)
+            record.reason = f"outcome unknown: {getattr(e, 'detail', type(e).__name__)}"
+            db.commit()
+        raise
 
 
 # --- merged lists ----------------------------------------------------------------------
@@ -306,11 +389,11 @@ def routed(
     kind: str,
     record_id: str,
     settings: Settings,
-    state: RecordState = RecordState.active,
+    states: tuple[RecordState, ...] = (RecordState.active,),
 ) -> Target:
     """A tenant's routed object and how to reach it. Another tenant's id is NotFound."""
     record = record_service.get_or_raise(
-        db=db, tenant_id=tenant_id, kind=kind, record_id=record_id, state=state
+        db=db, tenant_id=tenant_id, kind=kind, record_id=record_id, states=states
     )
     pool = pool_service.get_or_raise(db=db, ref=record.pool_id)
     mapping = mapping_service.get_or_raise(db=db, tenant_id=tenant_id, pool_id=pool.id)
@@ -367,9 +450,14 @@ def read_target(*, db: Session, target: Target, kind: ResourceKind[R]) -> R:
 def show(
     *, db: Session, actor: Principal, settings: Settings, kind: ResourceKind[R], record_id: str
 ) -> R:
-    """One object, its status read from the pool."""
+    """One object, its status read from the pool (deletes in progress or failed too)."""
     target = routed(
-        db=db, tenant_id=tenant_of(actor), kind=kind.name, record_id=record_id, settings=settings
+        db=db,
+        tenant_id=tenant_of(actor),
+        kind=kind.name,
+        record_id=record_id,
+        settings=settings,
+        states=record_service.VISIBLE,
     )
     return read_target(db=db, target=target, kind=kind)
 
@@ -442,58 +530,8 @@ class Service(Generic[R]):
         settings: Settings,
         record_id: str,
     ) -> Job | None:
-        return delete(
+        from tenantfusion.resources import deletion  # it builds on this module
+
+        return deletion.delete(
             sessions=sessions, actor=actor, settings=settings, kind=self.kind, record_id=record_id
         )
-
-
-def delete(
-    *,
-    sessions: sessionmaker[Session],
-    actor: Principal,
-    settings: Settings,
-    kind: ResourceKind[R],
-    record_id: str,
-) -> Job | None:
-    """Delete the object in its pool, then its record; for kinds the pool deletes
-    asynchronously, a job removes the record once the object is really gone."""
-    tenant_id = tenant_of(actor)
-    with sessions() as db:
-        target = routed(
-            db=db, tenant_id=tenant_id, kind=kind.name, record_id=record_id, settings=settings
-        )
-        record = target.record
-        record.state = RecordState.deleting
-        db.commit()
-        where = target.where
-        try:
-            where.driver.delete_object(
-                session=where.session, kind=kind.name, remote_id=record.remote_id or ""
-            )
-        except BaseException:
-            record.state = RecordState.active
-            db.commit()
-            raise
-        audit_service.record(
-            db=db,
-            actor=actor,
-            action=f"{kind.name}.delete",
-            target_kind=kind.name,
-            target_id=record.id,
-            tenant_id=tenant_id,
-            detail={"pool": where.pool.name, "remote_id": record.remote_id},
-        )
-        if not kind.delete_is_async:
-            record_service.discard(db=db, record=record)
-            return None
-        job = job_service.enqueue(
-            db=db,
-            actor=actor,
-            kind=AWAIT_DELETED,
-            payload={"record_id": record.id, "kind": kind.name},
-            tenant_id=tenant_id,
-            total_steps=1,
-            max_attempts=10,
-        )
-        db.commit()
-        return job

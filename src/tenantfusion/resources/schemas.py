@@ -43,6 +43,10 @@ class ResourceRead(BaseModel):
     pool: str
     remote_id: str
     status: str
+    #: tenantfusion's own state of the object: ``active``, ``deleting`` (its delete job
+    #: runs), ``delete_failed`` (the job gave up by its deadline: ``reason``; delete again)
+    state: str = "active"
+    reason: str | None = None
     created_at: datetime
     #: Only on create responses: the scheduler's decision.
     placement: Placement | None = None

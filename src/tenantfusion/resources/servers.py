@@ -11,7 +11,7 @@ from tenantfusion.jobs.models import Job
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.models import Pool
-from tenantfusion.resources import catalog, defaults, engine, scheduler
+from tenantfusion.resources import catalog, defaults, deletion, engine, scheduler
 from tenantfusion.resources import networks as network_kind
 from tenantfusion.resources.engine import ResourceKind, Row, Target
 from tenantfusion.resources.schemas import (
@@ -150,7 +150,7 @@ def delete(
     *, sessions: sessionmaker[Session], actor: Principal, settings: Settings, record_id: str
 ) -> Job:
     """Ask the pool to delete the server; a job drops the record once it is gone."""
-    job = engine.delete(
+    job = deletion.delete(
         sessions=sessions, actor=actor, settings=settings, kind=KIND, record_id=record_id
     )
     if job is None:  # pragma: no cover - servers always delete asynchronously
