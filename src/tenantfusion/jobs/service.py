@@ -59,6 +59,21 @@ def list_(*, db: Session, actor: Principal, limit: int, state: JobState | None) 
     return list(db.scalars(stmt))
 
 
+def unfinished(*, db: Session, tenant_id: str | None, kinds: tuple[str, ...]) -> list[Job]:
+    """A tenant's queued or running jobs of ``kinds``, newest first."""
+    return list(
+        db.scalars(
+            select(Job)
+            .where(
+                Job.tenant_id == tenant_id,
+                Job.kind.in_(kinds),
+                Job.state.in_((JobState.queued, JobState.running)),
+            )
+            .order_by(Job.created_at.desc())
+        )
+    )
+
+
 def queue_depth(*, db: Session) -> int:
     """Jobs queued or running."""
     return (

@@ -11,6 +11,7 @@ from tenantfusion.audit import service as audit_service
 from tenantfusion.config import Settings
 from tenantfusion.db import utcnow
 from tenantfusion.errors import Conflict, PoolUnavailable, StepFailed, TenantFusionError
+from tenantfusion.faults import crash_point
 from tenantfusion.jobs import service as job_service
 from tenantfusion.jobs.models import Job
 from tenantfusion.mapping import service as mapping_service
@@ -76,7 +77,7 @@ def _audit(
     )
 
 
-def _run(ctx: StepContext, steps: list[Step], *, resume: bool) -> None:
+def _run(ctx: StepContext, steps: list[Step], *, resume: bool, flow: str) -> None:
     names = [s.__name__ for s in steps]
     start = (
         names.index(ctx.mapping.last_step) + 1 if resume and ctx.mapping.last_step in names else 0
@@ -89,6 +90,7 @@ def _run(ctx: StepContext, steps: list[Step], *, resume: bool) -> None:
             tenant_id=ctx.mapping.tenant_id,
         )
         step(ctx)
+        crash_point(f"mapping.{flow}.{step.__name__}.pool_done")
         ctx.mapping.last_step = step.__name__
         ctx.save()
 
@@ -103,8 +105,9 @@ def _provision(
     mapping.state = MappingState.provisioning
     ctx = _context(db=db, mapping=mapping, pool=pool, owner=owner, settings=settings)
     ctx.save()
+    crash_point("mapping.ensure.leased")
     try:
-        _run(ctx, ENSURE_STEPS, resume=resume)
+        _run(ctx, ENSURE_STEPS, resume=resume, flow="ensure")
     except Exception as e:
         db.rollback()
         db.refresh(mapping)
@@ -244,7 +247,7 @@ def mapping_deprovision_flow(*, db: Session, mapping_id: str, settings: Settings
     try:
         ctx = _context(db=db, mapping=mapping, pool=pool, owner=owner, settings=settings)
         mapping.last_step = ""
-        _run(ctx, DEPROVISION_STEPS, resume=False)
+        _run(ctx, DEPROVISION_STEPS, resume=False, flow="deprovision")
     except Exception:
         mapping_service.release_lease(db=db, mapping_id=mapping_id, owner=owner)
         raise

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenantfusion.config import Settings
 from tenantfusion.db import utcnow
 from tenantfusion.errors import Conflict, InvalidInput, PoolError
+from tenantfusion.faults import crash_point
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools.models import Pool
 from tenantfusion.resources import engine, networks, routers, subnets
@@ -145,6 +146,7 @@ def ensure_default_network(
                 action="add_interface",
                 args={"subnet_id": subnet_id},
             )
+            crash_point("resource.default.router_interface.pool_done")
         except PoolError:
             # a concurrent first use attached it a moment ago
             again = where.driver.get_object(

@@ -28,7 +28,7 @@ from tenantfusion.db import utcnow
 from tenantfusion.errors import NotFound, PoolConflict, StepFailed, TenantFusionError
 from tenantfusion.faults import crash_point
 from tenantfusion.jobs import service as job_service
-from tenantfusion.jobs.models import Job
+from tenantfusion.jobs.models import Job, JobState
 from tenantfusion.jobs.registry import Busy, JobContext, handler
 from tenantfusion.platform.principal import Principal
 from tenantfusion.resources import service as record_service
@@ -71,9 +71,15 @@ def request(
             kind=kind.name,
             record_id=record_id,
             settings=settings,
-            states=(RecordState.active, RecordState.delete_failed),
+            states=(RecordState.active, RecordState.delete_failed, RecordState.deleting),
         )
         record = target.record
+        if record.state is RecordState.deleting:  # a retried DELETE: the job already runs
+            running = _pending_job(db=db, tenant_id=tenant_id, record_id=record.id)
+            if running is not None:
+                job_service.settle_unclaimed(db=db, job_id=running.id, due_now=True)
+                db.commit()
+                return running
         record.state, record.reason = RecordState.deleting, ""
         job = job_service.enqueue(
             db=db,
@@ -96,8 +102,14 @@ def request(
             detail={"pool": target.where.pool.name, "remote_id": record.remote_id, "job": job.id},
         )
         db.commit()
-    crash_point("resource.delete.enqueued")
+    crash_point(f"resource.delete.{kind.name}.enqueued")
     return job
+
+
+def _pending_job(*, db: Session, tenant_id: str, record_id: str) -> Job | None:
+    """The unfinished delete job of a record (None if it ended: a new one starts)."""
+    jobs = job_service.unfinished(db=db, tenant_id=tenant_id, kinds=(DELETE_JOB, LEGACY_JOB))
+    return next((j for j in jobs if j.payload.get("record_id") == record_id), None)
 
 
 def delete(
@@ -112,7 +124,7 @@ def delete(
 
     Raises NotFound, PoolConflict while the object is in use (nothing changed)."""
     job = request(sessions=sessions, actor=actor, settings=settings, kind=kind, record_id=record_id)
-    if kind.delete_is_async:
+    if kind.delete_is_async or job.state is not JobState.queued:
         return job
     try:
         _remove_now(sessions=sessions, settings=settings, job=job)
@@ -166,7 +178,7 @@ def _remove_now(*, sessions: sessionmaker[Session], settings: Settings, job: Job
     where.driver.delete_object(
         session=where.session, kind=job.payload["kind"], remote_id=record.remote_id or ""
     )
-    crash_point("resource.delete.pool_done")
+    crash_point(f"resource.delete.{job.payload['kind']}.pool_done")
     with sessions() as db:
         record_service.discard(db=db, record=db.merge(record))
 
@@ -216,7 +228,7 @@ def delete_job(ctx: JobContext) -> dict[str, Any]:
     elif last_sent is None or now - last_sent > timedelta(seconds=RESEND_SECONDS):
         ctx.report(1, 2, f"deleting the {kind} in pool {where.pool.name}")
         where.driver.delete_object(session=where.session, kind=kind, remote_id=remote_id)
-        crash_point("resource.delete.pool_done")
+        crash_point(f"resource.delete.{kind}.pool_done")
         payload.setdefault("sent_at", now.isoformat())
         payload["last_sent"] = now.isoformat()
     else:

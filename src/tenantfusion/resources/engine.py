@@ -189,11 +189,11 @@ def create(
             tag=tag,
             request_key=request_key,
         )
-    crash_point("resource.create.record_written")
+    crash_point(f"resource.create.{kind.name}.record_written")
     remote = _resume(record=record, kind=kind, where=where) if resumed else None
     if remote is None:
         remote = _create_remote(sessions=sessions, record=record, kind=kind, where=where, spec=spec)
-    crash_point("resource.create.pool_done")
+    crash_point(f"resource.create.{kind.name}.pool_done")
     with sessions() as db:
         record = db.merge(record)
         if record.state is RecordState.creating:
