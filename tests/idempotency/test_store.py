@@ -77,9 +77,7 @@ def test_cli_client_resends_a_lost_call_with_the_same_key() -> None:
         if step == "timeout":
             raise httpx.ReadTimeout("lost", request=request)
         if step == "in-progress":
-            return httpx.Response(
-                409, json={"type": "idempotency-in-progress", "title": "running"}
-            )
+            return httpx.Response(409, json={"type": "idempotency-in-progress", "title": "running"})
         return httpx.Response(201, json={"id": "x"})
 
     client = Client(url="http://127.0.0.1:9")
