@@ -47,7 +47,7 @@ class Served:
             [str(exe), "serve", "--port", str(port)], env=env, stdout=log, stderr=log
         )
         self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 240
         while True:
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
@@ -58,7 +58,7 @@ class Served:
             assert time.monotonic() < deadline, "serve did not start"
             time.sleep(0.2)
 
-    def wait_crashed(self, timeout: float = 120) -> None:
+    def wait_crashed(self, timeout: float = 300) -> None:
         """Wait until the process died at its crash point (exit code 86)."""
         assert self.process is not None
         code = self.process.wait(timeout=timeout)
