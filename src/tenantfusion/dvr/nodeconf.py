@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, ip_address, ip_network
 
 from tenantfusion.dvr.localconf import IniEntry, LocalConf, ShellCommand, Statement, expand
+from tenantfusion.dvr.targets import L3_CONF, ML2_CONF, NEUTRON_CONF, READS, Target, resolve
 
 #: stackrc: the service list a node runs when localrc does not replace it.
 STACKRC_DEFAULT_SERVICES: tuple[str, ...] = (
@@ -40,15 +41,11 @@ DEFAULTS: dict[str, str] = {
     "OVS_PHYSICAL_BRIDGE": "br-ex",
 }
 
-#: Canonical names of the post-config targets DevStack resolves (lib/neutron).
-POST_CONFIG_TARGETS: dict[str, str] = {
-    "$NEUTRON_CONF": "neutron.conf",
-    "/etc/neutron/neutron.conf": "neutron.conf",
-    "/$Q_PLUGIN_CONF_FILE": "ml2_conf.ini",
-    "/etc/neutron/plugins/ml2/ml2_conf.ini": "ml2_conf.ini",
-    "$Q_L3_CONF_FILE": "l3_agent.ini",
-    "$NEUTRON_L3_CONF": "l3_agent.ini",
-    "/etc/neutron/l3_agent.ini": "l3_agent.ini",
+#: Short names of the Neutron files the rules look at (see targets.py for resolution).
+FILES: dict[str, str] = {
+    "neutron.conf": NEUTRON_CONF,
+    "ml2_conf.ini": ML2_CONF,
+    "l3_agent.ini": L3_CONF,
 }
 
 
@@ -137,13 +134,25 @@ class NodeConfig:
             return ["local", "flat", "vlan", "geneve"]
         return None
 
+    def target(self, entry: IniEntry) -> Target:
+        """Where DevStack writes a post-config entry (targets.resolve)."""
+        return resolve(entry.target, {k: v.value for k, v in self.vars.items()})
+
     def ini(self, target: str, section: str, key: str) -> IniEntry | None:
-        """The last post-config entry for a canonical target file, section and key."""
+        """The last post-config entry written into a file (short name or path)."""
+        path = FILES.get(target, target)
         found = None
         for entry in self.post_config:
-            canon = POST_CONFIG_TARGETS.get(entry.target)
-            if canon == target and entry.section == section and entry.key == key:
-                found = entry
+            if entry.section == section and entry.key == key:
+                if self.target(entry).path == path and self.target(entry).kind == "absolute":
+                    found = entry
+        return found
+
+    def option(self, process: str, section: str, key: str) -> IniEntry | None:
+        """The post-config entry ``process`` ends up with (its later --config-file wins)."""
+        found = None
+        for path in READS[process]:
+            found = self.ini(path, section, key) or found
         return found
 
 

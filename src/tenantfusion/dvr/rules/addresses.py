@@ -344,31 +344,35 @@ def d1_subnetpool(dep: Deployment) -> list[Finding]:
     for node in dep.nodes:
         if not node.has("q-svc", "neutron-api") or node.get("USE_SUBNETPOOL") != "True":
             continue
-        safe = net_or_none(node.get("IPV4_ADDRS_SAFE_TO_USE"))
+        pool_prefix = node.get("SUBNETPOOL_PREFIX_V4") or node.get("IPV4_ADDRS_SAFE_TO_USE")
+        safe = net_or_none(pool_prefix)
         for name in ("FIXED_RANGE", "NETWORK_GATEWAY"):
             if name not in node.vars or not node.get(name):
                 continue
             what = (
-                (
-                    "is ignored: the private subnet comes from the subnet pool "
-                    f"{node.get('IPV4_ADDRS_SAFE_TO_USE')}"
-                )
+                (f"is ignored: the private subnet comes from the subnet pool {pool_prefix}")
                 if name == "FIXED_RANGE"
                 else (
                     "is passed as --gateway of a subnet allocated from the pool "
-                    f"{node.get('IPV4_ADDRS_SAFE_TO_USE')}: private subnet creation fails"
+                    f"{pool_prefix}: private subnet creation fails"
                 )
             )
             gw = ip_or_none(node.get(name))
             if name == "NETWORK_GATEWAY" and gw is not None and safe is not None and gw in safe:
                 continue
+            fixed = net_or_none(node.get(name)) if name == "FIXED_RANGE" else None
+            if fixed is not None and safe is not None and fixed == safe:
+                what = "is the subnet pool's own prefix: redundant (the subnet comes from the pool)"
             out.append(
                 Finding.at(
                     "D1",
                     node.name,
                     node.src(name),
                     f"{name}={node.get(name)} {what}",
-                    "set USE_SUBNETPOOL=False to use FIXED_RANGE/NETWORK_GATEWAY",
+                    "drop the line"
+                    if fixed is not None and fixed == safe
+                    else "set USE_SUBNETPOOL=False to use FIXED_RANGE/NETWORK_GATEWAY",
+                    severity="warning" if name == "FIXED_RANGE" else "error",
                 )
             )
     return out

@@ -1,4 +1,4 @@
-"""Service and ML2 driver rules: R1, R2, R3, R5, R6, R7, R8."""
+"""Service and ML2 driver rules: R1, R2, R3, R5, R6, R8."""
 
 from __future__ import annotations
 
@@ -115,14 +115,22 @@ def r2_agent(dep: Deployment) -> list[Finding]:
             drivers = node.get("Q_ML2_PLUGIN_MECHANISM_DRIVERS").split(",")
             missing = [d for d in ("openvswitch", "l2population") if d not in drivers]
             if missing or "ovn" in drivers:
+                forced = node.dvr_mode != "legacy"
                 out.append(
                     Finding.at(
                         "R2",
                         node.name,
                         node.src("Q_ML2_PLUGIN_MECHANISM_DRIVERS"),
                         f"Q_ML2_PLUGIN_MECHANISM_DRIVERS={','.join(drivers)} is not "
-                        "openvswitch,l2population",
-                        "set Q_ML2_PLUGIN_MECHANISM_DRIVERS=openvswitch,l2population",
+                        "openvswitch,l2population"
+                        + (
+                            " (ignored: lib/neutron replaces it when Q_DVR_MODE is not legacy)"
+                            if forced
+                            else ""
+                        ),
+                        "set Q_ML2_PLUGIN_MECHANISM_DRIVERS=openvswitch,l2population"
+                        + (" or drop the line" if forced else ""),
+                        severity="warning" if forced else "error",
                     )
                 )
     return out
@@ -161,6 +169,8 @@ def r3_no_ovn(dep: Deployment) -> list[Finding]:
 def r5_vxlan(dep: Deployment) -> list[Finding]:
     out = []
     for node in dep.nodes:
+        if not node.has("q-svc", "neutron-api"):
+            continue  # agents get tunnel_types=vxlan from DevStack in DVR mode (R22)
         kind = node.get("Q_ML2_TENANT_NETWORK_TYPE")
         if kind != "vxlan":
             out.append(
@@ -175,7 +185,7 @@ def r5_vxlan(dep: Deployment) -> list[Finding]:
             )
             continue
         drivers = node.type_drivers
-        if drivers is not None and "vxlan" not in drivers and node.has("q-svc", "q-agt"):
+        if drivers is not None and "vxlan" not in drivers:
             why = (
                 "Q_AGENT is ovn, whose default type drivers are local,flat,vlan,geneve"
                 if "Q_ML2_PLUGIN_TYPE_DRIVERS" not in node.vars
@@ -205,15 +215,22 @@ def r6_no_linuxbridge(dep: Deployment) -> list[Finding]:
     for node in dep.nodes:
         value = node.vars.get("Q_ML2_PLUGIN_MECHANISM_DRIVERS")
         if value and "linuxbridge" in value.value.split(","):
+            forced = node.dvr_mode != "legacy"
             out.append(
                 Finding.at(
                     "R6",
                     node.name,
                     value.src,
-                    "linuxbridge is listed in Q_ML2_PLUGIN_MECHANISM_DRIVERS: "
-                    "the driver was removed "
-                    "from Neutron (2025.1)",
+                    "linuxbridge is listed in Q_ML2_PLUGIN_MECHANISM_DRIVERS: the driver was "
+                    "removed from Neutron (2025.1)"
+                    + (
+                        "; the list is ignored here (lib/neutron forces "
+                        "openvswitch,l2population when Q_DVR_MODE is not legacy)"
+                        if forced
+                        else ", so neutron-server fails to load it"
+                    ),
                     "set Q_ML2_PLUGIN_MECHANISM_DRIVERS=openvswitch,l2population",
+                    severity="warning" if forced else "error",
                 )
             )
         if node.get("Q_AGENT") == "linuxbridge":
@@ -224,39 +241,6 @@ def r6_no_linuxbridge(dep: Deployment) -> list[Finding]:
                     node.src("Q_AGENT"),
                     "Q_AGENT=linuxbridge: the agent was removed from Neutron",
                     "set Q_AGENT=openvswitch",
-                )
-            )
-    return out
-
-
-@rule(
-    "R7",
-    title="l2population on the server and l2_population=True on every OVS agent",
-    source="devstack lib/neutron (Q_DVR_MODE != legacy forces openvswitch,l2population); "
-    "lib/neutron_plugins/ml2 neutron_plugin_configure_service ([agent] l2_population=True)",
-)
-def r7_l2pop(dep: Deployment) -> list[Finding]:
-    out = []
-    for node in dep.nodes:
-        if node.has("q-svc", "neutron-api") and "l2population" not in node.mech_drivers:
-            out.append(
-                Finding.at(
-                    "R7",
-                    node.name,
-                    node.src("Q_ML2_PLUGIN_MECHANISM_DRIVERS"),
-                    "the server does not load the l2population mechanism driver",
-                    "set Q_DVR_MODE (not legacy) or add l2population to the mechanism drivers",
-                )
-            )
-        entry = node.ini("ml2_conf.ini", "agent", "l2_population")
-        if node.has("q-agt", "neutron-agent") and entry and entry.value.lower() != "true":
-            out.append(
-                Finding.at(
-                    "R7",
-                    node.name,
-                    Src(node.file, entry.line.number),
-                    f"post-config sets [agent] l2_population = {entry.value}",
-                    "set l2_population = True (or drop the line: DevStack sets it in DVR mode)",
                 )
             )
     return out
@@ -275,16 +259,27 @@ def r8_roles(dep: Deployment) -> list[Finding]:
         src = _services_src(node)
         need = ROLE_SERVICES[node.role]
         missing = [s for s in need if not node.has(s, ALIASES.get(s, s))]
-        if missing:
-            out.append(
-                Finding.at(
-                    "R8",
-                    node.name,
-                    src,
-                    f"{node.role} node lacks {', '.join(missing)}{_services_note(node)}",
-                    f"enable {', '.join(missing)} in ENABLED_SERVICES",
+        if "q-svc" in missing and servers:
+            missing.remove("q-svc")  # another node of the deployment runs the server
+        hard = [
+            s for s in missing if s in ("q-agt", "q-l3") or (s == "q-svc" and len(dep.nodes) > 1)
+        ]
+        for group, severity in (
+            (hard, "error"),
+            ([s for s in missing if s not in hard], "warning"),
+        ):
+            if group:
+                out.append(
+                    Finding.at(
+                        "R8",
+                        node.name,
+                        src,
+                        f"{node.role} node lacks {', '.join(group)}{_services_note(node)}"
+                        + ("" if severity == "error" else " (uncertain: may run elsewhere)"),
+                        f"enable {', '.join(group)} in ENABLED_SERVICES",
+                        severity="error" if severity == "error" else "warning",
+                    )
                 )
-            )
         if node.role == "compute" and node.has("q-svc", "neutron-api"):
             extra = [s for s in CONTROL_PLANE if s in node.services]
             also = f" and control-plane services {', '.join(extra)}" if extra else ""
