@@ -45,6 +45,12 @@ class Effective:
 
     value: str
     src: Src | None
+    target: str = ""  # the post-config spec that set it
+
+    @property
+    def where(self) -> str:
+        """`` (set in [[post-config|...]])`` or nothing for DevStack's or Neutron's value."""
+        return f" (set in [[post-config|{self.target}]])" if self.target else ""
 
 
 def runs(node: NodeConfig, process: str) -> bool:
@@ -60,7 +66,7 @@ def effective(
     for path in READS[process]:
         entry = node.ini(path, section, key)
         if entry is not None:
-            out = Effective(entry.value, Src(node.file, entry.line.number))
+            out = Effective(entry.value, Src(node.file, entry.line.number), entry.target)
         elif path in devstack:
             out = Effective(devstack[path], None)
     return out
@@ -86,6 +92,7 @@ def _placement(node: NodeConfig) -> list[Finding]:
         process, use = owner
         target = node.target(entry)
         spec = f"[[post-config|{entry.target}]]"
+        fix = f"write it under [[post-config|{use}]]"
         if target.kind == "unknown":
             why = (
                 f"{spec}: ${', $'.join(target.unknown)} is defined neither by DevStack nor in "
@@ -98,6 +105,7 @@ def _placement(node: NodeConfig) -> list[Finding]:
                 "Q_PLUGIN_CONF_FILE is relative), a file under stack.sh's working directory "
                 "that Neutron never reads"
             )
+            fix = f"write [[post-config|/{entry.target.lstrip('/')}]] (leading /)"
         elif process not in target.readers:
             why = f"{spec} is {target.path}, which {process} does not read"
         else:
@@ -109,7 +117,7 @@ def _placement(node: NodeConfig) -> list[Finding]:
                 Src(node.file, entry.line.number),
                 f"[{entry.section}] {entry.key}: {why}; the option keeps the value DevStack "
                 "gives it",
-                f"write it under [[post-config|{use}]]",
+                fix,
                 severity="warning",
             )
         )
@@ -146,7 +154,7 @@ def r7_l2pop(dep: Deployment) -> list[Finding]:
                     "R7",
                     node.name,
                     l2pop.src or dvr.src or node.src("Q_DVR_MODE"),
-                    f"[agent] l2_population = {l2pop.value} with enable_distributed_routing: "
+                    f"[agent] l2_population = {l2pop.value}{l2pop.where} with enable_distributed_routing: "
                     "the OVS agent refuses to start ('DVR deployments for VXLAN/GRE/Geneve "
                     "underlays require L2-pop')",
                     "set l2_population = True (or drop the line: DevStack sets it in DVR mode)",
@@ -201,7 +209,7 @@ def r22_agents(dep: Deployment) -> list[Finding]:
                         "R22",
                         node.name,
                         dvr.src or node.src("Q_DVR_MODE"),
-                        f"[agent] enable_distributed_routing = {dvr.value}: the OVS agent "
+                        f"[agent] enable_distributed_routing = {dvr.value}{dvr.where}: the OVS agent "
                         "does not install DVR flows, so this node cannot route as DVR",
                         "set enable_distributed_routing = True (or drop the line)",
                     )
@@ -213,7 +221,7 @@ def r22_agents(dep: Deployment) -> list[Finding]:
                         "R22",
                         node.name,
                         types.src or node.src("Q_DVR_MODE"),
-                        f"[agent] tunnel_types = {types.value or '(none)'}: no vxlan tunnels, "
+                        f"[agent] tunnel_types = {types.value or '(none)'}{types.where}: no vxlan tunnels, "
                         "so vxlan tenant networks do not reach this node",
                         "add vxlan to tunnel_types (or drop the line)",
                     )
@@ -225,7 +233,7 @@ def r22_agents(dep: Deployment) -> list[Finding]:
                         "R22",
                         node.name,
                         arp.src,
-                        f"[agent] arp_responder = {arp.value}: works, but ARP is flooded over "
+                        f"[agent] arp_responder = {arp.value}{arp.where}: works, but ARP is flooded over "
                         "the tunnels (DevStack enables it in DVR mode)",
                         "set arp_responder = True (or drop the line)",
                         severity="warning",
@@ -240,7 +248,7 @@ def r22_agents(dep: Deployment) -> list[Finding]:
                         "R22",
                         node.name,
                         mode.src,
-                        f"l3 agent_mode = {mode.value} but Q_DVR_MODE is {node.dvr_mode}",
+                        f"l3 agent_mode = {mode.value}{mode.where} but Q_DVR_MODE is {node.dvr_mode}",
                         "drop the line or make it match Q_DVR_MODE",
                     )
                 )

@@ -61,13 +61,16 @@ def r4_mode(dep: Deployment) -> list[Finding]:
         and any(n.dvr_mode in ("dvr", "dvr_no_external") for n in dep.nodes)
     ):
         first = dep.nodes[0]
+        complete = any(n.has("q-svc", "neutron-api") for n in dep.nodes)  # server included
         out.append(
             Finding.at(
                 "R4",
                 first.name,
                 first.role_src if first.from_inventory else Src(first.file),
-                "no node runs dvr_snat: centralized SNAT has nowhere to run",
+                "no node runs dvr_snat: centralized SNAT has nowhere to run"
+                + ("" if complete else " (uncertain: the server's node is not among these files)"),
                 "set Q_DVR_MODE=dvr_snat on the network node",
+                severity="error" if complete else "warning",
             )
         )
     return out
