@@ -101,11 +101,16 @@ def _report(findings: list[Finding], output: Output, *, ok_text: str, strict: bo
     if not findings:
         typer.echo(ok_text)
         return
-    table = Table("rule", "severity", "node", "where", "problem", "fix", show_lines=True)
+    table = Table(show_lines=True)
+    for name in ("rule", "severity", "node"):
+        table.add_column(name, no_wrap=True)
+    # Long names are folded, never cut; the problem and its fix share the wide column so a
+    # [[post-config|...]] spec stays on one line.
+    table.add_column("where", overflow="fold", max_width=40)
+    table.add_column("problem / fix", overflow="fold")
     for f in findings:
-        # Text cells: data (file names such as [[post-config|...]], values, messages) is
-        # never read as Rich markup.
-        cells = (f.rule, f.severity, f.node, _location(f), f.message, f.fix)
+        # Text cells: data (file names, values, messages) is never read as Rich markup.
+        cells = (f.rule, f.severity, f.node, _location(f), f"{f.message}\nfix: {f.fix}")
         table.add_row(*(Text(c) for c in cells))
     Console(width=160).print(table)
     errors = sum(1 for f in findings if f.is_error)
