@@ -1,6 +1,7 @@
 """``tenantfusion dvr``: plan, validate, check, capture (a Typer sub-app).
 
-Exit codes: 0 ok (warnings only), 1 errors (``validate --strict``: any finding), 2 unusable input (a one-line message, no traceback).
+Exit codes: 0 ok (warnings only), 1 errors (``validate --strict``: any finding),
+2 unusable input (a one-line message, no traceback).
 """
 
 from __future__ import annotations

@@ -154,7 +154,8 @@ def r7_l2pop(dep: Deployment) -> list[Finding]:
                     "R7",
                     node.name,
                     l2pop.src or dvr.src or node.src("Q_DVR_MODE"),
-                    f"[agent] l2_population = {l2pop.value}{l2pop.where} with enable_distributed_routing: "
+                    f"[agent] l2_population = {l2pop.value}{l2pop.where} with "
+                    "enable_distributed_routing: "
                     "the OVS agent refuses to start ('DVR deployments for VXLAN/GRE/Geneve "
                     "underlays require L2-pop')",
                     "set l2_population = True (or drop the line: DevStack sets it in DVR mode)",
@@ -209,7 +210,8 @@ def r22_agents(dep: Deployment) -> list[Finding]:
                         "R22",
                         node.name,
                         dvr.src or node.src("Q_DVR_MODE"),
-                        f"[agent] enable_distributed_routing = {dvr.value}{dvr.where}: the OVS agent "
+                        f"[agent] enable_distributed_routing = {dvr.value}{dvr.where}: "
+                        "the OVS agent "
                         "does not install DVR flows, so this node cannot route as DVR",
                         "set enable_distributed_routing = True (or drop the line)",
                     )
@@ -221,7 +223,8 @@ def r22_agents(dep: Deployment) -> list[Finding]:
                         "R22",
                         node.name,
                         types.src or node.src("Q_DVR_MODE"),
-                        f"[agent] tunnel_types = {types.value or '(none)'}{types.where}: no vxlan tunnels, "
+                        f"[agent] tunnel_types = {types.value or '(none)'}{types.where}: "
+                        "no vxlan tunnels, "
                         "so vxlan tenant networks do not reach this node",
                         "add vxlan to tunnel_types (or drop the line)",
                     )
@@ -233,7 +236,8 @@ def r22_agents(dep: Deployment) -> list[Finding]:
                         "R22",
                         node.name,
                         arp.src,
-                        f"[agent] arp_responder = {arp.value}{arp.where}: works, but ARP is flooded over "
+                        f"[agent] arp_responder = {arp.value}{arp.where}: "
+                        "works, but ARP is flooded over "
                         "the tunnels (DevStack enables it in DVR mode)",
                         "set arp_responder = True (or drop the line)",
                         severity="warning",
@@ -248,7 +252,8 @@ def r22_agents(dep: Deployment) -> list[Finding]:
                         "R22",
                         node.name,
                         mode.src,
-                        f"l3 agent_mode = {mode.value}{mode.where} but Q_DVR_MODE is {node.dvr_mode}",
+                        f"l3 agent_mode = {mode.value}{mode.where} "
+                        f"but Q_DVR_MODE is {node.dvr_mode}",
                         "drop the line or make it match Q_DVR_MODE",
                     )
                 )
