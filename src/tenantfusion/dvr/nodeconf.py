@@ -114,16 +114,42 @@ class NodeConfig:
         return any(s in self.services for s in services)
 
     @property
-    def dvr_mode(self) -> str:
-        """The node's Q_DVR_MODE."""
+    def q_dvr_mode(self) -> str:
+        """The node's Q_DVR_MODE: what DevStack configures for DVR (lib/neutron)."""
         return self.get("Q_DVR_MODE")
 
     @property
+    def dvr_mode(self) -> str:
+        """The L3 agent's effective agent_mode.
+
+        A post-config ``agent_mode`` in $Q_L3_CONF_FILE overrides what DevStack wrote there
+        (``$Q_DVR_MODE`` when not legacy); one in $NEUTRON_CONF counts only when DevStack
+        wrote nothing in l3_agent.ini (the l3 agent reads l3_agent.ini last).
+        """
+        l3 = self.ini(L3_CONF, "DEFAULT", "agent_mode")
+        if l3 is not None:
+            return l3.value
+        if self.q_dvr_mode != "legacy":
+            return self.q_dvr_mode
+        common = self.ini(NEUTRON_CONF, "DEFAULT", "agent_mode")
+        return common.value if common is not None else self.q_dvr_mode
+
+    @property
     def mech_drivers(self) -> list[str]:
-        """Effective ML2 mechanism drivers (DVR mode forces openvswitch,l2population)."""
-        if self.dvr_mode != "legacy":
-            return ["openvswitch", "l2population"]
-        return [d for d in self.get("Q_ML2_PLUGIN_MECHANISM_DRIVERS").split(",") if d]
+        """Effective ML2 mechanism drivers of the server on this node.
+
+        A post-config ``[ml2] mechanism_drivers`` in /$Q_PLUGIN_CONF_FILE wins; else DevStack's
+        value: openvswitch,l2population when Q_DVR_MODE is not legacy (lib/neutron), else
+        Q_ML2_PLUGIN_MECHANISM_DRIVERS (default ovn).
+        """
+        entry = self.ini(ML2_CONF, "ml2", "mechanism_drivers")
+        if entry is not None:
+            value = entry.value
+        elif self.q_dvr_mode != "legacy":
+            value = "openvswitch,l2population"
+        else:
+            value = self.get("Q_ML2_PLUGIN_MECHANISM_DRIVERS")
+        return [d.strip() for d in value.split(",") if d.strip()]
 
     @property
     def type_drivers(self) -> list[str] | None:

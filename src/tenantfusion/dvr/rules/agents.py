@@ -74,7 +74,7 @@ def effective(
 
 def agent_option(node: NodeConfig, key: str) -> Effective:
     """An OVS agent ``[agent]`` option on this node."""
-    dvr = node.dvr_mode != "legacy"
+    dvr = node.q_dvr_mode != "legacy"
     devstack_values = {"tunnel_types": "vxlan"}
     devstack = {ML2_CONF: devstack_values.get(key, "True")} if dvr else {}
     return effective(
@@ -175,7 +175,7 @@ def r21_router_distributed(dep: Deployment) -> list[Finding]:
     for node in dep.nodes:
         if not runs(node, "q-svc"):
             continue
-        devstack = {NEUTRON_CONF: "True"} if node.dvr_mode != "legacy" else {}
+        devstack = {NEUTRON_CONF: "True"} if node.q_dvr_mode != "legacy" else {}
         value = effective(node, "q-svc", "DEFAULT", "router_distributed", devstack, "False")
         if value.value.lower() != "true":
             out.append(
@@ -244,17 +244,19 @@ def r22_agents(dep: Deployment) -> list[Finding]:
                     )
                 )
         if runs(node, "q-l3"):
-            devstack = {L3_CONF: node.dvr_mode} if node.dvr_mode != "legacy" else {}
+            devstack = {L3_CONF: node.q_dvr_mode} if node.q_dvr_mode != "legacy" else {}
             mode = effective(node, "q-l3", "DEFAULT", "agent_mode", devstack, "legacy")
-            if mode.src is not None and mode.value != node.dvr_mode:
+            explicit = "Q_DVR_MODE" in node.vars
+            if mode.src is not None and explicit and mode.value != node.q_dvr_mode:
                 out.append(
                     Finding.at(
                         "R22",
                         node.name,
                         mode.src,
-                        f"l3 agent_mode = {mode.value}{mode.where} "
-                        f"but Q_DVR_MODE is {node.dvr_mode}",
+                        f"l3 agent_mode = {mode.value}{mode.where} overrides "
+                        f"Q_DVR_MODE={node.q_dvr_mode}: the agent runs {mode.value}",
                         "drop the line or make it match Q_DVR_MODE",
+                        severity="warning",
                     )
                 )
     return out

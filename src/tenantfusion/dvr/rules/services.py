@@ -24,6 +24,12 @@ CONTROL_PLANE = (
 )  # fmt: skip
 
 
+def _drivers_ok(drivers: list[str]) -> bool:
+    """openvswitch and l2population loaded, ovn and linuxbridge not."""
+    names = {d.strip() for d in drivers}
+    return {"openvswitch", "l2population"} <= names and not names & {"ovn", "linuxbridge"}
+
+
 def _services_src(node: NodeConfig) -> Src:
     return node.services_src or Src(node.file)
 
@@ -111,11 +117,10 @@ def r2_agent(dep: Deployment) -> list[Finding]:
                     "set Q_AGENT=openvswitch",
                 )
             )
-        if "Q_ML2_PLUGIN_MECHANISM_DRIVERS" in node.vars:
+        if "Q_ML2_PLUGIN_MECHANISM_DRIVERS" in node.vars and node.has("q-svc", "neutron-api"):
             drivers = node.get("Q_ML2_PLUGIN_MECHANISM_DRIVERS").split(",")
-            missing = [d for d in ("openvswitch", "l2population") if d not in drivers]
-            if missing or "ovn" in drivers:
-                forced = node.dvr_mode != "legacy"
+            if not _drivers_ok(drivers):
+                forced = _drivers_ok(node.mech_drivers)
                 out.append(
                     Finding.at(
                         "R2",
@@ -124,7 +129,8 @@ def r2_agent(dep: Deployment) -> list[Finding]:
                         f"Q_ML2_PLUGIN_MECHANISM_DRIVERS={','.join(drivers)} is not "
                         "openvswitch,l2population"
                         + (
-                            " (ignored: lib/neutron replaces it when Q_DVR_MODE is not legacy)"
+                            " (ignored: lib/neutron replaces it when Q_DVR_MODE is not legacy, "
+                            "or a post-config [ml2] mechanism_drivers overrides it)"
                             if forced
                             else ""
                         ),
@@ -140,20 +146,30 @@ def r2_agent(dep: Deployment) -> list[Finding]:
     "R3",
     title="OVN services are disabled with the OVS agent",
     source="devstack stackrc (default ENABLED_SERVICES has ovn-controller, ovn-northd, "
-    "q-ovn-agent); lib/neutron_plugins/ovn_agent (start_ovn, q-ovn-metadata-agent)",
+    "q-ovn-agent); lib/neutron_plugins/ovn_agent (start_ovn, q-ovn-metadata-agent), sourced "
+    "by lib/neutron_plugins/ml2 only for Q_AGENT=ovn",
 )
 def r3_no_ovn(dep: Deployment) -> list[Finding]:
     out = []
     for node in dep.nodes:
         found = [s for s in OVN_SERVICES if s in node.services]
         if found:
+            # lib/neutron_plugins/ml2 sources ovn_agent (which starts them) only for Q_AGENT=ovn
+            ignored = node.get("Q_AGENT") != "ovn"
             out.append(
                 Finding.at(
                     "R3",
                     node.name,
                     _services_src(node),
-                    f"OVN services enabled: {', '.join(found)}{_services_note(node)}",
+                    f"OVN services enabled: {', '.join(found)}{_services_note(node)}"
+                    + (
+                        f" (ignored: DevStack starts them only with Q_AGENT=ovn, "
+                        f"Q_AGENT is {node.get('Q_AGENT')})"
+                        if ignored
+                        else ""
+                    ),
                     "disable_service " + " ".join(found) + " (or set ENABLED_SERVICES explicitly)",
+                    severity="warning" if ignored else "error",
                 )
             )
     return out
@@ -215,7 +231,7 @@ def r6_no_linuxbridge(dep: Deployment) -> list[Finding]:
     for node in dep.nodes:
         value = node.vars.get("Q_ML2_PLUGIN_MECHANISM_DRIVERS")
         if value and "linuxbridge" in value.value.split(","):
-            forced = node.dvr_mode != "legacy"
+            forced = "linuxbridge" not in node.mech_drivers
             out.append(
                 Finding.at(
                     "R6",
@@ -224,8 +240,8 @@ def r6_no_linuxbridge(dep: Deployment) -> list[Finding]:
                     "linuxbridge is listed in Q_ML2_PLUGIN_MECHANISM_DRIVERS: the driver was "
                     "removed from Neutron (2025.1)"
                     + (
-                        "; the list is ignored here (lib/neutron forces "
-                        "openvswitch,l2population when Q_DVR_MODE is not legacy)"
+                        "; the list is ignored here (lib/neutron forces openvswitch,l2population "
+                        "when Q_DVR_MODE is not legacy, or post-config overrides it)"
                         if forced
                         else ", so neutron-server fails to load it"
                     ),
