@@ -68,14 +68,15 @@ class Deployment:
 
     @property
     def controller(self) -> NodeConfig | None:
-        """The node that creates the initial networks: the network node running q-svc."""
-        for node in self.nodes:
-            if node.role == "network" and node.has("q-svc", "neutron-api"):
-                return node
-        for node in self.nodes:
+        """The node that creates the initial networks: the one running q-svc (a network
+        node first), else the first network node."""
+        servers = [n for n in self.nodes if n.has("q-svc", "neutron-api")]
+        for node in servers:
             if node.role == "network":
                 return node
-        return next((n for n in self.nodes if n.has("q-svc", "neutron-api")), None)
+        if servers:
+            return servers[0]
+        return next((n for n in self.nodes if n.role == "network"), None)
 
     def setting(self, name: str) -> Setting | None:
         """A deployment-wide variable: the controller's, else the first node that sets it."""

@@ -212,8 +212,8 @@ def d2_service_host(dep: Deployment) -> list[Finding]:
     ctrl = dep.controller
     ctrl_ip = ctrl.get("HOST_IP") if ctrl is not None else ""
     for node in dep.nodes:
-        if node.role != "compute":
-            continue
+        if node.role != "compute" or node is ctrl:
+            continue  # the control-plane node itself
         host = node.get("SERVICE_HOST")
         own = {node.get("HOST_IP"), node.get("TUNNEL_ENDPOINT_IP")} - {""}
         if not host:

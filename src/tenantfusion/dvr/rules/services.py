@@ -107,13 +107,18 @@ def r2_agent(dep: Deployment) -> list[Finding]:
             how = (
                 f"is '{agent}'" if "Q_AGENT" in node.vars else "is unset (DevStack defaults to ovn)"
             )
+            agents = node.has("q-agt", "neutron-agent", "q-l3", "neutron-l3")
             out.append(
                 Finding.at(
                     "R2",
                     node.name,
                     node.src("Q_AGENT"),
-                    f"Q_AGENT {how}: DVR with the L3 agent needs the Open vSwitch agent; with OVN "
-                    "DevStack dies when q-agt/q-l3 are enabled",
+                    f"Q_AGENT {how}: DVR with the L3 agent needs the Open vSwitch agent; "
+                    + (
+                        "with OVN DevStack dies when q-agt/q-l3 are enabled (ovn_sanity_check)"
+                        if agents and agent == "ovn"
+                        else "this node is not an ML2/OVS DVR node"
+                    ),
                     "set Q_AGENT=openvswitch",
                 )
             )
@@ -231,7 +236,9 @@ def r6_no_linuxbridge(dep: Deployment) -> list[Finding]:
     for node in dep.nodes:
         value = node.vars.get("Q_ML2_PLUGIN_MECHANISM_DRIVERS")
         if value and "linuxbridge" in value.value.split(","):
-            forced = "linuxbridge" not in node.mech_drivers
+            # only neutron-server loads mechanism drivers
+            server = node.has("q-svc", "neutron-api")
+            forced = "linuxbridge" not in node.mech_drivers or not server
             out.append(
                 Finding.at(
                     "R6",
@@ -240,8 +247,10 @@ def r6_no_linuxbridge(dep: Deployment) -> list[Finding]:
                     "linuxbridge is listed in Q_ML2_PLUGIN_MECHANISM_DRIVERS: the driver was "
                     "removed from Neutron (2025.1)"
                     + (
-                        "; the list is ignored here (lib/neutron forces openvswitch,l2population "
-                        "when Q_DVR_MODE is not legacy, or post-config overrides it)"
+                        "; the list is ignored here (no neutron-server on this node, or "
+                        "lib/neutron "
+                        "forces openvswitch,l2population when Q_DVR_MODE is not legacy, or "
+                        "post-config overrides it)"
                         if forced
                         else ", so neutron-server fails to load it"
                     ),
@@ -296,28 +305,24 @@ def r8_roles(dep: Deployment) -> list[Finding]:
                         severity="error" if severity == "error" else "warning",
                     )
                 )
-        if node.role == "compute" and node.has("q-svc", "neutron-api"):
+        if (
+            len(servers) > 1
+            and node in servers
+            and (node.role == "compute" or node is not servers[0])
+        ):
             extra = [s for s in CONTROL_PLANE if s in node.services]
             also = f" and control-plane services {', '.join(extra)}" if extra else ""
+            names = ", ".join(n.name for n in servers)
             out.append(
                 Finding.at(
                     "R8",
                     node.name,
                     src,
-                    f"compute node runs q-svc{also}{_services_note(node)}",
-                    "set ENABLED_SERVICES=n-cpu,placement-client,q-agt,q-l3,q-meta on compute "
-                    "nodes",
-                )
-            )
-    if len(servers) > 1 and not any(n.role == "compute" for n in servers):
-        for node in servers[1:]:
-            out.append(
-                Finding.at(
-                    "R8",
-                    node.name,
-                    _services_src(node),
-                    f"q-svc runs on {len(servers)} nodes ({', '.join(n.name for n in servers)})",
-                    "run q-svc on the network node only",
+                    f"{node.role} node runs q-svc{also}{_services_note(node)}: "
+                    f"q-svc runs on {len(servers)} nodes ({names})",
+                    "set ENABLED_SERVICES=n-cpu,placement-client,q-agt,q-l3,q-meta on compute nodes"
+                    if node.role == "compute"
+                    else "run q-svc on one node only",
                 )
             )
     return out
