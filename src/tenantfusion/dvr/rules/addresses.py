@@ -158,17 +158,31 @@ def r15_floating_hosts(dep: Deployment) -> list[Finding]:
     if floating is None:
         return []
     out = []
+    pool = dep.pool()
     for node, name, addr, src in _host_addresses(dep):
-        if IPv4Address(addr) in floating[0]:
-            out.append(
-                Finding.at(
-                    "R15",
-                    node,
-                    src,
-                    f"{name} {addr} is inside FLOATING_RANGE {floating[0]}",
-                    "use a FLOATING_RANGE that holds no host addresses",
-                )
+        ip = IPv4Address(addr)
+        if ip not in floating[0]:
+            continue
+        # Outside an explicit allocation pool this is DevStack's single-interface layout
+        # (doc/source/guides/neutron.rst: HOST_IP moves onto br-ex with PUBLIC_INTERFACE):
+        # it works when the address really is on the external network, else br-ex's route
+        # for FLOATING_RANGE competes with the host's own.
+        in_pool = pool is None or pool[0] <= ip <= pool[1]
+        out.append(
+            Finding.at(
+                "R15",
+                node,
+                src,
+                f"{name} {addr} is inside FLOATING_RANGE {floating[0]}"
+                + (
+                    ": Neutron may allocate it as a floating IP or gateway"
+                    if in_pool
+                    else " (outside the pool: fine only if it is on the external network)"
+                ),
+                "use a FLOATING_RANGE that holds no host addresses",
+                severity="error" if in_pool else "warning",
             )
+        )
     return out
 
 
