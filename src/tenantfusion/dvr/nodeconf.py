@@ -91,6 +91,7 @@ class NodeConfig:
     brex_addresses: list[Setting] = field(default_factory=list)
     brex_ports: list[Setting] = field(default_factory=list)
     from_inventory: bool = False
+    skipped: set[str] = field(default_factory=set)  # post-config targets DevStack never merges
 
     def get(self, name: str) -> str:
         """The effective value of a variable (localrc value or DevStack's default)."""
@@ -169,6 +170,8 @@ class NodeConfig:
         path = FILES.get(target, target)
         found = None
         for entry in self.post_config:
+            if entry.target in self.skipped:
+                continue
             if entry.section == section and entry.key == key:
                 if self.target(entry).path == path and self.target(entry).kind == "absolute":
                     found = entry
@@ -258,6 +261,7 @@ def from_localconf(
             node.services_src = src
     node.services = _disable_negated(services)
     node.post_config = conf.post_config()
+    node.skipped = _skipped_targets(conf, {k: v.value for k, v in node.vars.items()})
     node.post_install, node.post_install_file = post_install, post_install_file
     _infer_role(node)
     if post_install is not None:
@@ -265,6 +269,16 @@ def from_localconf(
     if "PUBLIC_INTERFACE" in node.vars and node.get("PUBLIC_INTERFACE"):
         node.brex_ports.append(node.vars["PUBLIC_INTERFACE"])
     return node
+
+
+def _skipped_targets(conf: LocalConf, localrc: dict[str, str]) -> set[str]:
+    """Post-config targets DevStack never merges: merge_config_group stops ('break') at the
+    first target that evaluates empty, so it and every later file are skipped."""
+    specs = [s.target for s in conf.sections if s.group == "post-config"]
+    for i, spec in enumerate(specs):
+        if resolve(spec, localrc).kind == "unknown":
+            return set(specs[i:]) - set(specs[:i])
+    return set()
 
 
 def _infer_role(node: NodeConfig) -> None:

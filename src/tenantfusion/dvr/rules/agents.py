@@ -93,7 +93,12 @@ def _placement(node: NodeConfig) -> list[Finding]:
         target = node.target(entry)
         spec = f"[[post-config|{entry.target}]]"
         fix = f"write it under [[post-config|{use}]]"
-        if target.kind == "unknown":
+        if entry.target in node.skipped and target.kind != "unknown":
+            why = (
+                f"{spec} is never merged: an earlier post-config target is undefined and "
+                "DevStack's merge_config_group stops there"
+            )
+        elif target.kind == "unknown":
             why = (
                 f"{spec}: ${', $'.join(target.unknown)} is defined neither by DevStack nor in "
                 "localrc; if it is empty DevStack warns 'unknown config file specification' "
