@@ -53,7 +53,7 @@ def test_validate_seed_table() -> None:
         str(FIXTURES / "seed-network.local.conf"),
         str(FIXTURES / "seed-compute.local.conf"),
     )
-    assert code == 1 and "R18" in out and "problem(s) found" in out
+    assert code == 1 and "R18" in out and "error(s)" in out and "warning" in out
 
 
 def test_plan_refuses_rule_breaking_inventory(tmp_path: Path) -> None:
@@ -152,3 +152,50 @@ def test_unexpected_error_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(state_mod, "capture", boom)
     code, out, err = run("capture", "-o", "/tmp/unused.json")
     assert code == 2 and err.strip() == "error: internal error: ValueError: boom"
+
+
+CORE_PLUGIN_CONF = """[[local|localrc]]
+HOST_IP=10.0.0.5
+SERVICE_HOST=10.0.0.2
+ENABLED_SERVICES=n-cpu,placement-client,q-agt,q-l3,q-meta
+Q_AGENT=openvswitch
+Q_DVR_MODE=dvr
+PUBLIC_INTERFACE=eth1
+
+[[post-config|{target}]]
+[agent]
+enable_distributed_routing = [bold]True[/bold]
+"""
+
+
+def test_table_shows_markup_like_data_intact(tmp_path: Path) -> None:
+    """File names, values and messages are never read as Rich markup."""
+    conf = tmp_path / "cmp.local.conf"
+    conf.write_text(CORE_PLUGIN_CONF.format(target="/$NEUTRON_CORE_PLUGIN_CONF"))
+    code, out, _ = run("validate", str(conf))
+    assert code == 1  # R22: the agent reads "[bold]True[/bold]", which is not True
+    assert "[bold]True[/bold]" in out and "[[post-config|/$NEUTRON_CORE_PLUGIN_CONF]])" in out
+    conf.write_text(CORE_PLUGIN_CONF.format(target="$NEUTRON_CORE_PLUGIN_CONF"))
+    code, out, _ = run("validate", str(conf))
+    assert code == 0  # not read: DevStack's own True applies; a warning says so
+    assert "[[post-config|$NEUTRON_CORE_PLUGIN_CONF]]" in out
+    assert "[[post-config|/$NEUTRON_CORE_PLUGIN_CONF]]" in out  # in the fix column
+    assert "set in []" not in out and "use []" not in out
+
+
+def test_warnings_exit_zero_unless_strict(tmp_path: Path) -> None:
+    conf = tmp_path / "cmp.local.conf"
+    conf.write_text(
+        CORE_PLUGIN_CONF.format(target="$NEUTRON_CORE_PLUGIN_CONF").replace(
+            "[bold]True[/bold]", "True"
+        )
+    )
+    code, out, _ = run("validate", str(conf))
+    assert code == 0 and "0 error(s), 2 warning(s)." in out
+    code, out, _ = run("validate", str(conf), "--strict", "--output", "json")
+    assert code == 1 and json.loads(out)["ok"] is False
+    conf.write_text(conf.read_text().replace("|$NEUTRON_CORE", "|/$NEUTRON_CORE"))
+    code, out, _ = run("validate", str(conf), "--output", "json")
+    findings = json.loads(out)["findings"]
+    assert code == 0 and [f["rule"] for f in findings] == ["R4"]  # partial: no server here
+    assert findings[0]["severity"] == "warning"

@@ -18,7 +18,7 @@ BREAKS: dict[str, tuple[str, str, str, str]] = {
     "R1": ("cmp1", "local.conf", "\nQ_AGENT=", "\nENABLED_SERVICES+= q-qos\nQ_AGENT="),
     "R2": ("net1", "local.conf", "Q_AGENT=openvswitch\n", ""),
     "R3": ("net1", "local.conf", "\nQ_AGENT=", "\nenable_service ovn-northd\nQ_AGENT="),
-    "R4": ("cmp1", "local.conf", "Q_DVR_MODE=dvr\n", "Q_DVR_MODE=legacy\n"),
+    "R4": ("cmp1", "local.conf", "agent_mode = dvr\n", "agent_mode = legacy\n"),
     "R5": ("net1", "local.conf", "TYPE=vxlan", "TYPE=gre"),
     "R6": (
         "net1",

@@ -1,6 +1,7 @@
 """``tenantfusion dvr``: plan, validate, check, capture (a Typer sub-app).
 
-Exit codes: 0 ok, 1 rule findings, 2 unusable input (a one-line message, no traceback).
+Exit codes: 0 ok (warnings only), 1 errors (``validate --strict``: any finding),
+2 unusable input (a one-line message, no traceback).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from tenantfusion.dvr import checker, planner, state, validator
 from tenantfusion.dvr.errors import DvrError, InventoryError
@@ -74,7 +76,12 @@ def _location(f: Finding) -> str:
     return f"{f.file}:{f.line}" if f.line else f.file
 
 
-def _report(findings: list[Finding], output: Output, *, ok_text: str) -> None:
+def failed(findings: list[Finding], *, strict: bool = False) -> bool:
+    """Whether findings fail the command: any error, or any finding with ``strict``."""
+    return any(f.is_error or strict for f in findings)
+
+
+def _report(findings: list[Finding], output: Output, *, ok_text: str, strict: bool = False) -> None:
     if output is Output.json:
         rows = [
             {
@@ -89,16 +96,26 @@ def _report(findings: list[Finding], output: Output, *, ok_text: str) -> None:
             }
             for f in findings
         ]
-        typer.echo(json.dumps({"ok": not findings, "findings": rows}, indent=2))
+        ok = not failed(findings, strict=strict)
+        typer.echo(json.dumps({"ok": ok, "findings": rows}, indent=2))
         return
     if not findings:
         typer.echo(ok_text)
         return
-    table = Table("rule", "node", "where", "problem", "fix", show_lines=True)
+    table = Table(show_lines=True)
+    for name in ("rule", "severity", "node"):
+        table.add_column(name, no_wrap=True)
+    # Long names are folded, never cut; the problem and its fix share the wide column so a
+    # [[post-config|...]] spec stays on one line.
+    table.add_column("where", overflow="fold", max_width=40)
+    table.add_column("problem / fix", overflow="fold")
     for f in findings:
-        table.add_row(f.rule, f.node, _location(f), f.message, f.fix)
+        # Text cells: data (file names, values, messages) is never read as Rich markup.
+        cells = (f.rule, f.severity, f.node, _location(f), f"{f.message}\nfix: {f.fix}")
+        table.add_row(*(Text(c) for c in cells))
     Console(width=160).print(table)
-    typer.echo(f"{len(findings)} problem(s) found.")
+    errors = sum(1 for f in findings if f.is_error)
+    typer.echo(f"{errors} error(s), {len(findings) - errors} warning(s).")
 
 
 @app.command()
@@ -113,7 +130,7 @@ def plan(
     inv, lines = load_inventory(path=inventory)
     dep = validator.deployment_from_inventory(inventory=inv, lines=lines, path=str(inventory))
     findings = validator.validate(deployment=dep)
-    if findings and not force:
+    if failed(findings) and not force:
         _report(findings, output, ok_text="")
         raise _fail("the inventory breaks the rules above; nothing written (--force to write)", 1)
     written = planner.write_plan(inventory=inv, outdir=outdir)
@@ -131,16 +148,25 @@ def validate(
         list[Path], typer.Argument(help="Inventory YAML, or local.conf files / plan dirs")
     ],
     output: Annotated[Output, typer.Option(help="Report format")] = Output.table,
+    strict: Annotated[bool, typer.Option(help="Fail (exit 1) on warnings too")] = False,
 ) -> None:
-    """Check an inventory or local.conf files (with post-install scripts beside them)."""
+    """Check an inventory or local.conf files (with post-install scripts beside them).
+
+    Exit 1 when an error is found (with --strict: any finding); warnings alone exit 0.
+    """
     if len(paths) == 1 and paths[0].suffix in (".yaml", ".yml"):
         inv, lines = load_inventory(path=paths[0])
         dep = validator.deployment_from_inventory(inventory=inv, lines=lines, path=str(paths[0]))
     else:
         dep = validator.deployment_from_files(paths=paths)
     findings = validator.validate(deployment=dep)
-    _report(findings, output, ok_text=f"ok: {len(dep.nodes)} node(s), no problems found")
-    if findings:
+    _report(
+        findings,
+        output,
+        ok_text=f"ok: {len(dep.nodes)} node(s), no problems found",
+        strict=strict,
+    )
+    if failed(findings, strict=strict):
         raise typer.Exit(1)
 
 
@@ -163,7 +189,7 @@ def check(
     expected = load_expected(path=expect) if expect else None
     findings = checker.check(state=node, role=role.value, expected=expected, mode=mode, host=host)
     _report(findings, output, ok_text=f"ok: {host or node.host} matches the expected DVR layout")
-    if findings:
+    if failed(findings):
         raise typer.Exit(1)
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, ip_address, ip_network
 
 from tenantfusion.dvr.localconf import IniEntry, LocalConf, ShellCommand, Statement, expand
+from tenantfusion.dvr.targets import L3_CONF, ML2_CONF, NEUTRON_CONF, READS, Target, resolve
 
 #: stackrc: the service list a node runs when localrc does not replace it.
 STACKRC_DEFAULT_SERVICES: tuple[str, ...] = (
@@ -40,15 +41,11 @@ DEFAULTS: dict[str, str] = {
     "OVS_PHYSICAL_BRIDGE": "br-ex",
 }
 
-#: Canonical names of the post-config targets DevStack resolves (lib/neutron).
-POST_CONFIG_TARGETS: dict[str, str] = {
-    "$NEUTRON_CONF": "neutron.conf",
-    "/etc/neutron/neutron.conf": "neutron.conf",
-    "/$Q_PLUGIN_CONF_FILE": "ml2_conf.ini",
-    "/etc/neutron/plugins/ml2/ml2_conf.ini": "ml2_conf.ini",
-    "$Q_L3_CONF_FILE": "l3_agent.ini",
-    "$NEUTRON_L3_CONF": "l3_agent.ini",
-    "/etc/neutron/l3_agent.ini": "l3_agent.ini",
+#: Short names of the Neutron files the rules look at (see targets.py for resolution).
+FILES: dict[str, str] = {
+    "neutron.conf": NEUTRON_CONF,
+    "ml2_conf.ini": ML2_CONF,
+    "l3_agent.ini": L3_CONF,
 }
 
 
@@ -94,6 +91,7 @@ class NodeConfig:
     brex_addresses: list[Setting] = field(default_factory=list)
     brex_ports: list[Setting] = field(default_factory=list)
     from_inventory: bool = False
+    skipped: set[str] = field(default_factory=set)  # post-config targets DevStack never merges
 
     def get(self, name: str) -> str:
         """The effective value of a variable (localrc value or DevStack's default)."""
@@ -117,16 +115,42 @@ class NodeConfig:
         return any(s in self.services for s in services)
 
     @property
-    def dvr_mode(self) -> str:
-        """The node's Q_DVR_MODE."""
+    def q_dvr_mode(self) -> str:
+        """The node's Q_DVR_MODE: what DevStack configures for DVR (lib/neutron)."""
         return self.get("Q_DVR_MODE")
 
     @property
+    def dvr_mode(self) -> str:
+        """The L3 agent's effective agent_mode.
+
+        A post-config ``agent_mode`` in $Q_L3_CONF_FILE overrides what DevStack wrote there
+        (``$Q_DVR_MODE`` when not legacy); one in $NEUTRON_CONF counts only when DevStack
+        wrote nothing in l3_agent.ini (the l3 agent reads l3_agent.ini last).
+        """
+        l3 = self.ini(L3_CONF, "DEFAULT", "agent_mode")
+        if l3 is not None:
+            return l3.value
+        if self.q_dvr_mode != "legacy":
+            return self.q_dvr_mode
+        common = self.ini(NEUTRON_CONF, "DEFAULT", "agent_mode")
+        return common.value if common is not None else self.q_dvr_mode
+
+    @property
     def mech_drivers(self) -> list[str]:
-        """Effective ML2 mechanism drivers (DVR mode forces openvswitch,l2population)."""
-        if self.dvr_mode != "legacy":
-            return ["openvswitch", "l2population"]
-        return [d for d in self.get("Q_ML2_PLUGIN_MECHANISM_DRIVERS").split(",") if d]
+        """Effective ML2 mechanism drivers of the server on this node.
+
+        A post-config ``[ml2] mechanism_drivers`` in /$Q_PLUGIN_CONF_FILE wins; else DevStack's
+        value: openvswitch,l2population when Q_DVR_MODE is not legacy (lib/neutron), else
+        Q_ML2_PLUGIN_MECHANISM_DRIVERS (default ovn).
+        """
+        entry = self.ini(ML2_CONF, "ml2", "mechanism_drivers")
+        if entry is not None:
+            value = entry.value
+        elif self.q_dvr_mode != "legacy":
+            value = "openvswitch,l2population"
+        else:
+            value = self.get("Q_ML2_PLUGIN_MECHANISM_DRIVERS")
+        return [d.strip() for d in value.split(",") if d.strip()]
 
     @property
     def type_drivers(self) -> list[str] | None:
@@ -137,13 +161,27 @@ class NodeConfig:
             return ["local", "flat", "vlan", "geneve"]
         return None
 
+    def target(self, entry: IniEntry) -> Target:
+        """Where DevStack writes a post-config entry (targets.resolve)."""
+        return resolve(entry.target, {k: v.value for k, v in self.vars.items()})
+
     def ini(self, target: str, section: str, key: str) -> IniEntry | None:
-        """The last post-config entry for a canonical target file, section and key."""
+        """The last post-config entry written into a file (short name or path)."""
+        path = FILES.get(target, target)
         found = None
         for entry in self.post_config:
-            canon = POST_CONFIG_TARGETS.get(entry.target)
-            if canon == target and entry.section == section and entry.key == key:
-                found = entry
+            if entry.target in self.skipped:
+                continue
+            if entry.section == section and entry.key == key:
+                if self.target(entry).path == path and self.target(entry).kind == "absolute":
+                    found = entry
+        return found
+
+    def option(self, process: str, section: str, key: str) -> IniEntry | None:
+        """The post-config entry ``process`` ends up with (its later --config-file wins)."""
+        found = None
+        for path in READS[process]:
+            found = self.ini(path, section, key) or found
         return found
 
 
@@ -223,6 +261,7 @@ def from_localconf(
             node.services_src = src
     node.services = _disable_negated(services)
     node.post_config = conf.post_config()
+    node.skipped = _skipped_targets(conf, {k: v.value for k, v in node.vars.items()})
     node.post_install, node.post_install_file = post_install, post_install_file
     _infer_role(node)
     if post_install is not None:
@@ -230,6 +269,16 @@ def from_localconf(
     if "PUBLIC_INTERFACE" in node.vars and node.get("PUBLIC_INTERFACE"):
         node.brex_ports.append(node.vars["PUBLIC_INTERFACE"])
     return node
+
+
+def _skipped_targets(conf: LocalConf, localrc: dict[str, str]) -> set[str]:
+    """Post-config targets DevStack never merges: merge_config_group stops ('break') at the
+    first target that evaluates empty, so it and every later file are skipped."""
+    specs = [s.target for s in conf.sections if s.group == "post-config"]
+    for i, spec in enumerate(specs):
+        if resolve(spec, localrc).kind == "unknown":
+            return set(specs[i:]) - set(specs[:i])
+    return set()
 
 
 def _infer_role(node: NodeConfig) -> None:

@@ -7,7 +7,7 @@ Neutron API and runtime and are described here with their sources.
 
 from __future__ import annotations
 
-from tenantfusion.dvr.rules import addresses, nodes, scripts, services  # noqa: F401  (register)
+from tenantfusion.dvr.rules import addresses, agents, nodes, scripts, services  # noqa: F401
 from tenantfusion.dvr.rules.base import REGISTRY, Deployment, Finding, Rule, describe
 
 describe(

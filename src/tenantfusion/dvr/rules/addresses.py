@@ -158,17 +158,31 @@ def r15_floating_hosts(dep: Deployment) -> list[Finding]:
     if floating is None:
         return []
     out = []
+    pool = dep.pool()
     for node, name, addr, src in _host_addresses(dep):
-        if IPv4Address(addr) in floating[0]:
-            out.append(
-                Finding.at(
-                    "R15",
-                    node,
-                    src,
-                    f"{name} {addr} is inside FLOATING_RANGE {floating[0]}",
-                    "use a FLOATING_RANGE that holds no host addresses",
-                )
+        ip = IPv4Address(addr)
+        if ip not in floating[0]:
+            continue
+        # Outside an explicit allocation pool this is DevStack's single-interface layout
+        # (doc/source/guides/neutron.rst: HOST_IP moves onto br-ex with PUBLIC_INTERFACE):
+        # it works when the address really is on the external network, else br-ex's route
+        # for FLOATING_RANGE competes with the host's own.
+        in_pool = pool is None or pool[0] <= ip <= pool[1]
+        out.append(
+            Finding.at(
+                "R15",
+                node,
+                src,
+                f"{name} {addr} is inside FLOATING_RANGE {floating[0]}"
+                + (
+                    ": Neutron may allocate it as a floating IP or gateway"
+                    if in_pool
+                    else " (outside the pool: fine only if it is on the external network)"
+                ),
+                "use a FLOATING_RANGE that holds no host addresses",
+                severity="error" if in_pool else "warning",
             )
+        )
     return out
 
 
@@ -344,31 +358,35 @@ def d1_subnetpool(dep: Deployment) -> list[Finding]:
     for node in dep.nodes:
         if not node.has("q-svc", "neutron-api") or node.get("USE_SUBNETPOOL") != "True":
             continue
-        safe = net_or_none(node.get("IPV4_ADDRS_SAFE_TO_USE"))
+        pool_prefix = node.get("SUBNETPOOL_PREFIX_V4") or node.get("IPV4_ADDRS_SAFE_TO_USE")
+        safe = net_or_none(pool_prefix)
         for name in ("FIXED_RANGE", "NETWORK_GATEWAY"):
             if name not in node.vars or not node.get(name):
                 continue
             what = (
-                (
-                    "is ignored: the private subnet comes from the subnet pool "
-                    f"{node.get('IPV4_ADDRS_SAFE_TO_USE')}"
-                )
+                (f"is ignored: the private subnet comes from the subnet pool {pool_prefix}")
                 if name == "FIXED_RANGE"
                 else (
                     "is passed as --gateway of a subnet allocated from the pool "
-                    f"{node.get('IPV4_ADDRS_SAFE_TO_USE')}: private subnet creation fails"
+                    f"{pool_prefix}: private subnet creation fails"
                 )
             )
             gw = ip_or_none(node.get(name))
             if name == "NETWORK_GATEWAY" and gw is not None and safe is not None and gw in safe:
                 continue
+            fixed = net_or_none(node.get(name)) if name == "FIXED_RANGE" else None
+            if fixed is not None and safe is not None and fixed == safe:
+                what = "is the subnet pool's own prefix: redundant (the subnet comes from the pool)"
             out.append(
                 Finding.at(
                     "D1",
                     node.name,
                     node.src(name),
                     f"{name}={node.get(name)} {what}",
-                    "set USE_SUBNETPOOL=False to use FIXED_RANGE/NETWORK_GATEWAY",
+                    "drop the line"
+                    if fixed is not None and fixed == safe
+                    else "set USE_SUBNETPOOL=False to use FIXED_RANGE/NETWORK_GATEWAY",
+                    severity="warning" if name == "FIXED_RANGE" else "error",
                 )
             )
     return out

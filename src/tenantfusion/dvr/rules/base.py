@@ -10,6 +10,7 @@ from typing import Literal
 from tenantfusion.dvr.nodeconf import NodeConfig, Setting, Src, ip_or_none, net_or_none
 
 Scope = Literal["config", "live", "api"]
+Severity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,30 @@ class Finding:
     file: str = ""
     line: int | None = None
     field: str | None = None
-    severity: Literal["error", "warning"] = "error"
+    severity: Severity = "error"
 
     @classmethod
-    def at(cls, rule: str, node: str, src: Src, message: str, fix: str) -> Finding:
-        """A finding located at ``src``."""
-        return cls(rule, node, message, fix, src.file, src.line, src.field)
+    def at(
+        cls,
+        rule: str,
+        node: str,
+        src: Src,
+        message: str,
+        fix: str,
+        *,
+        severity: Severity = "error",
+    ) -> Finding:
+        """A finding located at ``src``.
+
+        ``error``: DevStack fails, Neutron refuses the option, or the deployment cannot
+        route as DVR. ``warning``: redundant, ignored, deprecated, or uncertain.
+        """
+        return cls(rule, node, message, fix, src.file, src.line, src.field, severity)
+
+    @property
+    def is_error(self) -> bool:
+        """Whether this finding fails validation without --strict."""
+        return self.severity == "error"
 
     def sort_key(self) -> tuple[str, int, str, int, str]:
         """Stable order: node, rule number, file, line, message."""
@@ -49,14 +68,15 @@ class Deployment:
 
     @property
     def controller(self) -> NodeConfig | None:
-        """The node that creates the initial networks: the network node running q-svc."""
-        for node in self.nodes:
-            if node.role == "network" and node.has("q-svc", "neutron-api"):
-                return node
-        for node in self.nodes:
+        """The node that creates the initial networks: the one running q-svc (a network
+        node first), else the first network node."""
+        servers = [n for n in self.nodes if n.has("q-svc", "neutron-api")]
+        for node in servers:
             if node.role == "network":
                 return node
-        return next((n for n in self.nodes if n.has("q-svc", "neutron-api")), None)
+        if servers:
+            return servers[0]
+        return next((n for n in self.nodes if n.role == "network"), None)
 
     def setting(self, name: str) -> Setting | None:
         """A deployment-wide variable: the controller's, else the first node that sets it."""

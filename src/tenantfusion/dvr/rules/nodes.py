@@ -1,10 +1,11 @@
-"""Per-node DVR rules: R4, R9, R10, R11, R21, R22, and D2 (multi-node control plane)."""
+"""Per-node DVR rules: R4, R9, R10, R11, and D2 (multi-node control plane)."""
 
 from __future__ import annotations
 
 import re
+from ipaddress import IPv6Address, ip_address
 
-from tenantfusion.dvr.nodeconf import POST_CONFIG_TARGETS, NodeConfig, Src, ip_or_none
+from tenantfusion.dvr.nodeconf import NodeConfig, Src, ip_or_none
 from tenantfusion.dvr.rules.base import Deployment, Finding, rule
 
 MODES = ("legacy", "dvr_snat", "dvr", "dvr_no_external")
@@ -13,7 +14,6 @@ NOT_PHYSICAL = re.compile(
     r"^(lo|br-.*|qr-.*|qg-.*|sg-.*|fg-.*|rfp-.*|fpr-.*|tap.*|patch-.*|"
     r"int-br-.*|phy-br-.*|ovs-system|vxlan.*|genev_sys.*|virbr.*|docker.*)$"
 )
-AGENT_OPTIONS = ("enable_distributed_routing", "l2_population", "arp_responder")
 
 
 def _inventory_field(node: NodeConfig, name: str) -> Src:
@@ -61,16 +61,27 @@ def r4_mode(dep: Deployment) -> list[Finding]:
         and any(n.dvr_mode in ("dvr", "dvr_no_external") for n in dep.nodes)
     ):
         first = dep.nodes[0]
+        complete = any(n.has("q-svc", "neutron-api") for n in dep.nodes)  # server included
         out.append(
             Finding.at(
                 "R4",
                 first.name,
                 first.role_src if first.from_inventory else Src(first.file),
-                "no node runs dvr_snat: centralized SNAT has nowhere to run",
+                "no node runs dvr_snat: centralized SNAT has nowhere to run"
+                + ("" if complete else " (uncertain: the server's node is not among these files)"),
                 "set Q_DVR_MODE=dvr_snat on the network node",
+                severity="error" if complete else "warning",
             )
         )
     return out
+
+
+def _is_ipv6(value: str) -> bool:
+    """DevStack accepts IPv6 tunnel endpoints (stackrc TUNNEL_IP_VERSION, devstack c869d598)."""
+    try:
+        return isinstance(ip_address(value), IPv6Address)
+    except ValueError:
+        return False
 
 
 @rule(
@@ -96,10 +107,11 @@ def r9_tunnel(dep: Deployment) -> list[Finding]:
                         "neither TUNNEL_ENDPOINT_IP nor HOST_IP is set: DevStack "
                         "guesses the address from the default route",
                         "set TUNNEL_ENDPOINT_IP to this node's tunnel address",
+                        severity="warning",
                     )
                 )
             continue
-        if ip_or_none(value) is None:
+        if ip_or_none(value) is None and not _is_ipv6(value):
             out.append(
                 Finding.at(
                     "R9",
@@ -155,9 +167,11 @@ def r10_external(dep: Deployment) -> list[Finding]:
                 _inventory_field(node, "external_interface")
                 if node.from_inventory
                 else Src(node.file),
-                f"dvr node without an external port: PUBLIC_INTERFACE is unset{where}, so br-ex "
-                "has no path to the external network and floating IPs on this node are unreachable",
+                f"dvr node without an external port: PUBLIC_INTERFACE is unset{where}, so "
+                "unless something outside DevStack plugs br-ex, floating IPs on this node "
+                "are unreachable",
                 "set PUBLIC_INTERFACE=<nic> (or use Q_DVR_MODE=dvr_no_external)",
+                severity="warning",
             )
         )
     return out
@@ -187,93 +201,6 @@ def r11_real_port(dep: Deployment) -> list[Finding]:
     return out
 
 
-def _router_distributed(node: NodeConfig) -> tuple[bool, Src]:
-    entry = node.ini("neutron.conf", "DEFAULT", "router_distributed")
-    if entry is not None:
-        return entry.value.lower() == "true", Src(node.file, entry.line.number)
-    return node.dvr_mode != "legacy", node.src("Q_DVR_MODE")
-
-
-@rule(
-    "R21",
-    title="Server: [DEFAULT] router_distributed = True",
-    source="devstack lib/neutron _configure_dvr (iniset $NEUTRON_CONF DEFAULT "
-    "router_distributed True when Q_DVR_MODE != legacy)",
-)
-def r21_router_distributed(dep: Deployment) -> list[Finding]:
-    out = []
-    for node in dep.nodes:
-        if not node.has("q-svc", "neutron-api"):
-            continue
-        ok, src = _router_distributed(node)
-        if not ok:
-            out.append(
-                Finding.at(
-                    "R21",
-                    node.name,
-                    src,
-                    "router_distributed is not True on the server: new routers are "
-                    "legacy unless an admin passes distributed=True",
-                    "set Q_DVR_MODE=dvr_snat (DevStack then sets router_distributed)",
-                )
-            )
-    return out
-
-
-@rule(
-    "R22",
-    title="Agents: enable_distributed_routing, l2_population, arp_responder; agent_mode",
-    source="devstack lib/neutron_plugins/ml2 neutron_plugin_configure_service ([agent] options "
-    "when Q_DVR_MODE != legacy); lib/neutron _configure_dvr (l3 agent_mode=$Q_DVR_MODE), "
-    "start_l2_agent (--config-file /$Q_PLUGIN_CONF_FILE); inc/meta-config merge_config_group",
-)
-def r22_agents(dep: Deployment) -> list[Finding]:
-    out = []
-    for node in dep.nodes:
-        for entry in node.post_config:
-            if entry.target not in POST_CONFIG_TARGETS and entry.key in AGENT_OPTIONS + (
-                "agent_mode",
-            ):
-                out.append(
-                    Finding.at(
-                        "R22",
-                        node.name,
-                        Src(node.file, entry.line.number),
-                        f"{entry.key} is set in [[post-config|{entry.target}]], a file the "
-                        "agents do "
-                        "not read",
-                        "use [[post-config|/$Q_PLUGIN_CONF_FILE]] (agent options) or "
-                        "[[post-config|$Q_L3_CONF_FILE]] (agent_mode)",
-                    )
-                )
-        if node.has("q-agt", "neutron-agent"):
-            for key in AGENT_OPTIONS:
-                opt = node.ini("ml2_conf.ini", "agent", key)
-                if opt is not None and opt.value.lower() != "true" and key != "l2_population":
-                    out.append(
-                        Finding.at(
-                            "R22",
-                            node.name,
-                            Src(node.file, opt.line.number),
-                            f"[agent] {key} = {opt.value}",
-                            f"set {key} = True",
-                        )
-                    )
-        if node.has("q-l3", "neutron-l3"):
-            mode = node.ini("l3_agent.ini", "DEFAULT", "agent_mode")
-            if mode is not None and mode.value != node.dvr_mode:
-                out.append(
-                    Finding.at(
-                        "R22",
-                        node.name,
-                        Src(node.file, mode.line.number),
-                        f"l3 agent_mode = {mode.value} but Q_DVR_MODE is {node.dvr_mode}",
-                        "drop the line or make it match Q_DVR_MODE",
-                    )
-                )
-    return out
-
-
 @rule(
     "D2",
     title="Compute nodes point SERVICE_HOST (and the message bus and database) at the controller",
@@ -285,8 +212,8 @@ def d2_service_host(dep: Deployment) -> list[Finding]:
     ctrl = dep.controller
     ctrl_ip = ctrl.get("HOST_IP") if ctrl is not None else ""
     for node in dep.nodes:
-        if node.role != "compute":
-            continue
+        if node.role != "compute" or node is ctrl:
+            continue  # the control-plane node itself
         host = node.get("SERVICE_HOST")
         own = {node.get("HOST_IP"), node.get("TUNNEL_ENDPOINT_IP")} - {""}
         if not host:
@@ -306,9 +233,11 @@ def d2_service_host(dep: Deployment) -> list[Finding]:
                     "D2",
                     node.name,
                     node.src("SERVICE_HOST"),
-                    f"SERVICE_HOST={host} is not the controller's address"
+                    f"SERVICE_HOST={host} is "
+                    + ("this node's own address" if host in own else "not the controller's HOST_IP")
                     + (f" ({ctrl_ip})" if ctrl_ip else ""),
                     "set SERVICE_HOST to the controller's HOST_IP",
+                    severity="error" if host in own else "warning",
                 )
             )
         for name in ("RABBIT_HOST", "MYSQL_HOST", "DATABASE_HOST"):
@@ -320,7 +249,8 @@ def d2_service_host(dep: Deployment) -> list[Finding]:
                         node.name,
                         node.src(name),
                         f"{name}={value} differs from SERVICE_HOST={host}",
-                        f"set {name}={host}",
+                        f"set {name}={host} (unless that service really runs there)",
+                        severity="warning",
                     )
                 )
     return out

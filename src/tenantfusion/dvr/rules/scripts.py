@@ -65,7 +65,12 @@ def r18_idempotent(dep: Deployment) -> list[Finding]:
                 src = Src(node.post_install_file or "post-install.sh", cmd.line.number)
                 out.append(
                     Finding.at(
-                        "R18", node.name, src, f"'{' '.join(cmd.words)}': {problem[0]}", problem[1]
+                        "R18",
+                        node.name,
+                        src,
+                        f"'{' '.join(cmd.words)}': {problem[0]}",
+                        problem[1],
+                        severity="warning",
                     )
                 )
     return out

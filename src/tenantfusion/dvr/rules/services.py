@@ -1,4 +1,4 @@
-"""Service and ML2 driver rules: R1, R2, R3, R5, R6, R7, R8."""
+"""Service and ML2 driver rules: R1, R2, R3, R5, R6, R8."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ CONTROL_PLANE = (
     "key", "n-api", "n-cond", "n-sch", "placement-api", "g-api", "c-api", "c-sch",
     "mysql", "rabbit", "horizon", "etcd3",
 )  # fmt: skip
+
+
+def _drivers_ok(drivers: list[str]) -> bool:
+    """openvswitch and l2population loaded, ovn and linuxbridge not."""
+    names = {d.strip() for d in drivers}
+    return {"openvswitch", "l2population"} <= names and not names & {"ovn", "linuxbridge"}
 
 
 def _services_src(node: NodeConfig) -> Src:
@@ -101,28 +107,41 @@ def r2_agent(dep: Deployment) -> list[Finding]:
             how = (
                 f"is '{agent}'" if "Q_AGENT" in node.vars else "is unset (DevStack defaults to ovn)"
             )
+            agents = node.has("q-agt", "neutron-agent", "q-l3", "neutron-l3")
             out.append(
                 Finding.at(
                     "R2",
                     node.name,
                     node.src("Q_AGENT"),
-                    f"Q_AGENT {how}: DVR with the L3 agent needs the Open vSwitch agent; with OVN "
-                    "DevStack dies when q-agt/q-l3 are enabled",
+                    f"Q_AGENT {how}: DVR with the L3 agent needs the Open vSwitch agent; "
+                    + (
+                        "with OVN DevStack dies when q-agt/q-l3 are enabled (ovn_sanity_check)"
+                        if agents and agent == "ovn"
+                        else "this node is not an ML2/OVS DVR node"
+                    ),
                     "set Q_AGENT=openvswitch",
                 )
             )
-        if "Q_ML2_PLUGIN_MECHANISM_DRIVERS" in node.vars:
+        if "Q_ML2_PLUGIN_MECHANISM_DRIVERS" in node.vars and node.has("q-svc", "neutron-api"):
             drivers = node.get("Q_ML2_PLUGIN_MECHANISM_DRIVERS").split(",")
-            missing = [d for d in ("openvswitch", "l2population") if d not in drivers]
-            if missing or "ovn" in drivers:
+            if not _drivers_ok(drivers):
+                forced = _drivers_ok(node.mech_drivers)
                 out.append(
                     Finding.at(
                         "R2",
                         node.name,
                         node.src("Q_ML2_PLUGIN_MECHANISM_DRIVERS"),
                         f"Q_ML2_PLUGIN_MECHANISM_DRIVERS={','.join(drivers)} is not "
-                        "openvswitch,l2population",
-                        "set Q_ML2_PLUGIN_MECHANISM_DRIVERS=openvswitch,l2population",
+                        "openvswitch,l2population"
+                        + (
+                            " (ignored: lib/neutron replaces it when Q_DVR_MODE is not legacy, "
+                            "or a post-config [ml2] mechanism_drivers overrides it)"
+                            if forced
+                            else ""
+                        ),
+                        "set Q_ML2_PLUGIN_MECHANISM_DRIVERS=openvswitch,l2population"
+                        + (" or drop the line" if forced else ""),
+                        severity="warning" if forced else "error",
                     )
                 )
     return out
@@ -132,20 +151,30 @@ def r2_agent(dep: Deployment) -> list[Finding]:
     "R3",
     title="OVN services are disabled with the OVS agent",
     source="devstack stackrc (default ENABLED_SERVICES has ovn-controller, ovn-northd, "
-    "q-ovn-agent); lib/neutron_plugins/ovn_agent (start_ovn, q-ovn-metadata-agent)",
+    "q-ovn-agent); lib/neutron_plugins/ovn_agent (start_ovn, q-ovn-metadata-agent), sourced "
+    "by lib/neutron_plugins/ml2 only for Q_AGENT=ovn",
 )
 def r3_no_ovn(dep: Deployment) -> list[Finding]:
     out = []
     for node in dep.nodes:
         found = [s for s in OVN_SERVICES if s in node.services]
         if found:
+            # lib/neutron_plugins/ml2 sources ovn_agent (which starts them) only for Q_AGENT=ovn
+            ignored = node.get("Q_AGENT") != "ovn"
             out.append(
                 Finding.at(
                     "R3",
                     node.name,
                     _services_src(node),
-                    f"OVN services enabled: {', '.join(found)}{_services_note(node)}",
+                    f"OVN services enabled: {', '.join(found)}{_services_note(node)}"
+                    + (
+                        f" (ignored: DevStack starts them only with Q_AGENT=ovn, "
+                        f"Q_AGENT is {node.get('Q_AGENT')})"
+                        if ignored
+                        else ""
+                    ),
                     "disable_service " + " ".join(found) + " (or set ENABLED_SERVICES explicitly)",
+                    severity="warning" if ignored else "error",
                 )
             )
     return out
@@ -161,6 +190,8 @@ def r3_no_ovn(dep: Deployment) -> list[Finding]:
 def r5_vxlan(dep: Deployment) -> list[Finding]:
     out = []
     for node in dep.nodes:
+        if not node.has("q-svc", "neutron-api"):
+            continue  # agents get tunnel_types=vxlan from DevStack in DVR mode (R22)
         kind = node.get("Q_ML2_TENANT_NETWORK_TYPE")
         if kind != "vxlan":
             out.append(
@@ -175,7 +206,7 @@ def r5_vxlan(dep: Deployment) -> list[Finding]:
             )
             continue
         drivers = node.type_drivers
-        if drivers is not None and "vxlan" not in drivers and node.has("q-svc", "q-agt"):
+        if drivers is not None and "vxlan" not in drivers:
             why = (
                 "Q_AGENT is ovn, whose default type drivers are local,flat,vlan,geneve"
                 if "Q_ML2_PLUGIN_TYPE_DRIVERS" not in node.vars
@@ -205,15 +236,26 @@ def r6_no_linuxbridge(dep: Deployment) -> list[Finding]:
     for node in dep.nodes:
         value = node.vars.get("Q_ML2_PLUGIN_MECHANISM_DRIVERS")
         if value and "linuxbridge" in value.value.split(","):
+            # only neutron-server loads mechanism drivers
+            server = node.has("q-svc", "neutron-api")
+            forced = "linuxbridge" not in node.mech_drivers or not server
             out.append(
                 Finding.at(
                     "R6",
                     node.name,
                     value.src,
-                    "linuxbridge is listed in Q_ML2_PLUGIN_MECHANISM_DRIVERS: "
-                    "the driver was removed "
-                    "from Neutron (2025.1)",
+                    "linuxbridge is listed in Q_ML2_PLUGIN_MECHANISM_DRIVERS: the driver was "
+                    "removed from Neutron (2025.1)"
+                    + (
+                        "; the list is ignored here (no neutron-server on this node, or "
+                        "lib/neutron "
+                        "forces openvswitch,l2population when Q_DVR_MODE is not legacy, or "
+                        "post-config overrides it)"
+                        if forced
+                        else ", so neutron-server fails to load it"
+                    ),
                     "set Q_ML2_PLUGIN_MECHANISM_DRIVERS=openvswitch,l2population",
+                    severity="warning" if forced else "error",
                 )
             )
         if node.get("Q_AGENT") == "linuxbridge":
@@ -224,39 +266,6 @@ def r6_no_linuxbridge(dep: Deployment) -> list[Finding]:
                     node.src("Q_AGENT"),
                     "Q_AGENT=linuxbridge: the agent was removed from Neutron",
                     "set Q_AGENT=openvswitch",
-                )
-            )
-    return out
-
-
-@rule(
-    "R7",
-    title="l2population on the server and l2_population=True on every OVS agent",
-    source="devstack lib/neutron (Q_DVR_MODE != legacy forces openvswitch,l2population); "
-    "lib/neutron_plugins/ml2 neutron_plugin_configure_service ([agent] l2_population=True)",
-)
-def r7_l2pop(dep: Deployment) -> list[Finding]:
-    out = []
-    for node in dep.nodes:
-        if node.has("q-svc", "neutron-api") and "l2population" not in node.mech_drivers:
-            out.append(
-                Finding.at(
-                    "R7",
-                    node.name,
-                    node.src("Q_ML2_PLUGIN_MECHANISM_DRIVERS"),
-                    "the server does not load the l2population mechanism driver",
-                    "set Q_DVR_MODE (not legacy) or add l2population to the mechanism drivers",
-                )
-            )
-        entry = node.ini("ml2_conf.ini", "agent", "l2_population")
-        if node.has("q-agt", "neutron-agent") and entry and entry.value.lower() != "true":
-            out.append(
-                Finding.at(
-                    "R7",
-                    node.name,
-                    Src(node.file, entry.line.number),
-                    f"post-config sets [agent] l2_population = {entry.value}",
-                    "set l2_population = True (or drop the line: DevStack sets it in DVR mode)",
                 )
             )
     return out
@@ -275,38 +284,45 @@ def r8_roles(dep: Deployment) -> list[Finding]:
         src = _services_src(node)
         need = ROLE_SERVICES[node.role]
         missing = [s for s in need if not node.has(s, ALIASES.get(s, s))]
-        if missing:
-            out.append(
-                Finding.at(
-                    "R8",
-                    node.name,
-                    src,
-                    f"{node.role} node lacks {', '.join(missing)}{_services_note(node)}",
-                    f"enable {', '.join(missing)} in ENABLED_SERVICES",
+        if "q-svc" in missing and servers:
+            missing.remove("q-svc")  # another node of the deployment runs the server
+        hard = [
+            s for s in missing if s in ("q-agt", "q-l3") or (s == "q-svc" and len(dep.nodes) > 1)
+        ]
+        for group, severity in (
+            (hard, "error"),
+            ([s for s in missing if s not in hard], "warning"),
+        ):
+            if group:
+                out.append(
+                    Finding.at(
+                        "R8",
+                        node.name,
+                        src,
+                        f"{node.role} node lacks {', '.join(group)}{_services_note(node)}"
+                        + ("" if severity == "error" else " (uncertain: may run elsewhere)"),
+                        f"enable {', '.join(group)} in ENABLED_SERVICES",
+                        severity="error" if severity == "error" else "warning",
+                    )
                 )
-            )
-        if node.role == "compute" and node.has("q-svc", "neutron-api"):
+        if (
+            len(servers) > 1
+            and node in servers
+            and (node.role == "compute" or node is not servers[0])
+        ):
             extra = [s for s in CONTROL_PLANE if s in node.services]
             also = f" and control-plane services {', '.join(extra)}" if extra else ""
+            names = ", ".join(n.name for n in servers)
             out.append(
                 Finding.at(
                     "R8",
                     node.name,
                     src,
-                    f"compute node runs q-svc{also}{_services_note(node)}",
-                    "set ENABLED_SERVICES=n-cpu,placement-client,q-agt,q-l3,q-meta on compute "
-                    "nodes",
-                )
-            )
-    if len(servers) > 1 and not any(n.role == "compute" for n in servers):
-        for node in servers[1:]:
-            out.append(
-                Finding.at(
-                    "R8",
-                    node.name,
-                    _services_src(node),
-                    f"q-svc runs on {len(servers)} nodes ({', '.join(n.name for n in servers)})",
-                    "run q-svc on the network node only",
+                    f"{node.role} node runs q-svc{also}{_services_note(node)}: "
+                    f"q-svc runs on {len(servers)} nodes ({names})",
+                    "set ENABLED_SERVICES=n-cpu,placement-client,q-agt,q-l3,q-meta on compute nodes"
+                    if node.role == "compute"
+                    else "run q-svc on one node only",
                 )
             )
     return out
