@@ -66,6 +66,7 @@ class OpenStackPurge:
         if not self._offers(SERVICE_OF[kind]):
             return []
         net = self.conn.network
+        found: list[Any]
         with translate(self.pool, f"list_project_{kind}s"):
             match kind:
                 case "server":
