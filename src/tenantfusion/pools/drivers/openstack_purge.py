@@ -55,11 +55,12 @@ class OpenStackPurge:
     def _offers(self, service: str) -> bool:
         """Whether the pool's catalog has ``service`` (a Keystone-only pool has no Nova)."""
         if service not in self._offered:
-            with translate(self.pool, "catalog"):
-                endpoint = self.admin_session.get_endpoint(
-                    service_type=service, interface="public", region_name=self.auth.region_name
-                )
-            self._offered[service] = endpoint is not None
+            with translate(self.pool, "authenticate"):
+                access = self.admin_session.auth.get_access(self.admin_session)  # type: ignore[union-attr]
+            found = access.service_catalog.get_endpoints(
+                service_type=service, interface="public", region_name=self.auth.region_name
+            )
+            self._offered[service] = bool(found.get(service))
         return self._offered[service]
 
     def list_project_objects(self, *, project_id: str, kind: PurgeKind) -> list[RemoteObject]:
