@@ -23,6 +23,7 @@ from tests.conftest import ROOT, TEST_KEY, Api
 from tests.platform.test_views import assert_problem
 from tests.resources.test_servers_full import (  # noqa: F401  (fixtures)
     CIDRS,
+    boot,
     drain_jobs,
     full_api,
     full_pools,
@@ -65,15 +66,7 @@ def test_leaving_pools_refused_then_purged(
     started = time.monotonic()
     tenant, boss = api.new_tenant()
     base = f"/v1/tenants/{tenant['id']}"
-    servers = {}
-    for pool in CIDRS:
-        r = api.client.post(
-            "/v1/servers",
-            headers=boss,
-            json={"name": f"web-{pool}", "pool": pool, "flavor": "m1.nano", "image": "cirros-tiny"},
-        )
-        assert r.status_code == 201, r.text
-        servers[pool] = r.json()
+    servers = {pool: boot(api, boss, pool=pool, name=f"web-{pool}") for pool in CIDRS}
     for server in servers.values():
         wait_for(api, boss, server["id"], "ACTIVE")
     fip = api.client.post("/v1/floating-ips", headers=boss, json={"server": servers["east"]["id"]})

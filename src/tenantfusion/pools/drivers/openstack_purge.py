@@ -105,16 +105,8 @@ class OpenStackPurge:
                     net.delete_ip(remote_id, ignore_missing=True)
                 case "server":
                     self._purge_server(remote_id, force=force)
-                case "router":
-                    net.delete_router(remote_id, ignore_missing=True)
-                case "port":
-                    net.delete_port(remote_id, ignore_missing=True)
-                case "subnet":
-                    net.delete_subnet(remote_id, ignore_missing=True)
-                case "network":
-                    net.delete_network(remote_id, ignore_missing=True)
-                case "security_group":
-                    net.delete_security_group(remote_id, ignore_missing=True)
+                case _:  # router, port, subnet, network, security_group
+                    getattr(net, f"delete_{kind}")(remote_id, ignore_missing=True)
 
     def _purge_server(self, remote_id: str, *, force: bool) -> None:
         compute = self.conn.compute
