@@ -14,7 +14,8 @@ from tenantfusion.mapping import jobs as _mapping_jobs  # noqa: F401  (registers
 from tenantfusion.mapping.flows import mapping_deprovision_flow
 from tenantfusion.mapping.models import Mapping
 from tenantfusion.mapping.purge import DELETE_STEPS
-from tenantfusion.mapping.teardown import deprovision_job
+from tenantfusion.mapping.teardown import deprovision_job, pool_delete_flow, tenant_delete_flow
+from tenantfusion.platform.models import Tenant
 from tenantfusion.platform.principal import SYSTEM
 from tenantfusion.pools.drivers.remote import RemoteObject
 from tenantfusion.pools.models import Pool
@@ -103,3 +104,30 @@ def test_failed_purge_step_resumes_where_it_stopped(
     assert resumed[0] == (7, "delete_networks") and resumed[-1][0] == len(DELETE_STEPS)
     assert seen[:2] == ["release_floating_ips", "delete_servers"]
     assert set(cloud.objects) == {"server-other"} and cloud.projects == {}
+
+
+def test_tenant_and_pool_deletes_name_what_is_left_never_a_foreign_key(
+    world: tuple[Settings, str, FakeCloud],  # noqa: F811
+) -> None:
+    settings, tenant_id, cloud = world
+    record_id = _fill(settings, tenant_id, cloud)
+    sessions = session_factory(settings)
+    with sessions() as db:
+        pool, tenant = db.query(Pool).one(), db.get(Tenant, tenant_id)
+        assert tenant is not None
+        with pytest.raises(ObjectsLeft) as refused:
+            pool_delete_flow(db=db, actor=SYSTEM, pool=pool)
+        assert refused.value.extra["mappings"] == ["tenant acme (active)"]
+        with pytest.raises(ObjectsLeft) as refused:
+            tenant_delete_flow(db=db, actor=SYSTEM, tenant=tenant)
+        assert refused.value.extra["mappings"] == ["fake1"]
+        assert refused.value.extra["objects"]["server"]["ids"] == [record_id]
+        # a mapping row lost by an older version: the records still hold both back
+        db.query(Mapping).delete()
+        db.commit()
+        with pytest.raises(ObjectsLeft) as refused:
+            pool_delete_flow(db=db, actor=SYSTEM, pool=pool)
+        assert "1 routing record" in refused.value.detail
+        with pytest.raises(ObjectsLeft) as refused:
+            tenant_delete_flow(db=db, actor=SYSTEM, tenant=tenant)
+        assert refused.value.extra["mappings"] == [] and "1 server" in refused.value.detail
