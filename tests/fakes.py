@@ -20,6 +20,7 @@ from tenantfusion.pools.drivers.remote import (
     Capacity,
     CatalogKind,
     Kind,
+    PurgeKind,
     RemoteObject,
     record_description,
 )
@@ -173,3 +174,16 @@ class FakeDriver(PoolDriver):
 
     def capacity(self) -> Capacity | None:
         return None
+
+    def list_project_objects(self, *, project_id: str, kind: PurgeKind) -> list[RemoteObject]:
+        self.cloud._check(f"list_project_{kind}s")
+        return [
+            o for o in self.cloud.objects.values() if o.kind == kind and o.project_id == project_id
+        ]
+
+    def purge_object(self, *, kind: PurgeKind, remote_id: str, force: bool = False) -> None:
+        self.cloud._check(f"purge_{kind}")
+        self.cloud.objects.pop(remote_id, None)
+
+    def detach_router(self, *, remote_id: str) -> None:
+        self.cloud._check("detach_router")

@@ -6,7 +6,8 @@ TenantFusionError (type, status, title)
  ├── Forbidden               403 forbidden
  ├── NotFound                404 not-found
  ├── Conflict                409 conflict
- │    └── LastTenantAdmin    409 last-tenant-admin
+ │    ├── LastTenantAdmin    409 last-tenant-admin
+ │    └── ObjectsLeft        409 objects-left (a tenant/pool still holds mappings or objects)
  ├── QuotaExceeded           409 quota-exceeded
  ├── PoolError               502 pool-error
  │    ├── PoolUnreachable    502 pool-unreachable
@@ -71,6 +72,12 @@ class Conflict(TenantFusionError):
 
 class LastTenantAdmin(Conflict):
     type, title = "last-tenant-admin", "A tenant must keep an enabled tenant_admin"
+
+
+class ObjectsLeft(Conflict):
+    """Something still lives where a delete was asked; ``objects``/``mappings`` name it."""
+
+    type, title = "objects-left", "Objects are left"
 
 
 class QuotaExceeded(TenantFusionError):

@@ -66,6 +66,17 @@ def wait_for(api: Api, headers: dict[str, str], server_id: str, status: str) -> 
     raise AssertionError(f"server {server_id} not {status}: {body}")
 
 
+def boot(api: Api, headers: dict[str, str], *, pool: str, name: str) -> dict[str, Any]:
+    """Create an m1.nano cirros server in ``pool`` (its default network); its JSON."""
+    r = api.client.post(
+        "/v1/servers",
+        headers=headers,
+        json={"name": name, "pool": pool, "flavor": "m1.nano", "image": "cirros-tiny"},
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
 def drain_jobs(api: Api, jobs: list[str], headers: dict[str, str]) -> None:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -128,13 +139,7 @@ def test_tenant_servers_across_two_full_pools(world: tuple[Api, dict[str, Any]])
     # one call per pool: onboarding, default network/subnet/router, server
     servers = []
     for pool in CIDRS:
-        r = api.client.post(
-            "/v1/servers",
-            headers=boss,
-            json={"name": f"web-{pool}", "pool": pool, "flavor": "m1.nano", "image": "cirros-tiny"},
-        )
-        assert r.status_code == 201, r.text
-        body = r.json()
+        body = boot(api, boss, pool=pool, name=f"web-{pool}")
         assert body["pool"] == pool and body["remote_id"] and body["placement"]["pool"] == pool
         servers.append(body)
     mappings = {

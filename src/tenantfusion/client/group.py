@@ -45,6 +45,9 @@ POOL, STATUS, NAME = (
     Filter("name", "Only this name"),
 )
 RESOURCE_FILTERS = (POOL, STATUS, NAME)
+PurgeOpt = Annotated[
+    bool, typer.Option("--purge", help="Delete every object left in it first (a job)")
+]
 
 
 def option(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> Any:
@@ -76,12 +79,14 @@ def resource_group(
     filters: Sequence[Filter] = (),
     max_limit: int | None = None,
     job_delete: bool = False,
+    purge_delete: bool = False,
     verbs: Sequence[str] = ("list", "show", "delete"),
 ) -> typer.Typer:
     """A Typer group with ``list`` (``filters``; ``--limit``/``--all`` when the list pages,
     up to ``max_limit``), ``show REF`` and ``delete REF`` (``--wait`` when it answers with a
     job) over ``/v1/{path}``, those of them in ``verbs``. ``{tenant}`` in ``path`` adds
-    ``--tenant``."""
+    ``--tenant``; ``purge_delete`` adds ``delete --purge`` (``?purge=true``: everything in
+    it goes too, as a job)."""
     group = typer.Typer(name=name, help=help, no_args_is_help=True, epilog=EXIT_CODES)
     common = [*COMMON]
     if "{tenant}" in path:
@@ -128,7 +133,8 @@ def resource_group(
     def delete(**o: Any) -> None:
         api = client(url=o["url"])
         where = tenant_path(path=path, tenant=o.get("tenant"))
-        job = api.call("DELETE", f"/v1/{where}/{o['ref']}")
+        params = {"purge": "true"} if o.get("purge") else None
+        job = api.call("DELETE", f"/v1/{where}/{o['ref']}", params=params)
         if job is None:
             note(f"deleted {name} {o['ref']}")
             return
@@ -137,8 +143,14 @@ def resource_group(
         emit(job, output=o["output"], columns=())
 
     waiting = [option("wait", WaitOpt, False), option("timeout", TimeoutOpt, 600.0)]
-    params = [ref_arg, *(waiting if job_delete else ()), *common]
+    purging = [option("purge", PurgeOpt, False)] if purge_delete else []
+    params = [ref_arg, *purging, *(waiting if job_delete or purge_delete else ()), *common]
     doc = "Delete (a job: --wait waits for it)." if job_delete else "Delete."
+    if purge_delete:
+        doc = (
+            "Delete; refused while it holds objects, unless --purge (deletes them all "
+            "first, in a job: --wait waits for it)."
+        )
     if "delete" in verbs:
         group.command("delete")(command(delete, params=params, doc=doc))
     return group

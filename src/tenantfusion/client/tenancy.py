@@ -29,6 +29,7 @@ tenants = resource_group(
     columns=("id", "name", "is_enabled", "created_at"),
     help="Tenants (platform admin).",
     max_limit=1000,
+    purge_delete=True,
 )
 users = resource_group(
     name="users",
@@ -51,6 +52,7 @@ mappings = resource_group(
     help="A tenant's projects in the pools.",
     ref="pool",
     job_delete=True,
+    purge_delete=True,
 )
 jobs = resource_group(
     name="jobs",

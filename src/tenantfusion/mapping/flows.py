@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,8 +18,8 @@ from tenantfusion.jobs.models import Job
 from tenantfusion.mapping import service as mapping_service
 from tenantfusion.mapping import sessions as session_cache
 from tenantfusion.mapping.models import Mapping, MappingState
+from tenantfusion.mapping.purge import DELETE_STEPS
 from tenantfusion.mapping.steps import (
-    DEPROVISION_STEPS,
     ENSURE_STEPS,
     Step,
     StepContext,
@@ -59,6 +60,7 @@ def _context(
         tenant_name=tenant.name,
         installation_id=platform_service.installation_id(db=db),
         settings=settings,
+        db=db,
         save=save,
     )
 
@@ -77,12 +79,28 @@ def _audit(
     )
 
 
-def _run(ctx: StepContext, steps: list[Step], *, resume: bool, flow: str) -> None:
+#: Called before each step with (its number from 1, how many, its name): job progress.
+OnStep = Callable[[int, int, str], None]
+
+
+def _run(
+    ctx: StepContext,
+    steps: list[Step],
+    *,
+    resume: bool,
+    point: str,
+    on_step: OnStep | None = None,
+) -> None:
+    """Run ``steps`` (after ``last_step`` when resuming), saving after each; the crash
+    points ``<point>.<step>.pool_done`` (the pool changed, the row not yet) and
+    ``<point>.<step>`` (saved) surround each save."""
     names = [s.__name__ for s in steps]
     start = (
         names.index(ctx.mapping.last_step) + 1 if resume and ctx.mapping.last_step in names else 0
     )
-    for step in steps[start:]:
+    for number, step in enumerate(steps[start:], start=start + 1):
+        if on_step is not None:
+            on_step(number, len(steps), step.__name__)
         log.info(
             "mapping.step",
             step=step.__name__,
@@ -90,9 +108,10 @@ def _run(ctx: StepContext, steps: list[Step], *, resume: bool, flow: str) -> Non
             tenant_id=ctx.mapping.tenant_id,
         )
         step(ctx)
-        crash_point(f"mapping.{flow}.{step.__name__}.pool_done")
+        crash_point(f"{point}.{step.__name__}.pool_done")
         ctx.mapping.last_step = step.__name__
         ctx.save()
+        crash_point(f"{point}.{step.__name__}")
 
 
 def _provision(
@@ -107,7 +126,7 @@ def _provision(
     ctx.save()
     crash_point("mapping.ensure.leased")
     try:
-        _run(ctx, ENSURE_STEPS, resume=resume, flow="ensure")
+        _run(ctx, ENSURE_STEPS, resume=resume, point="mapping.ensure")
     except Exception as e:
         db.rollback()
         db.refresh(mapping)
@@ -224,8 +243,12 @@ def request_deprovision(*, db: Session, actor: Principal, mapping: Mapping, pool
     db.flush()
 
 
-def mapping_deprovision_flow(*, db: Session, mapping_id: str, settings: Settings) -> bool:
-    """Delete the tenant's user and project in the pool, then the mapping row.
+def mapping_deprovision_flow(
+    *, db: Session, mapping_id: str, settings: Settings, on_step: OnStep | None = None
+) -> bool:
+    """Empty the tenant's project in the pool (``purge.DELETE_STEPS``), forget its routing
+    records, delete its user and project, then the mapping row. Resumes after the last
+    step a crashed run finished.
 
     Returns False if another worker holds the lease (the job retries later).
     """
@@ -246,8 +269,7 @@ def mapping_deprovision_flow(*, db: Session, mapping_id: str, settings: Settings
     db.refresh(mapping)
     try:
         ctx = _context(db=db, mapping=mapping, pool=pool, owner=owner, settings=settings)
-        mapping.last_step = ""
-        _run(ctx, DEPROVISION_STEPS, resume=False, flow="deprovision")
+        _run(ctx, DELETE_STEPS, resume=True, point="mapping.purge", on_step=on_step)
     except Exception:
         mapping_service.release_lease(db=db, mapping_id=mapping_id, owner=owner)
         raise
@@ -274,18 +296,5 @@ def request_reconcile(*, db: Session, actor: Principal, pool: Pool) -> Job:
         kind="pool.reconcile",
         tenant_id=None,
         payload={"pool_id": pool.id},
-        total_steps=2,
-    )
-
-
-def deprovision_job(*, db: Session, actor: Principal, mapping: Mapping, pool: Pool) -> Job:
-    """Mark a mapping for deletion and queue the job that deletes it (flushes)."""
-    request_deprovision(db=db, actor=actor, mapping=mapping, pool=pool)
-    return job_service.enqueue(
-        db=db,
-        actor=actor,
-        kind="mapping.deprovision",
-        tenant_id=mapping.tenant_id,
-        payload={"mapping_id": mapping.id},
         total_steps=2,
     )

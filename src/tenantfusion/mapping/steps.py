@@ -11,6 +11,8 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from tenantfusion.config import Settings
 from tenantfusion.crypto import decrypt_json, encrypt_json
 from tenantfusion.errors import PoolConflict, StepFailed
@@ -41,6 +43,8 @@ class StepContext:
     tenant_name: str
     installation_id: str
     settings: Settings
+    #: The session the flow commits through (steps that touch rows only flush).
+    db: Session
     #: Called after a step changed the row, before anything irreversible happens next.
     save: Callable[[], None]
 
@@ -49,12 +53,13 @@ class StepContext:
         return (tenant_tag(self.mapping.tenant_id), installation_tag(self.installation_id))
 
 
-def _owned(project: RemoteProject, ctx: StepContext) -> bool:
+def owned(project: RemoteProject, ctx: StepContext) -> bool:
+    """Whether the project carries this tenant's and this installation's tags."""
     return set(ctx.tags) <= set(project.tags)
 
 
 def _adopt_or_refuse(project: RemoteProject, ctx: StepContext) -> None:
-    if not _owned(project, ctx):
+    if not owned(project, ctx):
         raise StepFailed(
             f"project {project.name} exists in pool {ctx.driver.pool} without this tenant's tags "
             f"{list(ctx.tags)}: refusing to adopt it",
@@ -168,7 +173,7 @@ def delete_project(ctx: StepContext) -> None:
     """Delete the tenant's project, only if it carries this tenant's tags."""
     m = ctx.mapping
     found = ctx.driver.find_project(name=m.project_name, domain=ctx.domain)
-    if found is not None and _owned(found, ctx):
+    if found is not None and owned(found, ctx):
         ctx.driver.delete_project(found.remote_id, ignore_missing=True)
     m.project_remote_id = None
 

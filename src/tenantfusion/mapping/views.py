@@ -7,8 +7,9 @@ from fastapi import APIRouter, Response, status
 from tenantfusion.deps import AppSettings, CurrentUser, DbSession, Sessions
 from tenantfusion.jobs.schemas import JobRead
 from tenantfusion.mapping import service
-from tenantfusion.mapping.flows import deprovision_job, mapping_ensure_flow
+from tenantfusion.mapping.flows import mapping_ensure_flow
 from tenantfusion.mapping.schemas import MappingRead
+from tenantfusion.mapping.teardown import deprovision_job
 from tenantfusion.platform import service as platform_service
 from tenantfusion.pools import service as pool_service
 from tenantfusion.schemas import Page
@@ -60,11 +61,13 @@ def ensure_mapping(
     status_code=status.HTTP_202_ACCEPTED,
 )
 def deprovision_mapping(
-    tenant_id: str, pool: str, principal: CurrentUser, db: DbSession
+    tenant_id: str, pool: str, principal: CurrentUser, db: DbSession, purge: bool = False
 ) -> JobRead:
+    """Deprovision (a job); 409 objects-left while the tenant has objects there, unless
+    ``purge``."""
     principal.require_tenant_access(tenant_id, admin=True)
     found = pool_service.get_or_raise(db=db, ref=pool)
     mapping = service.get_or_raise(db=db, tenant_id=tenant_id, pool_id=found.id)
     return JobRead.model_validate(
-        deprovision_job(db=db, actor=principal, mapping=mapping, pool=found)
+        deprovision_job(db=db, actor=principal, mapping=mapping, pool=found, purge=purge)
     )

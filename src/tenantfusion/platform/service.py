@@ -96,12 +96,9 @@ def update_tenant(*, db: Session, actor: Principal, tenant: Tenant, data: Tenant
     return tenant
 
 
-def delete_tenant(*, db: Session, actor: Principal, tenant: Tenant, mapping_count: int) -> None:
-    """Delete a tenant with no pool mappings left. Raises Conflict otherwise."""
-    if mapping_count:
-        raise Conflict(
-            f"tenant {tenant.name} still has {mapping_count} pool mapping(s): deprovision first"
-        )
+def delete_tenant(*, db: Session, actor: Principal, tenant: Tenant) -> None:
+    """Delete a tenant nothing refers to any more (``mapping.teardown`` checks what is left
+    first). Raises Conflict when a mapping or record appeared meanwhile."""
     audit_service.record(
         db=db,
         actor=actor,
@@ -112,7 +109,10 @@ def delete_tenant(*, db: Session, actor: Principal, tenant: Tenant, mapping_coun
         detail={"name": tenant.name},
     )
     db.delete(tenant)
-    db.flush()
+    try:
+        db.flush()
+    except IntegrityError as e:
+        raise Conflict(f"tenant {tenant.name} is still referred to: retry the delete") from e
 
 
 def _add_user(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
 
 from tenantfusion.deps import AppSettings, CurrentUser, DbSession, PlatformAdmin, RawToken
-from tenantfusion.mapping import service as mapping_service
+from tenantfusion.jobs.schemas import JobRead
+from tenantfusion.mapping.teardown import tenant_delete_flow
 from tenantfusion.platform import auth as auth_service
 from tenantfusion.platform import service
 from tenantfusion.platform.schemas import (
@@ -90,16 +92,23 @@ def update_tenant(
     )
 
 
-@router.delete("/tenants/{tenant_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["tenants"])
-def delete_tenant(tenant_id: str, admin: PlatformAdmin, db: DbSession) -> Response:
+@router.delete(
+    "/tenants/{tenant_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={202: {"model": JobRead, "description": "purge=true: the job that deletes it"}},
+    tags=["tenants"],
+)
+def delete_tenant(
+    tenant_id: str, admin: PlatformAdmin, db: DbSession, purge: bool = False
+) -> Response:
+    """204 at once when nothing is left; 409 objects-left naming its mappings and objects;
+    with ``purge``, 202 and the job that empties every pool, then deletes the tenant."""
     tenant = service.get_tenant_or_raise(db=db, tenant_id=tenant_id)
-    service.delete_tenant(
-        db=db,
-        actor=admin,
-        tenant=tenant,
-        mapping_count=mapping_service.count(db=db, tenant_id=tenant.id),
-    )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    job = tenant_delete_flow(db=db, actor=admin, tenant=tenant, purge=purge)
+    if job is None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    body = JobRead.model_validate(job).model_dump(mode="json")
+    return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.post(

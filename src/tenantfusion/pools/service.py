@@ -148,10 +148,10 @@ def update(
     return pool
 
 
-def delete(*, db: Session, actor: Principal, pool: Pool, mapping_count: int) -> None:
-    """Forget a pool that holds no mappings. Raises Conflict otherwise."""
-    if mapping_count:
-        raise Conflict(f"pool {pool.name} still holds {mapping_count} tenant mapping(s)")
+def delete(*, db: Session, actor: Principal, pool: Pool) -> None:
+    """Forget a pool (``mapping.teardown`` checks that no tenant uses it first).
+
+    Raises IntegrityError from the flush while a mapping or record still points at it."""
     audit_service.record(
         db=db,
         actor=actor,

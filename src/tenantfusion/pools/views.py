@@ -6,8 +6,8 @@ from fastapi import APIRouter, Response, status
 
 from tenantfusion.deps import AppSettings, CurrentUser, DbSession, PlatformAdmin
 from tenantfusion.jobs.schemas import JobRead
-from tenantfusion.mapping import service as mapping_service
 from tenantfusion.mapping.flows import request_reconcile
+from tenantfusion.mapping.teardown import pool_delete_flow
 from tenantfusion.pools import service
 from tenantfusion.pools.schemas import PoolCreate, PoolRead, PoolUpdate
 from tenantfusion.schemas import Page
@@ -47,9 +47,7 @@ def update_pool(
 @router.delete("/pools/{pool}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_pool(pool: str, admin: PlatformAdmin, db: DbSession) -> Response:
     found = service.get_or_raise(db=db, ref=pool)
-    service.delete(
-        db=db, actor=admin, pool=found, mapping_count=mapping_service.count(db=db, pool_id=found.id)
-    )
+    pool_delete_flow(db=db, actor=admin, pool=found)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -112,6 +112,35 @@ def tagged(
             RoutingRecord.tag == tag,
         )
     )
+
+
+def left(*, db: Session, tenant_id: str, pool_id: str | None = None) -> dict[str, list[str]]:
+    """The tenant's records in any state (in one pool, or all), as ``{kind: [record id]}``."""
+    stmt = select(RoutingRecord.kind, RoutingRecord.id).where(RoutingRecord.tenant_id == tenant_id)
+    if pool_id is not None:
+        stmt = stmt.where(RoutingRecord.pool_id == pool_id)
+    found: dict[str, list[str]] = {}
+    for kind, record_id in db.execute(stmt.order_by(RoutingRecord.created_at)):
+        found.setdefault(kind, []).append(record_id)
+    return found
+
+
+def count_in_pool(*, db: Session, pool_id: str) -> int:
+    """How many records (any tenant, any state) point into a pool."""
+    stmt = select(func.count()).select_from(RoutingRecord).where(RoutingRecord.pool_id == pool_id)
+    return db.scalar(stmt) or 0
+
+
+def drop_all(*, db: Session, tenant_id: str, pool_id: str | None = None) -> int:
+    """Delete the tenant's records (in one pool, or all) once their objects are gone.
+
+    Flushes; returns how many went."""
+    stmt = delete(RoutingRecord).where(RoutingRecord.tenant_id == tenant_id)
+    if pool_id is not None:
+        stmt = stmt.where(RoutingRecord.pool_id == pool_id)
+    result = db.execute(stmt.execution_options(synchronize_session="fetch"))
+    db.flush()
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

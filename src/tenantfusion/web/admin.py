@@ -10,8 +10,8 @@ from fastapi import Form, Request, Response
 from tenantfusion.deps import AppSettings, Sessions
 from tenantfusion.jobs import service as job_service
 from tenantfusion.jobs.schemas import JobRead
-from tenantfusion.mapping import service as mapping_service
 from tenantfusion.mapping.flows import request_reconcile
+from tenantfusion.mapping.teardown import tenant_delete_flow
 from tenantfusion.platform import service as platform_service
 from tenantfusion.platform.principal import Principal
 from tenantfusion.platform.schemas import TenantCreate, TenantRead
@@ -110,18 +110,13 @@ def create_tenant(
 def delete_tenant(
     request: Request, tenant_id: str, user: ConsoleAdmin, sessions: Sessions
 ) -> Response:
-    """Delete a tenant that has no pool mappings left."""
+    """Delete a tenant that has no pool mappings or objects left."""
 
     def action() -> tuple[str, str]:
         with sessions.begin() as db:
             tenant = platform_service.get_tenant_or_raise(db=db, tenant_id=tenant_id)
             name = tenant.name
-            platform_service.delete_tenant(
-                db=db,
-                actor=user,
-                tenant=tenant,
-                mapping_count=mapping_service.count(db=db, tenant_id=tenant.id),
-            )
+            tenant_delete_flow(db=db, actor=user, tenant=tenant)
         return HOME, f"Tenant {name} deleted"
 
     return submit(request, action=action, retry=_retry(request, user, sessions))

@@ -18,7 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tenantfusion.pools.drivers.remote import Capacity, CatalogKind, Kind, RemoteObject
+from tenantfusion.pools.drivers.remote import (
+    Capacity,
+    CatalogKind,
+    Kind,
+    PurgeKind,
+    RemoteObject,
+)
 
 
 @dataclass(frozen=True)
@@ -186,3 +192,22 @@ class PoolDriver(abc.ABC):
     @abc.abstractmethod
     def capacity(self) -> Capacity | None:
         """Free compute capacity, or None when the pool has no Placement."""
+
+    # --- leaving a pool: admin-side, over everything a project owns ----------------------
+
+    @abc.abstractmethod
+    def list_project_objects(self, *, project_id: str, kind: PurgeKind) -> list[RemoteObject]:
+        """Every object of ``kind`` the project owns, seen as admin (ports: also every port
+        on the project's networks). ``[]`` when the pool has no service for ``kind``.
+        Never creates anything (listing a project's security groups in Neutron makes its
+        default group: drivers must not)."""
+
+    @abc.abstractmethod
+    def purge_object(self, *, kind: PurgeKind, remote_id: str, force: bool = False) -> None:
+        """Delete an object as admin; gone already is fine. A floating IP is disassociated
+        first; a server in ERROR (or any server with ``force``) is reset first and
+        force-deleted where the pool allows. Servers go away asynchronously."""
+
+    @abc.abstractmethod
+    def detach_router(self, *, remote_id: str) -> None:
+        """Remove every interface and the external gateway of a router (admin)."""

@@ -24,6 +24,7 @@ from tenantfusion.pools.drivers.base import (
     RemoteUser,
 )
 from tenantfusion.pools.drivers.openstack_errors import translate
+from tenantfusion.pools.drivers.openstack_purge import OpenStackPurge
 from tenantfusion.pools.drivers.openstack_resources import OpenStackResources
 
 log = structlog.get_logger(__name__)
@@ -44,7 +45,7 @@ class CountingPassword(v3.Password):
         return super().get_auth_ref(session, **kwargs)
 
 
-class OpenStackDriver(OpenStackResources, PoolDriver):
+class OpenStackDriver(OpenStackPurge, OpenStackResources, PoolDriver):
     """Talks to one OpenStack cloud as its admin."""
 
     kind = "openstack"

@@ -8,6 +8,10 @@ from typing import Any, Literal
 
 #: Kinds of tenant objects a driver creates, lists and deletes.
 Kind = Literal["server", "network", "subnet", "router", "floating_ip"]
+#: What a purge removes from a tenant's project, admin-side (in ``mapping.purge`` order).
+PurgeKind = Literal[
+    "floating_ip", "server", "router", "port", "subnet", "network", "security_group"
+]
 #: Read-only pool catalogue kinds.
 CatalogKind = Literal["flavor", "image", "external_network"]
 
