@@ -114,7 +114,7 @@ def test_mapping_routers_and_jobs_on_real_keystone(
         records = [
             record_service.begin(
                 db=db, tenant_id=tenant_id, pool_id=pool_ids[name], kind="router", name="r1"
-            )
+            )[0]
             for name in ("kp2",)
         ]
         for record in records:

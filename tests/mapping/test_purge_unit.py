@@ -34,7 +34,7 @@ def _fill(settings: Settings, tenant_id: str, cloud: FakeCloud) -> str:
     cloud.objects["server-other"] = RemoteObject("server", "server-other", "o", "ACTIVE", "p-else")
     with session_factory(settings)() as db:
         pool = db.query(Pool).one()
-        record = record_service.begin(
+        record, _ = record_service.begin(
             db=db, tenant_id=tenant_id, pool_id=pool.id, kind="server", name="web"
         )
         record_service.activate(db=db, record=record, remote_id="server-x")
