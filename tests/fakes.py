@@ -160,10 +160,6 @@ class FakeDriver(PoolDriver):
         self.cloud._check(f"delete_{kind}")
         self.cloud.objects.pop(remote_id, None)
 
-    def force_delete_object(self, *, kind: Kind, remote_id: str) -> None:
-        self.cloud._check(f"force_delete_{kind}")
-        self.cloud.objects.pop(remote_id, None)
-
     def act(
         self, *, session: Any, kind: Kind, remote_id: str, action: str, args: Mapping[str, Any]
     ) -> None:

@@ -223,7 +223,7 @@ def delete_job(ctx: JobContext) -> dict[str, Any]:
         raise DeleteFailed(reason, pool=where.pool.name)
     if found.status.upper() in STUCK and sent_at is not None:
         ctx.report(2, 2, f"force-deleting the {found.status} {kind} in pool {where.pool.name}")
-        where.driver.force_delete_object(kind=kind, remote_id=remote_id)
+        where.driver.purge_object(kind="server", remote_id=remote_id, force=True)
         payload["last_sent"] = now.isoformat()
     elif last_sent is None or now - last_sent > timedelta(seconds=RESEND_SECONDS):
         ctx.report(1, 2, f"deleting the {kind} in pool {where.pool.name}")

@@ -172,11 +172,6 @@ class PoolDriver(abc.ABC):
         """Delete an object (gone already is fine). Servers go away asynchronously."""
 
     @abc.abstractmethod
-    def force_delete_object(self, *, kind: Kind, remote_id: str) -> None:
-        """Delete an object stuck where the tenant's delete does not take (a server in
-        ERROR), with the pool admin's rights: reset its state, then delete it."""
-
-    @abc.abstractmethod
     def act(
         self, *, session: Any, kind: Kind, remote_id: str, action: str, args: Mapping[str, Any]
     ) -> None:

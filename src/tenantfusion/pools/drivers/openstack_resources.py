@@ -359,23 +359,6 @@ class OpenStackResources:
         except PoolObjectNotFound:
             pass  # gone already
 
-    def force_delete_object(self, *, kind: Kind, remote_id: str) -> None:
-        ops = KINDS[kind]
-        adapter = getattr(self.conn, ops.service)
-        try:
-            with translate(self.pool, f"force_delete_{kind}"):
-                if kind == "server":
-                    self._call(
-                        adapter,
-                        "post",
-                        f"/servers/{remote_id}/action",
-                        ops,
-                        json={"os-resetState": {"state": "active"}},
-                    )
-                self._call(adapter, "delete", f"{ops.path}/{remote_id}", ops)
-        except PoolObjectNotFound:
-            pass  # gone already
-
     def act(
         self, *, session: Any, kind: Kind, remote_id: str, action: str, args: Mapping[str, Any]
     ) -> None:
