@@ -57,7 +57,7 @@ jobs = resource_group(
     path="jobs",
     columns=("id", "kind", "state", "step", "total_steps", "step_name", "error"),
     help="Jobs (long work: deprovisioning, deletes, reconciles).",
-    filters=(Filter("state", "queued, running, succeeded or failed"),),
+    filters=(Filter("state", "queued, running, paused, succeeded or failed"),),
     max_limit=500,
     verbs=("list", "show"),
 )
@@ -178,3 +178,18 @@ def wait(
     api = client(url=url)
     job = api.call("GET", f"/v1/jobs/{job_id}")
     emit(wait_job(api=api, job=job, timeout=timeout), output=output, columns=())
+
+
+@jobs.command("retry")
+@one_line_errors
+def retry(
+    job_id: str,
+    wait: WaitOpt = False,
+    timeout: TimeoutOpt = 600.0,
+    output: OutputOpt = Output.table,
+    url: UrlOpt = None,
+) -> None:
+    """Queue a failed job again with its attempts reset (--wait: until it finishes)."""
+    api = client(url=url)
+    job = api.call("POST", f"/v1/jobs/{job_id}/retry")
+    emit(wait_job(api=api, job=job, timeout=timeout) if wait else job, output=output, columns=())

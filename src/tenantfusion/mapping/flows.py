@@ -285,4 +285,5 @@ def deprovision_job(*, db: Session, actor: Principal, mapping: Mapping, pool: Po
         tenant_id=mapping.tenant_id,
         payload={"mapping_id": mapping.id},
         total_steps=2,
+        pool_id=pool.id,
     )
