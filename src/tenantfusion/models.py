@@ -6,6 +6,7 @@ from tenantfusion.jobs.models import Job
 from tenantfusion.mapping.models import Mapping
 from tenantfusion.platform.models import Installation, Tenant, Token, User
 from tenantfusion.pools.models import Pool
+from tenantfusion.reconciler.models import LeaderLease
 from tenantfusion.resources.models import RoutingRecord
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "Base",
     "Installation",
     "Job",
+    "LeaderLease",
     "Mapping",
     "Pool",
     "RoutingRecord",
