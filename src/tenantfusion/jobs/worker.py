@@ -99,6 +99,7 @@ def execute(
                 permanent=True,
             )
         if pool_id := _down_pool(db, job):
+            log.info("job.paused", job_id=lease.job_id, kind=job.kind, pool_id=pool_id)
             return job_service.reschedule(
                 db=db,
                 lease=lease,
