@@ -172,3 +172,66 @@ def test_leader_lease_one_holder(settings: Settings) -> None:
         assert not lease.acquire(db=db, name="loop", owner="a", seconds=30)
         lease.release(db=db, name="loop", owner="b")
         assert lease.acquire(db=db, name="loop", owner="a", seconds=30)
+
+
+WAIT = "test.wait"
+GATE = threading.Event()
+STARTED: list[str] = []
+
+
+@handler(WAIT)
+def wait_for_gate(ctx: JobContext) -> dict[str, Any]:
+    """Holds its worker thread until the test opens the gate (a pool that hangs)."""
+    STARTED.append(ctx.job.payload["name"])
+    if ctx.job.payload.get("hang"):
+        assert GATE.wait(timeout=30)
+    return {}
+
+
+def test_a_hanging_pool_never_holds_every_worker_thread(settings: Settings) -> None:
+    slow_settings = settings.model_copy(update={"worker_threads": 2})
+    sessions = session_factory(slow_settings)
+    GATE.clear()
+    STARTED.clear()
+    ids = {}
+    with sessions() as db:
+        for name, pool, hang in (
+            ("a1", "pool-a", True),
+            ("a2", "pool-a", True),
+            ("b1", "pool-b", False),
+        ):
+            job = job_service.enqueue(
+                db=db,
+                actor=SYSTEM,
+                kind=WAIT,
+                payload={"name": name, "hang": hang},
+                tenant_id=None,
+                pool_id=pool,
+            )
+            ids[name] = job.id
+            db.commit()
+            time.sleep(0.01)  # a1 is the oldest, then a2, then b1
+    runner = worker.Worker(sessions=sessions, settings=slow_settings, interval=0.05)
+    assert runner.per_pool == 1
+    runner.start()
+    try:
+        deadline = time.monotonic() + 20
+        while "b1" not in STARTED or "a1" not in STARTED:
+            assert time.monotonic() < deadline, STARTED
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert STARTED == ["a1", "b1"]  # a2 waits: pool-a may hold one of the two threads
+        with sessions() as db:
+            assert db.get(Job, ids["b1"]).state is JobState.succeeded  # type: ignore[union-attr]
+            assert db.get(Job, ids["a2"]).state is JobState.queued  # type: ignore[union-attr]
+        GATE.set()
+        while "a2" not in STARTED:
+            assert time.monotonic() < deadline, STARTED
+            time.sleep(0.05)
+    finally:
+        GATE.set()
+        runner.stop()
+        runner.join(timeout=20)
+    with sessions() as db:
+        states = {n: db.get(Job, i).state for n, i in ids.items()}  # type: ignore[union-attr]
+    assert states == dict.fromkeys(ids, JobState.succeeded)
