@@ -154,9 +154,9 @@ def reconcile_pool(
     url: UrlOpt = None,
 ) -> None:
     """Compare the pool with mappings and routing records (a job)."""
-    api = client(url=url)
-    job = api.call("POST", f"/v1/pools/{name}/reconcile")
-    emit(wait_job(api=api, job=job, timeout=timeout) if wait else job, output=output, columns=())
+    _post_job(
+        path=f"/v1/pools/{name}/reconcile", wait=wait, timeout=timeout, output=output, url=url
+    )
 
 
 @mappings.command("create")
@@ -190,6 +190,11 @@ def retry(
     url: UrlOpt = None,
 ) -> None:
     """Queue a failed job again with its attempts reset (--wait: until it finishes)."""
+    _post_job(path=f"/v1/jobs/{job_id}/retry", wait=wait, timeout=timeout, output=output, url=url)
+
+
+def _post_job(*, path: str, wait: bool, timeout: float, output: Output, url: str | None) -> None:
+    """POST ``path``, which answers a job; print it, or wait for it with --wait."""
     api = client(url=url)
-    job = api.call("POST", f"/v1/jobs/{job_id}/retry")
+    job = api.call("POST", path)
     emit(wait_job(api=api, job=job, timeout=timeout) if wait else job, output=output, columns=())

@@ -25,6 +25,8 @@ class JobContext:
     job: Job
     settings: Settings
     report: Callable[[int, int, str], None]
+    #: Keep a handler's progress in the job's payload (fenced on the lease; commits).
+    save_payload: Callable[[dict[str, Any]], None]
     #: Set by the heartbeat when the lease passed to another worker: stop at the next step.
     lease_lost: threading.Event = field(default_factory=threading.Event)
 

@@ -97,12 +97,42 @@ def list_(*, db: Session, actor: Principal, limit: int, state: JobState | None) 
     return list(db.scalars(stmt))
 
 
-def live_for(*, db: Session, kind: str, tenant_id: str | None = None) -> list[Job]:
-    """Jobs of ``kind`` (of one tenant) still queued, running or paused."""
-    stmt = select(Job).where(Job.kind == kind, Job.state.in_(LIVE))
-    if tenant_id:
-        stmt = stmt.where(Job.tenant_id == tenant_id)
-    return list(db.scalars(stmt))
+def unfinished(*, db: Session, tenant_id: str | None, kinds: tuple[str, ...]) -> list[Job]:
+    """A tenant's queued, running or paused jobs of ``kinds``, newest first."""
+    return list(
+        db.scalars(
+            select(Job)
+            .where(Job.tenant_id == tenant_id, Job.kind.in_(kinds), Job.state.in_(LIVE))
+            .order_by(Job.created_at.desc())
+        )
+    )
+
+
+def settle_unclaimed(
+    *,
+    db: Session,
+    job_id: str,
+    result: dict[str, Any] | None = None,
+    error: str = "",
+    due_now: bool = False,
+) -> bool:
+    """Finish a queued or paused job whose work its request did itself (``result``:
+    succeeded; ``error``: failed), or make it due now (``due_now``: a worker takes over).
+    Only while no worker holds it: returns False otherwise. Flushes; the caller commits."""
+    values: dict[str, Any]
+    if due_now:
+        values = {"run_after": utcnow()}
+    elif error:
+        values = {"state": JobState.failed, "error": error}
+    else:
+        values = {"state": JobState.succeeded, "result": result or {}, "step": Job.total_steps}
+    done = db.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state.in_((JobState.queued, JobState.paused)))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
 def queue_depth(*, db: Session) -> int:
@@ -182,6 +212,11 @@ def renew(*, db: Session, lease: Lease, seconds: float) -> bool:
 def progress(*, db: Session, lease: Lease, step: int, total: int, name: str) -> None:
     """Record ``step i/n`` (commits, so clients see it live). Raises LeaseLost."""
     _write(db, lease, step=step, total_steps=total, step_name=name[:64])
+
+
+def save_payload(*, db: Session, lease: Lease, payload: dict[str, Any]) -> None:
+    """Replace the job's payload (a handler's own progress). Commits; raises LeaseLost."""
+    _write(db, lease, payload=payload)
 
 
 def succeed(*, db: Session, lease: Lease, result: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
@@ -115,7 +116,17 @@ def execute(
                 raise LeaseLost(f"job {lease.job_id}: lease lost")
             job_service.progress(db=db, lease=lease, step=step, total=total, name=name)
 
-        ctx = JobContext(db=db, job=job, settings=settings, report=report, lease_lost=lost)
+        def save_payload(payload: dict[str, Any]) -> None:
+            job_service.save_payload(db=db, lease=lease, payload=payload)
+
+        ctx = JobContext(
+            db=db,
+            job=job,
+            settings=settings,
+            report=report,
+            save_payload=save_payload,
+            lease_lost=lost,
+        )
         try:
             with Heartbeat(
                 sessions=sessions, lease=lease, lease_seconds=settings.lease_seconds, lost=lost

@@ -43,7 +43,8 @@ def run_once(
     statuses = health.sweep(sessions=sessions, settings=settings)
     queued: list[str] = []
     with sessions() as db:
-        busy = {j.payload.get("pool_id") for j in job_service.live_for(db=db, kind=RECONCILE)}
+        live = job_service.unfinished(db=db, tenant_id=None, kinds=(RECONCILE,))
+        busy = {j.payload.get("pool_id") for j in live}
         for pool in pool_service.list_(db=db):
             if not pool.is_enabled or pool.status is PoolStatus.unreachable or pool.id in busy:
                 continue
