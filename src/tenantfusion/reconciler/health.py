@@ -42,9 +42,10 @@ def sweep(*, sessions: sessionmaker[Session], settings: Settings) -> dict[str, s
     statuses: dict[str, str] = {}
     with sessions() as db:
         for detached, outcome in zip(pools, outcomes, strict=True):
-            pool = db.get(Pool, detached.id)
-            if pool is None:  # deleted meanwhile
+            current = db.get(Pool, detached.id)
+            if current is None:  # deleted meanwhile
                 continue
+            pool = current
             if pool_service.record_health(db=db, pool=pool, outcome=outcome):
                 resumed = job_service.resume_pool(db=db, pool_id=pool.id)
                 log.info("pool.back", pool=pool.name, resumed_jobs=resumed)

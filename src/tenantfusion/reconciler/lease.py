@@ -33,7 +33,7 @@ def acquire(*, db: Session, name: str, owner: str, seconds: float) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.commit()
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def release(*, db: Session, name: str, owner: str) -> None:
