@@ -105,8 +105,10 @@ def test_reconciler_resumes_onboarding_and_lost_deprovision(
     register(api, pool, "alpha")
     crashed, boss_c = api.new_tenant()
     leaving, boss_l = api.new_tenant()
+    drifted, boss_d = api.new_tenant()
     mc = api.client.put(f"/v1/tenants/{crashed['id']}/mappings/alpha", headers=boss_c).json()
     ml = api.client.put(f"/v1/tenants/{leaving['id']}/mappings/alpha", headers=boss_l).json()
+    md = api.client.put(f"/v1/tenants/{drifted['id']}/mappings/alpha", headers=boss_d).json()
     # a worker died after ensure_project: the user was never made, the lease ran out
     from tests.conftest import admin_conn
 
@@ -122,6 +124,11 @@ def test_reconciler_resumes_onboarding_and_lost_deprovision(
         )
         # a deprovision was requested, its job never written (the old crash window)
         db.execute(text("UPDATE mapping SET state = 'deleting' WHERE id = :id"), {"id": ml["id"]})
+        # a row that says failed while its project is there: drift, reported
+        db.execute(
+            text("UPDATE mapping SET state = 'failed', reason = 'lost' WHERE id = :id"),
+            {"id": md["id"]},
+        )
         db.commit()
     assert_problem(
         api.client.put(f"/v1/tenants/{leaving['id']}/mappings/alpha", headers=boss_l),
@@ -140,7 +147,13 @@ def test_reconciler_resumes_onboarding_and_lost_deprovision(
     ]
     assert [x["mapping_id"] for x in result["jobs"]["requeued"]] == [ml["id"]]
     assert result["findings"]["resumed"] == 1 and result["findings"]["requeued"] == 1
-    assert result["clean"] is False
+    assert result["drift"] == [
+        {
+            "tenant_id": drifted["id"],
+            "drift": f"row is failed (lost) but its project {md['remote_id']} exists",
+        }
+    ]
+    assert result["findings"]["mapping_drift"] == 1 and result["clean"] is False
     shown = api.client.get(f"/v1/tenants/{crashed['id']}/mappings/alpha", headers=boss_c).json()
     assert shown["state"] == "active" and shown["remote_id"] == mc["remote_id"]
     assert [p.id for p in projects_of(pool, crashed["id"])] == [mc["remote_id"]]
@@ -149,11 +162,13 @@ def test_reconciler_resumes_onboarding_and_lost_deprovision(
     assert projects_of(pool, leaving["id"]) == []
     metrics = api.client.get("/metrics").text
     assert 'tenantfusion_reconcile_findings{kind="resumed",pool="alpha"} 1.0' in metrics
-    # the next period finds nothing left to repair
+    # the tenant's next ensure repairs the drifted row; the next period finds nothing left
+    fixed = api.client.put(f"/v1/tenants/{drifted['id']}/mappings/alpha", headers=boss_d).json()
+    assert fixed["state"] == "active" and fixed["remote_id"] == md["remote_id"]
     again = _sweep(api)
     run_jobs(api)
     result = _job(api, again["queued"][0], api.admin)["result"]
-    assert result["clean"] is True and result["findings"]["mapping_ok"] == 1
+    assert result["clean"] is True and result["findings"]["mapping_ok"] == 2
     assert 'tenantfusion_reconcile_findings{kind="resumed",pool="alpha"} 0.0' in (
         api.client.get("/metrics").text
     )
