@@ -27,6 +27,7 @@ from tenantfusion.db import session_factory, upgrade  # noqa: E402
 from tenantfusion.jobs import service as job_service  # noqa: E402
 from tenantfusion.jobs import worker  # noqa: E402
 from tenantfusion.jobs.registry import JobContext, handler  # noqa: E402
+from tenantfusion.logging import configure  # noqa: E402
 from tenantfusion.platform.principal import SYSTEM  # noqa: E402
 
 NOOP = "bench.noop"
@@ -62,6 +63,7 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--jobs", type=int, default=300)
     args = parser.parse_args()
+    configure("WARNING")
     settings = Settings(
         data_dir=Path(tempfile.mkdtemp(prefix="tf-bench-jobs-")),
         database_url=args.database_url,
