@@ -21,7 +21,10 @@ from tenantfusion.mapping import jobs as _mapping_jobs  # noqa: F401  (registers
 from tenantfusion.mapping.views import router as mapping_router
 from tenantfusion.observe import ObserveMiddleware
 from tenantfusion.platform.views import router as platform_router
+from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.views import router as pools_router
+from tenantfusion.reconciler import jobs as _reconciler_jobs  # noqa: F401
+from tenantfusion.reconciler.loop import Reconciler
 from tenantfusion.resources import deletion as _deletion  # noqa: F401  (its job handler)
 from tenantfusion.resources.views import router as resources_router
 
@@ -36,13 +39,18 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker = Worker(sessions=sessions, settings=settings) if start_worker else None
-        if worker:
-            worker.start()
+        # the reconciler only queues jobs: it runs where a worker runs them
+        threads: list[Worker | Reconciler] = []
+        if start_worker:
+            threads.append(Worker(sessions=sessions, settings=settings))
+            if settings.run_reconciler:
+                threads.append(Reconciler(sessions=sessions, settings=settings))
+        for thread in threads:
+            thread.start()
         yield
-        if worker:
-            worker.stop()
-            worker.join(timeout=10)
+        for thread in threads:
+            thread.stop()
+            thread.join(timeout=10)
 
     app = FastAPI(
         title="tenantfusion",
@@ -79,6 +87,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
 
     @app.get("/metrics", tags=["ops"])
     def metrics() -> Response:
+        try:
+            with sessions() as db:
+                pool_service.export_status(db=db)  # what the sweep recorded, on every replica
+        except Exception:  # the database is down: /healthz says so, metrics still answer
+            pass
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     #: How long a delete job waits for the pool to remove an object before it gives up
     #: (``delete_failed``, retryable); counted from the first delete the pool accepted.
     delete_deadline_seconds: float = 600.0
+    #: Threads of the in-process worker; one pool never holds more than half of them.
+    worker_threads: int = 4
+    #: A job not finished this long after it was queued fails (no job retries forever).
+    job_deadline_seconds: float = 24 * 3600.0
+    #: Whether ``serve`` runs the periodic reconciler (one replica at a time holds its lease).
+    run_reconciler: bool = True
+    #: Period of the reconciler: pool health sweep, resumes, orphaned deletes, reconcile.
+    reconcile_interval_seconds: float = 60.0
+    #: How many pools the health sweep asks at once.
+    health_sweep_concurrency: int = 4
+    #: How long a record's object may be absent before reconcile reports it missing.
+    missing_grace_seconds: float = 300.0
     #: Log level for structlog output.
     log_level: str = "INFO"
     #: TESTS ONLY: comma-separated crash points (``faults.crash_point``) where the process

@@ -18,3 +18,14 @@ JOB_QUEUE_DEPTH = Gauge("tenantfusion_job_queue_depth", "Jobs waiting to run")
 POOL_BREAKER_STATE = Gauge(
     "tenantfusion_pool_breaker_state", "Circuit breaker: 0 closed, 1 half-open, 2 open", ["pool"]
 )
+POOL_STATUS = Gauge(
+    "tenantfusion_pool_status", "Pool health: 0 ok, 1 degraded, 2 unreachable", ["pool"]
+)
+RECONCILE_FINDINGS = Gauge(
+    "tenantfusion_reconcile_findings",
+    "What the last reconcile of a pool found, by kind of finding",
+    ["pool", "kind"],
+)
+RECONCILE_RUNS = Counter(
+    "tenantfusion_reconcile_runs_total", "Reconcile loop passes and pool jobs", ["outcome"]
+)

@@ -7,6 +7,7 @@ from tenantfusion.jobs.models import Job
 from tenantfusion.mapping.models import Mapping
 from tenantfusion.platform.models import Installation, Tenant, Token, User
 from tenantfusion.pools.models import Pool
+from tenantfusion.reconciler.models import LeaderLease
 from tenantfusion.resources.models import RoutingRecord
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "IdempotencyKey",
     "Installation",
     "Job",
+    "LeaderLease",
     "Mapping",
     "Pool",
     "RoutingRecord",

@@ -284,7 +284,11 @@ def test_reconcile_adopts_interrupted_creates_and_reports_the_rest(world: World)
         )
     gone = next(o.remote_id for o in cloud.objects.values() if o.name == "net-00")
     cloud.objects.pop(gone)
-    settings = world.settings.model_copy(update={"lease_seconds": 0})
+    with world.sessions() as db:  # within the grace period a vanished object is not reported
+        pool = db.scalars(select(Pool).where(Pool.name == "fa")).one()
+        report = reconcile_records(db=db, pool=pool, settings=world.settings)
+        assert report["missing"] == [] and db.get(RoutingRecord, lost).missing_since is None
+    settings = world.settings.model_copy(update={"lease_seconds": 0, "missing_grace_seconds": 0})
     with world.sessions() as db:
         pool = db.scalars(select(Pool).where(Pool.name == "fa")).one()
         report = reconcile_records(db=db, pool=pool, settings=settings)
@@ -295,3 +299,17 @@ def test_reconcile_adopts_interrupted_creates_and_reports_the_rest(world: World)
     with world.sessions() as db:
         assert db.get(RoutingRecord, crashed_id).state is RecordState.active
         assert db.get(RoutingRecord, never_id) is None
+        marked = db.get(RoutingRecord, lost).missing_since
+        assert marked is not None and report["missing"][0]["missing_since"] == marked.isoformat()
+    cloud.objects[gone] = RemoteObject(  # the object is back: the mark is cleared
+        kind="network",
+        remote_id=gone,
+        name="net-00",
+        status="ACTIVE",
+        project_id=project,
+        description=f"tenantfusion {lost}",
+    )
+    with world.sessions() as db:
+        pool = db.scalars(select(Pool).where(Pool.name == "fa")).one()
+        assert reconcile_records(db=db, pool=pool, settings=settings)["missing"] == []
+        assert db.get(RoutingRecord, lost).missing_since is None

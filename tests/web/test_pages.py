@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tenantfusion.jobs import service as job_service
-from tenantfusion.jobs.models import Job
+from tenantfusion.jobs.models import Job, JobState
 from tenantfusion.pools.models import Pool, PoolStatus
 from tests.conftest import ADMIN_PASSWORD, Api
 from tests.web.console import Console, csrf_of
@@ -227,7 +226,8 @@ def test_pages_with_unfinished_jobs_ask_for_live_refresh(sqlite_api: Api) -> Non
         job = db.get(Job, job_url.rsplit("/", 1)[1])
         assert job is not None
         result = {"pool": "east", "adopted": ["<b>vm</b>"], "resources": {"dropped": []}}
-        job_service.succeed(db=db, job=job, result=result)
+        job.state, job.result = JobState.succeeded, result
+        db.commit()
     done = console.get(job_url).text
     assert 'data-moving="false"' in done and 'data-testid="job-result"' in done
     assert "http-equiv" not in done

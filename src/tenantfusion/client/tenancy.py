@@ -59,7 +59,7 @@ jobs = resource_group(
     path="jobs",
     columns=("id", "kind", "state", "step", "total_steps", "step_name", "error"),
     help="Jobs (long work: deprovisioning, deletes, reconciles).",
-    filters=(Filter("state", "queued, running, succeeded or failed"),),
+    filters=(Filter("state", "queued, running, paused, succeeded or failed"),),
     max_limit=500,
     verbs=("list", "show"),
 )
@@ -156,9 +156,9 @@ def reconcile_pool(
     url: UrlOpt = None,
 ) -> None:
     """Compare the pool with mappings and routing records (a job)."""
-    api = client(url=url)
-    job = api.call("POST", f"/v1/pools/{name}/reconcile")
-    emit(wait_job(api=api, job=job, timeout=timeout) if wait else job, output=output, columns=())
+    _post_job(
+        path=f"/v1/pools/{name}/reconcile", wait=wait, timeout=timeout, output=output, url=url
+    )
 
 
 @mappings.command("create")
@@ -180,3 +180,23 @@ def wait(
     api = client(url=url)
     job = api.call("GET", f"/v1/jobs/{job_id}")
     emit(wait_job(api=api, job=job, timeout=timeout), output=output, columns=())
+
+
+@jobs.command("retry")
+@one_line_errors
+def retry(
+    job_id: str,
+    wait: WaitOpt = False,
+    timeout: TimeoutOpt = 600.0,
+    output: OutputOpt = Output.table,
+    url: UrlOpt = None,
+) -> None:
+    """Queue a failed job again with its attempts reset (--wait: until it finishes)."""
+    _post_job(path=f"/v1/jobs/{job_id}/retry", wait=wait, timeout=timeout, output=output, url=url)
+
+
+def _post_job(*, path: str, wait: bool, timeout: float, output: Output, url: str | None) -> None:
+    """POST ``path``, which answers a job; print it, or wait for it with --wait."""
+    api = client(url=url)
+    job = api.call("POST", path)
+    emit(wait_job(api=api, job=job, timeout=timeout) if wait else job, output=output, columns=())

@@ -15,6 +15,8 @@ from tenantfusion.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
 class JobState(enum.StrEnum):
     queued = "queued"
     running = "running"
+    #: Waiting for its pool to answer again; pauses never spend attempts.
+    paused = "paused"
     succeeded = "succeeded"
     failed = "failed"
 
@@ -37,5 +39,12 @@ class Job(IdMixin, TimestampMixin, Base):
     run_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Fencing token: bumped on every claim; a write names the generation it was claimed at,
+    #: so a worker that lost its lease can never overwrite the job.
+    lease_generation: Mapped[int] = mapped_column(Integer, default=0)
+    #: The pool the job works on (pauses while it is down; None for pool-less jobs).
+    pool_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    #: After this the job fails instead of being retried or paused again.
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

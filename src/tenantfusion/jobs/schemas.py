@@ -21,6 +21,10 @@ class JobRead(BaseModel):
     total_steps: int
     step_name: str
     attempts: int
+    max_attempts: int
+    pool_id: str | None
+    run_after: datetime
+    deadline_at: datetime | None
     error: str
     result: dict[str, Any]
     created_at: datetime

@@ -1,20 +1,53 @@
-"""Durable jobs: enqueue, claim under a lease, report progress, finish or retry."""
+"""Durable jobs: enqueue, claim under a fenced lease, report progress, finish, retry, pause.
+
+Every write a worker makes to a job it runs names the lease it claimed (owner and
+generation, :class:`Lease`): ``UPDATE job ... WHERE id = ? AND lease_owner = ? AND
+lease_generation = ?``. A worker whose lease expired and passed to another can therefore
+never overwrite the job's state or result; it gets :class:`LeaseLost` instead.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from tenantfusion.audit import service as audit_service
 from tenantfusion.db import utcnow
-from tenantfusion.errors import NotFound
+from tenantfusion.errors import Conflict, NotFound
 from tenantfusion.jobs.models import Job, JobState
+from tenantfusion.jobs.registry import RETRY_HOOKS
 from tenantfusion.platform.principal import Principal
 
 RETRY_BASE_SECONDS = 2.0
 RETRY_MAX_SECONDS = 300.0
+#: States a job still moves out of by itself.
+LIVE = (JobState.queued, JobState.running, JobState.paused)
+
+
+class LeaseLost(Exception):
+    """The job's lease passed to another worker: this one must stop writing to the job."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """What a worker claimed: the fencing token of its writes and the job's retry budget."""
+
+    job_id: str
+    owner: str
+    generation: int
+    attempts: int
+    max_attempts: int
+    created_at: datetime
+    deadline_at: datetime | None
+
+    def deadline(self, default_seconds: float) -> datetime:
+        """When the job must be finished (its own deadline, else ``created + default``)."""
+        return self.deadline_at or self.created_at + timedelta(seconds=default_seconds)
 
 
 def enqueue(
@@ -26,8 +59,11 @@ def enqueue(
     tenant_id: str | None,
     total_steps: int = 0,
     max_attempts: int = 5,
+    pool_id: str | None = None,
+    deadline_seconds: float | None = None,
 ) -> Job:
-    """Add a job; it runs after the caller commits."""
+    """Add a job; it runs after the caller commits. ``pool_id`` (else ``payload["pool_id"]``)
+    names the pool it works on: its retries pause while that pool is down."""
     job = Job(
         kind=kind,
         payload=payload,
@@ -35,6 +71,8 @@ def enqueue(
         created_by=actor.user_id,
         total_steps=total_steps,
         max_attempts=max_attempts,
+        pool_id=pool_id or payload.get("pool_id"),
+        deadline_at=utcnow() + timedelta(seconds=deadline_seconds) if deadline_seconds else None,
     )
     db.add(job)
     db.flush()
@@ -60,94 +98,14 @@ def list_(*, db: Session, actor: Principal, limit: int, state: JobState | None) 
 
 
 def unfinished(*, db: Session, tenant_id: str | None, kinds: tuple[str, ...]) -> list[Job]:
-    """A tenant's queued or running jobs of ``kinds``, newest first."""
+    """A tenant's queued, running or paused jobs of ``kinds``, newest first."""
     return list(
         db.scalars(
             select(Job)
-            .where(
-                Job.tenant_id == tenant_id,
-                Job.kind.in_(kinds),
-                Job.state.in_((JobState.queued, JobState.running)),
-            )
+            .where(Job.tenant_id == tenant_id, Job.kind.in_(kinds), Job.state.in_(LIVE))
             .order_by(Job.created_at.desc())
         )
     )
-
-
-def queue_depth(*, db: Session) -> int:
-    """Jobs queued or running."""
-    return (
-        db.scalar(
-            select(func.count())
-            .select_from(Job)
-            .where(Job.state.in_((JobState.queued, JobState.running)))
-        )
-        or 0
-    )
-
-
-def claim(*, db: Session, owner: str, lease_seconds: float) -> Job | None:
-    """Take the oldest runnable job (queued and due, or running with an expired lease).
-
-    One atomic conditional UPDATE per candidate, so two workers never run the same job.
-    Commits.
-    """
-    now = utcnow()
-    candidates = db.scalars(
-        select(Job.id)
-        .where(
-            ((Job.state == JobState.queued) & (Job.run_after <= now))
-            | ((Job.state == JobState.running) & (Job.lease_expires_at < now))
-        )
-        .order_by(Job.run_after)
-        .limit(5)
-    ).all()
-    for job_id in candidates:
-        result = db.execute(
-            update(Job)
-            .where(
-                Job.id == job_id,
-                ((Job.state == JobState.queued) & (Job.run_after <= now))
-                | ((Job.state == JobState.running) & (Job.lease_expires_at < now)),
-            )
-            .values(
-                state=JobState.running,
-                lease_owner=owner,
-                lease_expires_at=now + timedelta(seconds=lease_seconds),
-                attempts=Job.attempts + 1,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        db.commit()
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            return db.get(Job, job_id, populate_existing=True)
-    return None
-
-
-def progress(*, db: Session, job: Job, step: int, total: int, name: str) -> None:
-    """Record ``step i/n`` (commits, so clients see it live)."""
-    job.step, job.total_steps, job.step_name = step, total, name
-    db.commit()
-
-
-def succeed(*, db: Session, job: Job, result: dict[str, Any]) -> None:
-    """Mark a job done (commits)."""
-    job.state, job.result, job.error = JobState.succeeded, result, ""
-    job.lease_owner = job.lease_expires_at = None
-    job.step = job.total_steps
-    db.commit()
-
-
-def retry_or_fail(*, db: Session, job: Job, error: str, permanent: bool = False) -> None:
-    """Schedule another attempt with exponential backoff, or fail for good (commits)."""
-    job.error = error
-    job.lease_owner = job.lease_expires_at = None
-    if permanent or job.attempts >= job.max_attempts:
-        job.state = JobState.failed
-    else:
-        delay = min(RETRY_BASE_SECONDS * 2 ** (job.attempts - 1), RETRY_MAX_SECONDS)
-        job.state, job.run_after = JobState.queued, utcnow() + timedelta(seconds=delay)
-    db.commit()
 
 
 def settle_unclaimed(
@@ -158,9 +116,9 @@ def settle_unclaimed(
     error: str = "",
     due_now: bool = False,
 ) -> bool:
-    """Finish a queued job whose work its request did itself (``result``: succeeded;
-    ``error``: failed), or make it due now (``due_now``: a worker takes over). Only while no
-    worker has claimed it: returns False otherwise. Flushes; the caller commits."""
+    """Finish a queued or paused job whose work its request did itself (``result``:
+    succeeded; ``error``: failed), or make it due now (``due_now``: a worker takes over).
+    Only while no worker holds it: returns False otherwise. Flushes; the caller commits."""
     values: dict[str, Any]
     if due_now:
         values = {"run_after": utcnow()}
@@ -170,24 +128,222 @@ def settle_unclaimed(
         values = {"state": JobState.succeeded, "result": result or {}, "step": Job.total_steps}
     done = db.execute(
         update(Job)
-        .where(Job.id == job_id, Job.state == JobState.queued)
+        .where(Job.id == job_id, Job.state.in_((JobState.queued, JobState.paused)))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
-def release(*, db: Session, job: Job, delay_seconds: float) -> None:
-    """Put a job back without counting the attempt (its resource was busy). Commits."""
-    db.execute(
+def queue_depth(*, db: Session) -> int:
+    """Jobs queued, running or paused."""
+    return db.scalar(select(func.count()).select_from(Job).where(Job.state.in_(LIVE))) or 0
+
+
+def claim(
+    *, db: Session, owner: str, lease_seconds: float, busy_pools: Collection[str] = ()
+) -> tuple[Job, Lease] | None:
+    """Take the oldest runnable job: queued or paused and due, or running with an expired
+    lease; none of ``busy_pools``. One atomic conditional UPDATE per candidate, bumping the
+    fencing generation, so two workers never hold the same job. Commits."""
+    now = utcnow()
+    runnable = (Job.state.in_((JobState.queued, JobState.paused)) & (Job.run_after <= now)) | (
+        (Job.state == JobState.running) & (Job.lease_expires_at < now)
+    )
+    stmt = select(Job.id).where(runnable).order_by(Job.run_after).limit(5)
+    if busy_pools:
+        stmt = stmt.where(Job.pool_id.is_(None) | Job.pool_id.not_in(list(busy_pools)))
+    for job_id in db.scalars(stmt).all():
+        result = db.execute(
+            update(Job)
+            .where(Job.id == job_id, runnable)
+            .values(
+                state=JobState.running,
+                lease_owner=owner,
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
+                lease_generation=Job.lease_generation + 1,
+                attempts=Job.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        db.commit()
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            job = db.get(Job, job_id, populate_existing=True)
+            assert job is not None and job.lease_owner == owner
+            return job, Lease(
+                job_id=job.id,
+                owner=owner,
+                generation=job.lease_generation,
+                attempts=job.attempts,
+                max_attempts=job.max_attempts,
+                created_at=job.created_at,
+                deadline_at=job.deadline_at,
+            )
+    return None
+
+
+def _write(db: Session, lease: Lease, **values: Any) -> None:
+    """One fenced UPDATE of the job (commits); raises LeaseLost if the lease moved on."""
+    result = db.execute(
         update(Job)
-        .where(Job.id == job.id)
-        .values(
-            state=JobState.queued,
-            lease_owner=None,
-            lease_expires_at=None,
-            attempts=Job.attempts - 1,
-            run_after=utcnow() + timedelta(seconds=delay_seconds),
+        .where(
+            Job.id == lease.job_id,
+            Job.lease_owner == lease.owner,
+            Job.lease_generation == lease.generation,
+        )
+        .values(**values, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        db.rollback()
+        raise LeaseLost(f"job {lease.job_id}: lease {lease.generation} of {lease.owner} lost")
+    db.commit()
+
+
+def renew(*, db: Session, lease: Lease, seconds: float) -> bool:
+    """Extend the lease (heartbeat). False when it was lost. Commits."""
+    try:
+        _write(db, lease, lease_expires_at=utcnow() + timedelta(seconds=seconds))
+    except LeaseLost:
+        return False
+    return True
+
+
+def progress(*, db: Session, lease: Lease, step: int, total: int, name: str) -> None:
+    """Record ``step i/n`` (commits, so clients see it live). Raises LeaseLost."""
+    _write(db, lease, step=step, total_steps=total, step_name=name[:64])
+
+
+def save_payload(*, db: Session, lease: Lease, payload: dict[str, Any]) -> None:
+    """Replace the job's payload (a handler's own progress). Commits; raises LeaseLost."""
+    _write(db, lease, payload=payload)
+
+
+def succeed(*, db: Session, lease: Lease, result: dict[str, Any]) -> None:
+    """Mark a job done (commits). Raises LeaseLost."""
+    _write(
+        db,
+        lease,
+        state=JobState.succeeded,
+        result=result,
+        error="",
+        step=Job.total_steps,
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+
+
+def _fail(db: Session, lease: Lease, error: str) -> None:
+    _write(db, lease, state=JobState.failed, error=error, lease_owner=None, lease_expires_at=None)
+
+
+def retry_or_fail(
+    *, db: Session, lease: Lease, error: str, deadline: datetime, permanent: bool = False
+) -> JobState:
+    """Schedule another attempt with exponential backoff, or fail for good: a permanent
+    error, the last attempt, or the deadline passed (commits). Raises LeaseLost."""
+    now = utcnow()
+    if permanent or lease.attempts >= lease.max_attempts:
+        _fail(db, lease, error)
+        return JobState.failed
+    if now >= deadline:
+        _fail(db, lease, f"deadline passed after {lease.attempts} attempt(s): {error}")
+        return JobState.failed
+    delay = min(RETRY_BASE_SECONDS * 2 ** (lease.attempts - 1), RETRY_MAX_SECONDS)
+    run_after = min(now + timedelta(seconds=delay), deadline)
+    _write(
+        db,
+        lease,
+        state=JobState.queued,
+        error=error,
+        run_after=run_after,
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+    return JobState.queued
+
+
+def reschedule(
+    *,
+    db: Session,
+    lease: Lease,
+    delay_seconds: float,
+    deadline: datetime,
+    reason: str = "",
+    pool_id: str | None = None,
+) -> JobState:
+    """Put a job back without spending the attempt: its resource is busy (queued), or its
+    pool is down (``pool_id`` given: paused until the pool answers). Past the deadline the
+    job fails instead (commits). Raises LeaseLost."""
+    now = utcnow()
+    if now >= deadline:
+        _fail(db, lease, f"deadline passed while waiting: {reason or 'resource busy'}")
+        return JobState.failed
+    state = JobState.paused if pool_id else JobState.queued
+    values: dict[str, Any] = {"pool_id": pool_id} if pool_id else {}
+    _write(
+        db,
+        lease,
+        **values,
+        state=state,
+        error=reason,
+        attempts=Job.attempts - 1,
+        run_after=min(now + timedelta(seconds=delay_seconds), deadline),
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+    return state
+
+
+def resume_pool(*, db: Session, pool_id: str) -> int:
+    """Make the paused jobs of a pool that answers again due now (flushes)."""
+    result = db.execute(
+        update(Job)
+        .where(Job.pool_id == pool_id, Job.state == JobState.paused)
+        .values(run_after=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def retry(*, db: Session, actor: Principal, job_id: str, deadline_seconds: float) -> Job:
+    """Queue a failed job again with its attempts reset and a fresh deadline (flushes).
+
+    The job kind's retry hook (``registry.on_retry``) runs in the same transaction. Raises
+    NotFound (not the caller's job), Conflict (the job has not failed).
+    """
+    job = get_or_raise(db=db, job_id=job_id, actor=actor)
+    if job.state is not JobState.failed:
+        raise Conflict(f"job {job.id} is {job.state.value}; only a failed job can be retried")
+    span = (
+        (job.deadline_at - job.created_at).total_seconds() if job.deadline_at else deadline_seconds
+    )
+    now = utcnow()
+    job.state, job.attempts, job.run_after = JobState.queued, 0, now
+    job.error, job.result, job.step, job.step_name = "", {}, 0, ""
+    job.deadline_at = now + timedelta(seconds=span)
+    job.lease_owner = job.lease_expires_at = None
+    hook = RETRY_HOOKS.get(job.kind)
+    if hook:
+        hook(db, job)
+    audit_service.record(
+        db=db,
+        actor=actor,
+        action="job.retry",
+        target_kind="job",
+        target_id=job.id,
+        tenant_id=job.tenant_id,
+        detail={"kind": job.kind},
+    )
+    db.flush()
+    return job
+
+
+def prune(*, db: Session, kind: str, older_than: datetime) -> int:
+    """Delete succeeded jobs of ``kind`` last updated before ``older_than`` (flushes)."""
+    result = db.execute(
+        delete(Job).where(
+            Job.kind == kind, Job.state == JobState.succeeded, Job.updated_at < older_than
         )
     )
-    db.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 
-from tenantfusion.deps import CurrentUser, DbSession
+from tenantfusion.deps import AppSettings, CurrentUser, DbSession
 from tenantfusion.jobs import service
 from tenantfusion.jobs.models import JobState
 from tenantfusion.jobs.schemas import JobRead
@@ -27,3 +27,11 @@ def list_jobs(
 @router.get("/jobs/{job_id}", response_model=JobRead)
 def show_job(job_id: str, principal: CurrentUser, db: DbSession) -> JobRead:
     return JobRead.model_validate(service.get_or_raise(db=db, job_id=job_id, actor=principal))
+
+
+@router.post("/jobs/{job_id}/retry", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED)
+def retry_job(job_id: str, principal: CurrentUser, db: DbSession, settings: AppSettings) -> JobRead:
+    job = service.retry(
+        db=db, actor=principal, job_id=job_id, deadline_seconds=settings.job_deadline_seconds
+    )
+    return JobRead.model_validate(job)

@@ -1,62 +1,165 @@
-"""The worker: claims jobs, runs their handler, records the outcome. Runs in-process."""
+"""The worker: claims jobs, runs their handler under a heartbeat, records the outcome.
+
+Runs in-process as a few threads. One pool never holds more than half of them, so a slow
+or hanging pool cannot starve the jobs of the others. A job whose pool is down (its
+circuit open, or the handler found it unreachable) is paused without spending an attempt
+and runs again when the pool answers; every job fails at the latest at its deadline.
+"""
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.config import Settings
-from tenantfusion.errors import PoolError, PoolUnavailable, TenantFusionError
+from tenantfusion.errors import PoolError, PoolUnavailable, PoolUnreachable, TenantFusionError
 from tenantfusion.jobs import service as job_service
+from tenantfusion.jobs.heartbeat import Heartbeat
+from tenantfusion.jobs.models import Job, JobState
 from tenantfusion.jobs.registry import HANDLERS, Busy, JobContext
+from tenantfusion.jobs.service import Lease, LeaseLost
 from tenantfusion.mapping import service as mapping_service
 from tenantfusion.metrics import JOB_QUEUE_DEPTH
+from tenantfusion.pools import breaker
+from tenantfusion.pools import service as pool_service
 
 log = structlog.get_logger(__name__)
 
 #: Errors worth another attempt; anything else fails the job at once.
 TRANSIENT = (PoolError, PoolUnavailable)
+#: A paused job looks at its pool again after this (sooner when the sweep sees it back).
+PAUSE_SECONDS = 10.0
+#: A job whose resource is busy elsewhere runs again after this.
+BUSY_SECONDS = 1.0
 
 
-def run_one(*, sessions: sessionmaker[Session], settings: Settings, owner: str) -> bool:
-    """Claim and run one job. Returns False when nothing was runnable."""
-    with sessions() as db:
-        job = job_service.claim(db=db, owner=owner, lease_seconds=settings.lease_seconds)
-        if job is None:
-            return False
-        handler = HANDLERS.get(job.kind)
-        bound = log.bind(job_id=job.id, kind=job.kind, attempt=job.attempts)
+def _down_pool(db: Session, job: Job, error: PoolUnreachable | None = None) -> str | None:
+    """The id of the job's pool when it is down: the error names it, or its circuit is
+    open in this process. None when the job has no known pool or the pool answers."""
+    name = error.extra.get("pool") if error is not None else None
+    pool = pool_service.get(db=db, ref=name or job.pool_id or "") if name or job.pool_id else None
+    if pool is None:
+        return None
+    if error is not None or breaker.state(pool.name) == breaker.OPEN:
+        return pool.id
+    return None
+
+
+def _outcome(
+    *, db: Session, job: Job, lease: Lease, error: Exception, deadline: datetime
+) -> JobState:
+    """Record a handler's failure: pause, reschedule, retry or fail (commits)."""
+    db.rollback()
+    bound = log.bind(job_id=lease.job_id, kind=job.kind, attempt=lease.attempts)
+    if isinstance(error, Busy):
+        return job_service.reschedule(
+            db=db, lease=lease, delay_seconds=BUSY_SECONDS, deadline=deadline
+        )
+    if isinstance(error, PoolUnreachable) and (pool_id := _down_pool(db, job, error)):
+        bound.info("job.paused", pool_id=pool_id, error=error.detail)
+        return job_service.reschedule(
+            db=db,
+            lease=lease,
+            delay_seconds=PAUSE_SECONDS,
+            deadline=deadline,
+            reason=f"paused until the pool answers: {error.detail}",
+            pool_id=pool_id,
+        )
+    if isinstance(error, TenantFusionError):
+        transient = isinstance(error, TRANSIENT)
+        bound.warning("job.failed", error=error.detail, transient=transient)
+        return job_service.retry_or_fail(
+            db=db, lease=lease, error=error.detail, deadline=deadline, permanent=not transient
+        )
+    bound.error("job.crashed", error=type(error).__name__, exc_info=error)
+    return job_service.retry_or_fail(
+        db=db, lease=lease, error=f"internal error: {type(error).__name__}", deadline=deadline
+    )
+
+
+def execute(
+    *, db: Session, sessions: sessionmaker[Session], settings: Settings, job: Job, lease: Lease
+) -> JobState | None:
+    """Run a claimed job and record its outcome; None if the lease was lost meanwhile (the
+    job belongs to another worker now and this one wrote nothing)."""
+    deadline = lease.deadline(settings.job_deadline_seconds)
+    handler = HANDLERS.get(job.kind)
+    try:
         if handler is None:
-            job_service.retry_or_fail(
-                db=db, job=job, error=f"unknown job kind {job.kind}", permanent=True
+            return job_service.retry_or_fail(
+                db=db,
+                lease=lease,
+                error=f"unknown job kind {job.kind}",
+                deadline=deadline,
+                permanent=True,
             )
-            return True
+        if pool_id := _down_pool(db, job):
+            log.info("job.paused", job_id=lease.job_id, kind=job.kind, pool_id=pool_id)
+            return job_service.reschedule(
+                db=db,
+                lease=lease,
+                delay_seconds=PAUSE_SECONDS,
+                deadline=deadline,
+                reason="paused until the pool answers: its circuit is open",
+                pool_id=pool_id,
+            )
+        lost = threading.Event()
 
         def report(step: int, total: int, name: str) -> None:
-            job_service.progress(db=db, job=job, step=step, total=total, name=name)
+            if lost.is_set():
+                raise LeaseLost(f"job {lease.job_id}: lease lost")
+            job_service.progress(db=db, lease=lease, step=step, total=total, name=name)
 
+        def save_payload(payload: dict[str, Any]) -> None:
+            job_service.save_payload(db=db, lease=lease, payload=payload)
+
+        ctx = JobContext(
+            db=db,
+            job=job,
+            settings=settings,
+            report=report,
+            save_payload=save_payload,
+            lease_lost=lost,
+        )
         try:
-            result = handler(JobContext(db=db, job=job, settings=settings, report=report))
-        except Busy:
-            db.rollback()
-            job_service.release(db=db, job=job, delay_seconds=1.0)
-            return True
-        except TenantFusionError as e:
-            db.rollback()
-            bound.warning("job.failed", error=e.detail, transient=isinstance(e, TRANSIENT))
-            job_service.retry_or_fail(
-                db=db, job=job, error=e.detail, permanent=not isinstance(e, TRANSIENT)
-            )
-            return True
-        except Exception as e:  # a bug: record it, never lose the job silently
-            db.rollback()
-            bound.exception("job.crashed")
-            job_service.retry_or_fail(db=db, job=job, error=f"internal error: {type(e).__name__}")
-            return True
-        job_service.succeed(db=db, job=job, result=result)
-        bound.info("job.succeeded")
+            with Heartbeat(
+                sessions=sessions, lease=lease, lease_seconds=settings.lease_seconds, lost=lost
+            ):
+                result = handler(ctx)
+        except LeaseLost:
+            raise
+        except Exception as e:
+            return _outcome(db=db, job=job, lease=lease, error=e, deadline=deadline)
+        job_service.succeed(db=db, lease=lease, result=result)
+        log.info("job.succeeded", job_id=lease.job_id, kind=job.kind)
+        return JobState.succeeded
+    except LeaseLost:
+        db.rollback()
+        log.warning("job.lease_lost", job_id=lease.job_id, kind=job.kind)
+        return None
+
+
+def run_one(
+    *,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    owner: str,
+    busy_pools: Collection[str] = (),
+) -> bool:
+    """Claim and run one job. Returns False when nothing was runnable."""
+    with sessions() as db:
+        claimed = job_service.claim(
+            db=db, owner=owner, lease_seconds=settings.lease_seconds, busy_pools=busy_pools
+        )
+        if claimed is None:
+            return False
+        execute(db=db, sessions=sessions, settings=settings, job=claimed[0], lease=claimed[1])
         return True
 
 
@@ -69,28 +172,68 @@ def run_pending(*, sessions: sessionmaker[Session], settings: Settings, limit: i
     return ran
 
 
-class Worker(threading.Thread):
-    """A daemon thread polling for jobs until stopped."""
+class Worker:
+    """``settings.worker_threads`` daemon threads polling for jobs until stopped."""
 
     def __init__(
         self, *, sessions: sessionmaker[Session], settings: Settings, interval: float = 0.5
     ) -> None:
-        super().__init__(name="tenantfusion-worker", daemon=True)
         self.sessions, self.settings, self.interval = sessions, settings, interval
-        self.owner = mapping_service.new_owner()
+        count = max(1, settings.worker_threads)
+        #: Jobs of one pool this process runs at once, at most.
+        self.per_pool = max(1, count // 2)
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"tenantfusion-worker-{i}", daemon=True)
+            for i in range(count)
+        ]
+        self._running: Counter[str] = Counter()
+        self._lock = threading.Lock()
         self._stop_event = threading.Event()
 
-    def run(self) -> None:
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _claim(self, db: Session, owner: str) -> tuple[Job, Lease] | None:
+        with self._lock:
+            busy = [p for p, n in self._running.items() if n >= self.per_pool]
+            claimed = job_service.claim(
+                db=db, owner=owner, lease_seconds=self.settings.lease_seconds, busy_pools=busy
+            )
+            if claimed and claimed[0].pool_id:
+                self._running[claimed[0].pool_id] += 1
+        return claimed
+
+    def _run_one(self, owner: str) -> bool:
+        with self.sessions() as db:
+            claimed = self._claim(db, owner)
+            if claimed is None:
+                JOB_QUEUE_DEPTH.set(job_service.queue_depth(db=db))
+                return False
+            job, lease = claimed
+            pool_id = job.pool_id
+            try:
+                execute(db=db, sessions=self.sessions, settings=self.settings, job=job, lease=lease)
+            finally:
+                if pool_id:
+                    with self._lock:
+                        self._running[pool_id] -= 1
+            return True
+
+    def _loop(self) -> None:
+        owner = mapping_service.new_owner()
         while not self._stop_event.is_set():
             try:
-                ran = run_one(sessions=self.sessions, settings=self.settings, owner=self.owner)
-                with self.sessions() as db:
-                    JOB_QUEUE_DEPTH.set(job_service.queue_depth(db=db))
+                ran = self._run_one(owner)
             except Exception:
                 log.exception("worker.loop_error")
                 ran = False
             if not ran:
                 self._stop_event.wait(self.interval)
-
-    def stop(self) -> None:
-        self._stop_event.set()

@@ -11,7 +11,7 @@ from tenantfusion.db import utcnow
 from tenantfusion.errors import TenantFusionError
 from tenantfusion.mapping import service as mapping_service
 from tenantfusion.mapping.flows import mapping_ensure_flow
-from tenantfusion.mapping.models import MappingState
+from tenantfusion.mapping.models import Mapping, MappingState
 from tenantfusion.mapping.steps import installation_tag
 from tenantfusion.platform import service as platform_service
 from tenantfusion.platform.principal import SYSTEM
@@ -19,6 +19,15 @@ from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.models import Pool
 
 TENANT_TAG_PREFIX = "tf-tenant:"
+
+
+def _drift(mapping: Mapping, project_id: str) -> str:
+    """How a mapping row disagrees with the project the pool holds for it ('' if not)."""
+    if mapping.project_remote_id and mapping.project_remote_id != project_id:
+        return f"row names project {mapping.project_remote_id}, the pool holds {project_id}"
+    if mapping.state is MappingState.failed:
+        return f"row is failed ({mapping.reason}) but its project {project_id} exists"
+    return ""
 
 
 def reconcile_pool(
@@ -33,7 +42,8 @@ def reconcile_pool(
 
     Returns a report: ``ok``, ``missing`` (rows whose project is gone), ``adopted``
     (projects re-attached to their tenant), ``orphans`` (tagged projects of unknown tenants,
-    left in place for an operator).
+    left in place for an operator), ``drift`` (a row whose project is found only by name
+    under another id, or a failed row whose project exists), ``failed`` (adoptions).
     """
     driver = pool_service.driver_for(pool=pool, settings=settings)
     install = platform_service.installation_id(db=db)
@@ -45,6 +55,7 @@ def reconcile_pool(
         "missing": [],
         "adopted": [],
         "orphans": [],
+        "drift": [],
         "failed": [],
     }
     known_projects: set[str] = set()
@@ -53,6 +64,9 @@ def reconcile_pool(
         project = remote.get(mapping.project_remote_id or "") or by_name.get(mapping.project_name)
         if project is not None:
             known_projects.add(project.remote_id)
+            drift = _drift(mapping, project.remote_id)
+            if drift:
+                report["drift"].append({"tenant_id": mapping.tenant_id, "drift": drift})
         if mapping.state is not MappingState.active:
             continue
         if project is None:

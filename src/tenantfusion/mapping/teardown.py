@@ -93,6 +93,7 @@ def deprovision_job(
         tenant_id=mapping.tenant_id,
         payload={"mapping_id": mapping.id, "purge": purge},
         total_steps=len(DELETE_STEPS),
+        pool_id=pool.id,
     )
 
 

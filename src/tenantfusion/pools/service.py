@@ -13,6 +13,7 @@ from tenantfusion.config import Settings
 from tenantfusion.crypto import decrypt_json, encrypt_json
 from tenantfusion.db import utcnow
 from tenantfusion.errors import Conflict, InvalidInput, NotFound, PoolError, PoolUnreachable
+from tenantfusion.metrics import POOL_STATUS
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import breaker
 from tenantfusion.pools.drivers import DRIVERS, PoolDriver
@@ -21,6 +22,8 @@ from tenantfusion.pools.models import Pool, PoolStatus
 from tenantfusion.pools.schemas import PoolAuthIn, PoolCreate, PoolUpdate
 
 _drivers: dict[tuple[str, str], PoolDriver] = {}
+#: Value of the ``tenantfusion_pool_status`` gauge for each status.
+STATUS_VALUE = {PoolStatus.ok: 0, PoolStatus.degraded: 1, PoolStatus.unreachable: 2}
 
 
 def _auth(data: PoolAuthIn, region_name: str | None) -> PoolAuth:
@@ -164,21 +167,41 @@ def delete(*, db: Session, actor: Principal, pool: Pool) -> None:
     db.flush()
 
 
+def record_health(*, db: Session, pool: Pool, outcome: Capabilities | PoolError) -> bool:
+    """Record what a check of the pool found: its capabilities, or the error it gave
+    (unreachable, else degraded). Returns whether the pool came back from unreachable.
+    Flushes."""
+    was_unreachable = pool.status is PoolStatus.unreachable
+    if isinstance(outcome, Capabilities):
+        _apply_capabilities(pool, outcome)
+    else:
+        unreachable = isinstance(outcome, PoolUnreachable)
+        pool.status = PoolStatus.unreachable if unreachable else PoolStatus.degraded
+        pool.status_reason, pool.checked_at = outcome.detail[:500], utcnow()
+    POOL_STATUS.labels(pool=pool.name).set(STATUS_VALUE[pool.status])
+    db.flush()
+    return was_unreachable and pool.status is not PoolStatus.unreachable
+
+
+def check(*, pool: Pool, settings: Settings) -> Capabilities | PoolError:
+    """Ask the pool now (no database needed: call it outside any transaction)."""
+    try:
+        return driver_for(pool=pool, settings=settings).check()
+    except PoolError as e:
+        return e
+
+
 def refresh_health(*, db: Session, pool: Pool, settings: Settings) -> Pool:
     """Re-check a pool and record ok / degraded / unreachable with the reason.
 
     An explicit check always asks the pool, whatever its circuit breaker says.
     """
     breaker.reset(pool.name)
-    try:
-        _apply_capabilities(pool, driver_for(pool=pool, settings=settings).check())
-    except PoolUnreachable as e:
-        pool.status, pool.status_reason, pool.checked_at = (
-            PoolStatus.unreachable,
-            e.detail,
-            utcnow(),
-        )
-    except PoolError as e:
-        pool.status, pool.status_reason, pool.checked_at = PoolStatus.degraded, e.detail, utcnow()
-    db.flush()
+    record_health(db=db, pool=pool, outcome=check(pool=pool, settings=settings))
     return pool
+
+
+def export_status(*, db: Session) -> None:
+    """Set the pool status gauge from the registry (each replica's /metrics shows it)."""
+    for name, status in db.execute(select(Pool.name, Pool.status)):
+        POOL_STATUS.labels(pool=name).set(STATUS_VALUE[status])

@@ -29,11 +29,11 @@ from tenantfusion.errors import NotFound, PoolConflict, StepFailed, TenantFusion
 from tenantfusion.faults import crash_point
 from tenantfusion.jobs import service as job_service
 from tenantfusion.jobs.models import Job, JobState
-from tenantfusion.jobs.registry import Busy, JobContext, handler
+from tenantfusion.jobs.registry import Busy, JobContext, handler, on_retry
 from tenantfusion.platform.principal import Principal
 from tenantfusion.resources import service as record_service
 from tenantfusion.resources.engine import ResourceKind, Target, routed, tenant_of
-from tenantfusion.resources.models import RecordState
+from tenantfusion.resources.models import RecordState, RoutingRecord
 
 log = structlog.get_logger(__name__)
 
@@ -89,6 +89,7 @@ def request(
             tenant_id=tenant_id,
             total_steps=2,
             max_attempts=10,
+            pool_id=record.pool_id,
         )
         if not kind.delete_is_async:  # the request tries first; the job is the net
             job.run_after = utcnow() + timedelta(seconds=3 * settings.pool_timeout_seconds)
@@ -233,6 +234,15 @@ def delete_job(ctx: JobContext) -> dict[str, Any]:
         payload["last_sent"] = now.isoformat()
     else:
         ctx.report(2, 2, f"waiting for pool {where.pool.name} to delete the {kind}")
-    ctx.job.payload = payload
-    ctx.db.commit()
+    ctx.save_payload(payload)
     raise Busy()
+
+
+@on_retry(DELETE_JOB)
+@on_retry(LEGACY_JOB)
+def retry_delete(db: Session, job: Job) -> None:
+    """A failed delete retried: its record is ``deleting`` again, its clock starts anew."""
+    record = db.get(RoutingRecord, job.payload.get("record_id"))
+    if record is not None and record.state is RecordState.delete_failed:
+        record.state, record.reason = RecordState.deleting, ""
+    job.payload = {k: v for k, v in job.payload.items() if k not in ("sent_at", "last_sent")}

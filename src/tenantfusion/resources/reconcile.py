@@ -6,7 +6,9 @@ the pool's create and the record's activation, the object is found again:
 
 - a ``creating`` record older than the lease whose object exists → activated (adopted);
   with no object → dropped (the create never happened);
-- an ``active`` record whose object is gone → reported ``missing``;
+- an ``active`` record whose object is gone (and which has not changed for the grace
+  period, ``missing_grace_seconds``) → marked ``missing_since`` and reported ``missing``;
+  its object seen again → the mark is cleared;
 - an object naming a record that does not exist → reported ``unrouted`` (left for an
   operator: deleting a tenant's object is not reconcile's call).
 """
@@ -58,7 +60,9 @@ def reconcile_records(*, db: Session, pool: Pool, settings: Settings) -> dict[st
         "unrouted": [],
         "failed": [],
     }
-    stale = utcnow() - timedelta(seconds=settings.lease_seconds)
+    now = utcnow()
+    stale = now - timedelta(seconds=settings.lease_seconds)
+    settled = now - timedelta(seconds=settings.missing_grace_seconds)
     driver = pool_service.driver_for(pool=pool, settings=settings)
     kinds = [k for k in get_args(Kind) if SERVICE_OF.get(k, "network") in pool.services]
     for mapping in mapping_service.list_for_pool(db=db, pool_id=pool.id):
@@ -99,8 +103,17 @@ def reconcile_records(*, db: Session, pool: Pool, settings: Settings) -> dict[st
                         entry["remote_id"] = record.remote_id
                     report[outcome].append(entry)
                 elif record.state is RecordState.active and record.remote_id not in remote_ids:
-                    report["missing"].append(
-                        {"id": record.id, "kind": kind, "remote_id": record.remote_id}
-                    )
+                    if record.missing_since or record.updated_at < settled:
+                        record.missing_since = record.missing_since or now
+                        report["missing"].append(
+                            {
+                                "id": record.id,
+                                "kind": kind,
+                                "remote_id": record.remote_id,
+                                "missing_since": record.missing_since.isoformat(),
+                            }
+                        )
+                elif record.missing_since is not None:
+                    record.missing_since = None  # the object is back
         db.commit()
     return report

@@ -14,7 +14,7 @@ from tenantfusion.resources.schemas import ResourceRead
 MOVING_STATUSES = frozenset(
     {"BUILD", "REBUILD", "REBOOT", "HARD_REBOOT", "RESIZE", "MIGRATING", "PENDING_CREATE"}
 )
-MOVING_JOBS = frozenset({JobState.queued, JobState.running})
+MOVING_JOBS = frozenset({JobState.queued, JobState.running, JobState.paused})
 MOVING_MAPPINGS = frozenset(
     {MappingState.pending, MappingState.provisioning, MappingState.deleting}
 )

@@ -1,0 +1,54 @@
+"""The pool health sweep: ask every enabled pool at once (bounded), record what it said.
+
+No database connection is held while pools are asked: pools are read, the session is
+closed, the checks run in a small thread pool, and the outcomes are written in a second
+short transaction. A pool whose circuit is open fails fast (unreachable) without waiting;
+once it half-opens, the sweep's check is the trial call. A pool seen back from unreachable
+has its paused jobs made due at once.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from tenantfusion.config import Settings
+from tenantfusion.errors import PoolError
+from tenantfusion.jobs import service as job_service
+from tenantfusion.pools import service as pool_service
+from tenantfusion.pools.drivers.base import Capabilities
+from tenantfusion.pools.models import Pool
+
+log = structlog.get_logger(__name__)
+
+
+def sweep(*, sessions: sessionmaker[Session], settings: Settings) -> dict[str, str]:
+    """Check every enabled pool; returns ``{pool name: status}`` as recorded."""
+    with sessions() as db:
+        pools = [p for p in pool_service.list_(db=db) if p.is_enabled]
+        for pool in pools:
+            db.expunge(pool)
+    if not pools:
+        return {}
+
+    def ask(pool: Pool) -> Capabilities | PoolError:
+        return pool_service.check(pool=pool, settings=settings)
+
+    workers = max(1, min(settings.health_sweep_concurrency, len(pools)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tf-health") as executor:
+        outcomes = list(executor.map(ask, pools))
+    statuses: dict[str, str] = {}
+    with sessions() as db:
+        for detached, outcome in zip(pools, outcomes, strict=True):
+            current = db.get(Pool, detached.id)
+            if current is None:  # deleted meanwhile
+                continue
+            pool = current
+            if pool_service.record_health(db=db, pool=pool, outcome=outcome):
+                resumed = job_service.resume_pool(db=db, pool_id=pool.id)
+                log.info("pool.back", pool=pool.name, resumed_jobs=resumed)
+            statuses[pool.name] = pool.status.value
+        db.commit()
+    return statuses
