@@ -21,9 +21,9 @@ from tenantfusion.db import utcnow
 from tenantfusion.errors import TenantFusionError
 from tenantfusion.jobs import service as job_service
 from tenantfusion.jobs.models import Job, JobState
-from tenantfusion.mapping.flows import deprovision_job, mapping_ensure_flow
-from tenantfusion.mapping.jobs import DEPROVISION
+from tenantfusion.mapping.flows import mapping_ensure_flow
 from tenantfusion.mapping.models import Mapping, MappingState
+from tenantfusion.mapping.teardown import DEPROVISION, deprovision_job
 from tenantfusion.platform.principal import SYSTEM
 from tenantfusion.pools.models import Pool
 from tenantfusion.resources.deletion import DELETE_JOB, LEGACY_JOB
@@ -70,7 +70,8 @@ def requeue_orphans(*, db: Session, pool: Pool, settings: Settings) -> dict[str,
             db, kind=DEPROVISION, tenant_id=mapping.tenant_id, key="mapping_id", value=mapping.id
         )
         if found == "none":
-            job = deprovision_job(db=db, actor=SYSTEM, mapping=mapping, pool=pool)
+            # already past the objects-left gate when it turned `deleting`
+            job = deprovision_job(db=db, actor=SYSTEM, mapping=mapping, pool=pool, purge=True)
             report["requeued"].append({**entry, "job_id": job.id})
         elif found == "failed":
             report["stuck"].append(entry)
