@@ -17,7 +17,9 @@ MEDIA_TYPE = "application/problem+json"
 
 
 def problem(status: int, body: dict[str, Any]) -> JSONResponse:
-    headers = {"WWW-Authenticate": "X-Auth-Token"} if status == 401 else None
+    headers = {"WWW-Authenticate": "X-Auth-Token"} if status == 401 else {}
+    if "retry_after" in body:
+        headers["Retry-After"] = str(body["retry_after"])
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 

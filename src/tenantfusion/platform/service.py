@@ -113,6 +113,7 @@ def delete_tenant(*, db: Session, actor: Principal, tenant: Tenant, mapping_coun
     )
     db.delete(tenant)
     db.flush()
+    token_cache.forget()
 
 
 def _add_user(
@@ -229,6 +230,8 @@ def update_user(*, db: Session, actor: Principal, user: User, data: UserUpdate) 
         user.is_enabled = data.is_enabled
     if data.is_enabled is False or data.password is not None:
         _revoke_tokens(db=db, user_ids=[user.id])
+    if data.role is not None:
+        token_cache.forget()  # cached principals carry the old role
     db.flush()
     audit_service.record(
         db=db,
@@ -261,6 +264,7 @@ def delete_user(*, db: Session, actor: Principal, user: User) -> None:
     )
     db.delete(user)
     db.flush()
+    token_cache.forget()
 
 
 def _revoke_tokens(*, db: Session, user_ids: object) -> None:
