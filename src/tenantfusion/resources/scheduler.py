@@ -115,10 +115,10 @@ def choose(
         }
     best = min(pool_set, key=lambda p: (-(free.get(p.id) or -1), p.name))
     if len(pool_set) > 1:
-        ram_mb = free.get(best.id)
+        # the tenant learns the ranking, never another pool's (or this one's) capacity
         why.append(
-            f"most free memory ({ram_mb} MB) of {len(pool_set)} candidates"
-            if ram_mb is not None
+            f"most free memory of {len(pool_set)} candidates"
+            if free.get(best.id) is not None
             else f"first by name of {len(pool_set)} candidates (capacity unknown)"
         )
     if selector:
