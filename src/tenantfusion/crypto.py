@@ -93,5 +93,9 @@ def decrypt_json(token: str, *, settings: Settings | None = None) -> dict[str, A
 
 
 def rotate(token: str, *, settings: Settings | None = None) -> str:
-    """Re-encrypt a token under the newest key."""
-    return secret_box(settings).rotate(token.encode()).decode()
+    """Re-encrypt a token under the newest key; raises SecretKeyError when no configured key
+    opens it."""
+    try:
+        return secret_box(settings).rotate(token.encode()).decode()
+    except InvalidToken as e:
+        raise SecretKeyError("a stored secret opens with none of the configured keys") from e

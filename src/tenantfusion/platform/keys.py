@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tenantfusion import models  # noqa: F401  (imports every table)
 from tenantfusion.config import Settings
-from tenantfusion.crypto import rotate
+from tenantfusion.crypto import SecretKeyError, rotate
 from tenantfusion.db import Base
 
 
