@@ -33,11 +33,11 @@ def rotate_all(*, db: Session, settings: Settings) -> dict[str, int]:
         key = table.primary_key.columns.values()[0]
         rows = db.execute(select(key, column).where(column.is_not(None))).all()
         for row_id, token in rows:
-            db.execute(
-                update(table)
-                .where(key == row_id)
-                .values({column.name: rotate(token, settings=settings)})
-            )
+            try:
+                fresh = rotate(token, settings=settings)
+            except SecretKeyError as e:
+                raise SecretKeyError(f"{e.detail}: {table.name}.{column.name} of {row_id}") from e
+            db.execute(update(table).where(key == row_id).values({column.name: fresh}))
         counts[f"{table.name}.{column.name}"] = len(rows)
     db.flush()
     return counts
