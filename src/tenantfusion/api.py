@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.state.sessions = sessions
     app.state.login_gate = LoginGate(settings.login_concurrency)
     problems.install(app)
+    problems.document(app)
 
     # outermost last: request id -> audit of the outcome -> body limits and headers -> app
     app.add_middleware(
@@ -89,7 +90,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             return JSONResponse({"status": "fail", "database": type(e).__name__}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
-    @app.get("/metrics", tags=["ops"], dependencies=[Depends(get_platform_admin)])
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        dependencies=[Depends(get_platform_admin)],
+        response_class=PlainTextResponse,
+    )
     def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
