@@ -24,7 +24,7 @@ from tenantfusion.testbed import ensure_pools, stop_pools
 
 console = Console()
 DEMO_TENANT = "demo"
-EXTRACT_TOKEN = "python3 -c 'import sys,json;print(json.load(sys.stdin)[\"token\"])'"
+EXTRACT_TOKEN = "python3 -c 'import sys,json;print(json.load(sys.stdin)[\"token\"])'"  # noqa: S105 - a shell snippet printed for the user, not a secret
 
 
 SERVICES = {
