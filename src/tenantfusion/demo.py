@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import typer
+from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -122,9 +123,11 @@ def prepare(
                     data=TenantCreate(
                         name=DEMO_TENANT,
                         description="demo tenant",
-                        admin=TenantAdmin(username="demo-admin", password=creds["tenant_admin"]),
+                        admin=TenantAdmin(
+                            username="demo-admin", password=SecretStr(creds["tenant_admin"])
+                        ),
                     ),
-                )  # type: ignore[arg-type]
+                )
             progress.advance(task)
             tenant_id = tenant.id
     return creds, tenant_id

@@ -27,7 +27,7 @@ def request_id_of(scope: Scope) -> str:
     """The caller's ``X-Request-ID`` when well-formed, else a fresh one."""
     for name, value in scope.get("headers") or []:
         if name == b"x-request-id" and REQUEST_ID.match(value):
-            return value.decode("ascii")
+            return str(value.decode("ascii"))
     return uuid.uuid4().hex
 
 

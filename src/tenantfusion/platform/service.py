@@ -281,7 +281,7 @@ _installation_ids: dict[str, str] = {}
 
 def installation_id(*, db: Session) -> str:
     """This installation's id: written once by the first migration, shared by every replica."""
-    url = str(db.get_bind().url)
+    url = str(db.get_bind().engine.url)
     if url not in _installation_ids:
         value = db.scalar(select(Installation.id).order_by(Installation.created_at).limit(1))
         if value is None:
