@@ -14,6 +14,7 @@ from tenantfusion.errors import NotAuthenticated
 from tenantfusion.platform import throttle, token_cache
 from tenantfusion.platform.models import Tenant, Token, User
 from tenantfusion.platform.principal import Principal
+from tenantfusion.platform.schemas import TokenCreate
 from tenantfusion.platform.security import new_token, token_digest, verify_password
 from tenantfusion.platform.service import PLATFORM_SCOPE, get_tenant_by_name_or_id
 
@@ -55,16 +56,11 @@ def issue_token(
 
 
 def login(
-    *,
-    sessions: sessionmaker[Session],
-    tenant_ref: str | None,
-    username: str,
-    password: str,
-    source: str | None,
-    settings: Settings,
+    *, sessions: sessionmaker[Session], data: TokenCreate, source: str | None, settings: Settings
 ) -> tuple[str, Token, User, Tenant | None]:
     """``issue_token`` behind the login throttle: raises TooManyAttempts while the user or
     the source address is locked out; a failure is counted in its own transaction."""
+    tenant_ref, username = data.tenant, data.username
     keys = throttle.login_keys(tenant_ref=tenant_ref, username=username, source=source)
     with sessions() as db:
         throttle.check(db=db, keys=keys)
@@ -74,7 +70,7 @@ def login(
                 db=db,
                 tenant_ref=tenant_ref,
                 username=username,
-                password=password,
+                password=data.password.get_secret_value(),
                 ttl_seconds=settings.token_ttl_seconds,
             )
             throttle.succeed(db=db, user_key=keys[0])

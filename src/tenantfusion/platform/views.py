@@ -45,12 +45,7 @@ def create_token(
 ) -> TokenRead:
     request.state.audit_detail = {"tenant": data.tenant, "username": data.username}
     raw, token, user, tenant = auth_service.login(
-        sessions=sessions,
-        tenant_ref=data.tenant,
-        username=data.username,
-        password=data.password.get_secret_value(),
-        source=source_of(request.scope),
-        settings=settings,
+        sessions=sessions, data=data, source=source_of(request.scope), settings=settings
     )
     return TokenRead(
         token=raw,

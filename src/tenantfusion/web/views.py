@@ -79,12 +79,7 @@ def login(
         )
         request.state.audit_detail = {"tenant": data.tenant, "username": data.username}
         raw, _, _, _ = auth_service.login(
-            sessions=sessions,
-            tenant_ref=data.tenant,
-            username=data.username,
-            password=data.password.get_secret_value(),
-            source=source_of(request.scope),
-            settings=settings,
+            sessions=sessions, data=data, source=source_of(request.scope), settings=settings
         )
     except TenantFusionError as e:
         return _login_page(
