@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.api import create_app
+from tenantfusion.audit.chain import GENESIS
 from tenantfusion.config import Settings
 from tenantfusion.db import Base, engine_for, session_factory, upgrade
 from tenantfusion.platform import service as platform_service
@@ -68,11 +69,12 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _truncate(url: str) -> None:
-    keep = {"installation", "alembic_version"}
+    keep = {"installation", "alembic_version", "audit_head"}
     tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in keep]
     with engine_for(url).begin() as conn:
         for table in tables:
             conn.execute(text(f'DELETE FROM "{table.name}"'))
+        conn.execute(text("UPDATE audit_head SET seq = 0, hash = :h"), {"h": GENESIS})
 
 
 def make_settings(url: str, tmp_path: Path, **overrides: object) -> Settings:

@@ -6,20 +6,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from tenantfusion import problems, web
+from tenantfusion.audit.middleware import AuditMiddleware
 from tenantfusion.audit.views import router as audit_router
 from tenantfusion.config import Settings, get_settings
+from tenantfusion.crypto import require_keys
 from tenantfusion.db import session_factory
+from tenantfusion.deps import get_platform_admin
+from tenantfusion.guard import GuardMiddleware
 from tenantfusion.idempotency import guard as idempotency
 from tenantfusion.jobs.views import router as jobs_router
 from tenantfusion.jobs.worker import Worker
 from tenantfusion.mapping import jobs as _mapping_jobs  # noqa: F401  (registers job handlers)
 from tenantfusion.mapping.views import router as mapping_router
 from tenantfusion.observe import ObserveMiddleware
+from tenantfusion.platform.throttle import LoginGate
 from tenantfusion.platform.views import router as platform_router
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.views import router as pools_router
@@ -39,6 +44,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        require_keys(settings)  # production refuses to serve without a working key
         # the reconciler only queues jobs: it runs where a worker runs them
         threads: list[Worker | Reconciler] = []
         if start_worker:
@@ -60,9 +66,18 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     )
     app.state.settings = settings
     app.state.sessions = sessions
+    app.state.login_gate = LoginGate(settings.login_concurrency)
     problems.install(app)
     idempotency.install(app)
+    problems.document(app)
 
+    # outermost last: request id -> audit of the outcome -> body limits and headers -> app
+    app.add_middleware(
+        GuardMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+    )
+    app.add_middleware(AuditMiddleware, sessions=sessions)
     app.add_middleware(ObserveMiddleware)
 
     for router in (
@@ -85,12 +100,17 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             return JSONResponse({"status": "fail", "database": type(e).__name__}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
-    @app.get("/metrics", tags=["ops"])
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        dependencies=[Depends(get_platform_admin)],
+        response_class=PlainTextResponse,
+    )
     def metrics() -> Response:
         try:
             with sessions() as db:
                 pool_service.export_status(db=db)  # what the sweep recorded, on every replica
-        except Exception:  # the database is down: /healthz says so, metrics still answer
+        except Exception:  # noqa: S110  the database is down: /healthz says so, metrics still answer
             pass
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

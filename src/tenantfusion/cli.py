@@ -6,9 +6,11 @@ import sys
 
 import typer
 
+from tenantfusion.audit.cli import verify as audit_verify
 from tenantfusion.client import account, resources, tenancy
 from tenantfusion.client.base import EXIT_CODES
 from tenantfusion.dvr.cli import app as dvr_app
+from tenantfusion.errors import TenantFusionError
 from tenantfusion.platform.cli import admin_app
 
 app = typer.Typer(
@@ -39,6 +41,7 @@ for group in (
     tenancy.audit,
 ):
     app.add_typer(group, rich_help_panel="Client (over the HTTP API)")
+tenancy.audit.command("verify")(audit_verify)
 
 
 @app.command()
@@ -60,11 +63,17 @@ def serve(
     import uvicorn
 
     from tenantfusion.config import get_settings
+    from tenantfusion.crypto import require_keys
     from tenantfusion.db import upgrade
     from tenantfusion.logging import configure
 
     settings = get_settings()
     configure(settings.log_level)
+    try:
+        require_keys(settings)
+    except TenantFusionError as e:
+        typer.echo(f"error: {e.detail}", err=True)
+        raise typer.Exit(1) from e
     upgrade(settings)
     uvicorn.run(
         "tenantfusion.asgi:app",
@@ -104,8 +113,6 @@ def demo(
 
 def main() -> None:
     """Run the CLI; domain errors become one line on stderr and exit 1."""
-    from tenantfusion.errors import TenantFusionError
-
     try:
         app()
     except TenantFusionError as e:

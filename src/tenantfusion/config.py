@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     health_sweep_concurrency: int = 4
     #: How long a record's object may be absent before reconcile reports it missing.
     missing_grace_seconds: float = 300.0
+    #: Largest request body accepted on any route (413 beyond).
+    max_body_bytes: int = 1024 * 1024
+    #: Deepest JSON nesting accepted (422 beyond).
+    max_json_depth: int = 64
+    #: Failed logins per (tenant, username) or per source address before a lockout.
+    login_max_failures: int = 5
+    #: Window in which failures are counted.
+    login_window_seconds: float = 15 * 60
+    #: First lockout; each further failure doubles it (up to the window).
+    login_lockout_seconds: float = 30.0
+    #: Password checks running at once (Argon2 costs ~64 MiB and a core); more answer 503.
+    login_concurrency: int = 2
     #: Log level for structlog output.
     log_level: str = "INFO"
     #: TESTS ONLY: comma-separated crash points (``faults.crash_point``) where the process

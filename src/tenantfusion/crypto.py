@@ -23,9 +23,9 @@ KEY_FILE = "secret.key"
 
 def _load_or_create_key_file(data_dir: Path) -> str:
     path = data_dir / KEY_FILE
+    secure_dir(data_dir)
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key().decode()
     # O_EXCL: two processes starting at once agree on one key.
     try:
@@ -35,6 +35,22 @@ def _load_or_create_key_file(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key + "\n")
     return key
+
+
+def require_keys(settings: Settings) -> None:
+    """Raises SecretKeyError unless the configured keys are usable Fernet keys (production:
+    ``TENANTFUSION_SECRET_KEY`` must be set). Called at startup so a bad key stops the
+    process before it serves."""
+    box = secret_box(settings)
+    if box.decrypt(box.encrypt(b"probe")) != b"probe":  # pragma: no cover - Fernet contract
+        raise SecretKeyError("the configured keys cannot encrypt")
+
+
+def secure_dir(path: Path) -> None:
+    """Create ``path`` if needed and make it private to this user (0700)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
 
 
 def keys_from_settings(settings: Settings) -> list[str]:
@@ -77,5 +93,9 @@ def decrypt_json(token: str, *, settings: Settings | None = None) -> dict[str, A
 
 
 def rotate(token: str, *, settings: Settings | None = None) -> str:
-    """Re-encrypt a token under the newest key."""
-    return secret_box(settings).rotate(token.encode()).decode()
+    """Re-encrypt a token under the newest key; raises SecretKeyError when no configured key
+    opens it."""
+    try:
+        return secret_box(settings).rotate(token.encode()).decode()
+    except InvalidToken as e:
+        raise SecretKeyError("a stored secret opens with none of the configured keys") from e

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.types import TypeDecorator
 
 from tenantfusion.config import Settings, get_settings
+from tenantfusion.crypto import secure_dir
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -75,6 +77,14 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+def _private_files(path: str) -> None:
+    """The database file and its WAL companions readable by this user only (0600)."""
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        target = Path(name)
+        if target.exists() and target.stat().st_uid == os.getuid():
+            target.chmod(0o600)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -89,12 +99,19 @@ def engine_for(url: str) -> Engine:
     """One engine per database URL in this process."""
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,  # a crash log must not carry credentials or ciphertext
+        )
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            event.listen(engine, "connect", lambda *_: _private_files(path))
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
@@ -136,7 +153,10 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(settings: Settings | None = None) -> None:
     """Apply every migration up to head."""
-    url = (settings or get_settings()).resolved_database_url
+    settings = settings or get_settings()
+    url = settings.resolved_database_url
+    if not settings.database_url:  # the embedded database lives in the data dir: keep it 0700
+        secure_dir(settings.data_dir)
     cfg = alembic_config(url)
     with engine_for(url).begin() as connection:
         cfg.attributes["connection"] = connection

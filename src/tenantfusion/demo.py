@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import typer
+from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -24,7 +25,7 @@ from tenantfusion.testbed import ensure_pools, stop_pools
 
 console = Console()
 DEMO_TENANT = "demo"
-EXTRACT_TOKEN = "python3 -c 'import sys,json;print(json.load(sys.stdin)[\"token\"])'"
+EXTRACT_TOKEN = "python3 -c 'import sys,json;print(json.load(sys.stdin)[\"token\"])'"  # noqa: S105 - a shell snippet printed for the user, not a secret
 
 
 SERVICES = {
@@ -122,9 +123,11 @@ def prepare(
                     data=TenantCreate(
                         name=DEMO_TENANT,
                         description="demo tenant",
-                        admin=TenantAdmin(username="demo-admin", password=creds["tenant_admin"]),
+                        admin=TenantAdmin(
+                            username="demo-admin", password=SecretStr(creds["tenant_admin"])
+                        ),
                     ),
-                )  # type: ignore[arg-type]
+                )
             progress.advance(task)
             tenant_id = tenant.id
     return creds, tenant_id

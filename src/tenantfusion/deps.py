@@ -14,6 +14,7 @@ from tenantfusion.errors import NotAuthenticated
 from tenantfusion.platform import auth as auth_service
 from tenantfusion.platform import token_cache
 from tenantfusion.platform.principal import Principal
+from tenantfusion.platform.throttle import LoginGate
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -92,6 +93,16 @@ async def get_principal(request: Request, token: Annotated[str, Depends(get_toke
 async def get_platform_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     principal.require_platform_admin()
     return principal
+
+
+async def login_slot(request: Request) -> AsyncIterator[None]:
+    """A slot for one password check (``LoginGate``); raises LoginBusy when all are taken."""
+    gate: LoginGate = request.app.state.login_gate
+    gate.enter()
+    try:
+        yield
+    finally:
+        gate.leave()
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]

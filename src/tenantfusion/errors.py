@@ -15,6 +15,8 @@ TenantFusionError (type, status, title)
  │    ├── PoolNotAdmin       422 pool-not-admin
  │    ├── PoolConflict       409 pool-conflict
  │    └── PoolNotFound       404 pool-object-not-found
+ ├── TooManyAttempts         429 too-many-attempts (login lockout; Retry-After)
+ ├── LoginBusy               503 login-busy (password checks at capacity; Retry-After)
  ├── PoolUnavailable         503 pool-unavailable (disabled or unhealthy pool)
  └── StepFailed              502 step-failed (an onboarding step could not finish)
 """
@@ -116,6 +118,16 @@ class PoolRejected(PoolError):
 
 class PoolObjectNotFound(PoolError):
     type, status, title = "pool-object-not-found", 404, "Object not found in the pool"
+
+
+class TooManyAttempts(TenantFusionError):
+    """Too many failed logins; ``retry_after`` (seconds) goes to the Retry-After header."""
+
+    type, status, title = "too-many-attempts", 429, "Too many failed logins"
+
+
+class LoginBusy(TenantFusionError):
+    type, status, title = "login-busy", 503, "Too many logins in progress"
 
 
 class PoolUnavailable(TenantFusionError):

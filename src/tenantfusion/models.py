@@ -1,22 +1,24 @@
 """Every table, imported once so Alembic and the app see the same metadata."""
 
-from tenantfusion.audit.models import AuditEvent
+from tenantfusion.audit.models import AuditEvent, AuditHead
 from tenantfusion.db import Base
 from tenantfusion.idempotency.models import IdempotencyKey
 from tenantfusion.jobs.models import Job
 from tenantfusion.mapping.models import Mapping
-from tenantfusion.platform.models import Installation, Tenant, Token, User
+from tenantfusion.platform.models import Installation, LoginFailure, Tenant, Token, User
 from tenantfusion.pools.models import Pool
 from tenantfusion.reconciler.models import LeaderLease
 from tenantfusion.resources.models import RoutingRecord
 
 __all__ = [
     "AuditEvent",
+    "AuditHead",
     "Base",
     "IdempotencyKey",
     "Installation",
     "Job",
     "LeaderLease",
+    "LoginFailure",
     "Mapping",
     "Pool",
     "RoutingRecord",

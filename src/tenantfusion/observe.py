@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
+from contextvars import ContextVar
 from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tenantfusion.metrics import LATENCY, REQUESTS
+
+#: A caller's ``X-Request-ID`` is kept only when it looks like an id; otherwise replaced.
+REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,64}$")
+_request: ContextVar[tuple[str | None, str | None]] = ContextVar("request", default=(None, None))
+
+
+def current_request() -> tuple[str | None, str | None]:
+    """The (request id, source address) of the request being served, if any."""
+    return _request.get()
+
+
+def request_id_of(scope: Scope) -> str:
+    """The caller's ``X-Request-ID`` when well-formed, else a fresh one."""
+    for name, value in scope.get("headers") or []:
+        if name == b"x-request-id" and REQUEST_ID.match(value):
+            return str(value.decode("ascii"))
+    return uuid.uuid4().hex
+
+
+def source_of(scope: Scope) -> str | None:
+    """The peer address of the connection (proxies' headers are not trusted here)."""
+    client = scope.get("client")
+    return str(client[0])[:64] if client else None
 
 
 class ObserveMiddleware:
@@ -22,8 +47,9 @@ class ObserveMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        request_id = headers.get(b"x-request-id", b"").decode() or uuid.uuid4().hex
+        request_id = request_id_of(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = _request.set((request_id, source_of(scope)))
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = {"code": 500}
@@ -38,6 +64,7 @@ class ObserveMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
+            _request.reset(token)
             structlog.contextvars.clear_contextvars()
             route: Any = scope.get("route")
             template = getattr(route, "name", None) or "unmatched"

@@ -17,7 +17,9 @@ MEDIA_TYPE = "application/problem+json"
 
 
 def problem(status: int, body: dict[str, Any]) -> JSONResponse:
-    headers = {"WWW-Authenticate": "X-Auth-Token"} if status == 401 else None
+    headers = {"WWW-Authenticate": "X-Auth-Token"} if status == 401 else {}
+    if "retry_after" in body:
+        headers["Retry-After"] = str(body["retry_after"])
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -81,3 +83,44 @@ def install(app: FastAPI) -> None:
                 "instance": request.url.path,
             },
         )
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details; `type` is a stable slug",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+
+def document(app: FastAPI) -> None:
+    """Make the OpenAPI document say what errors really look like: every operation answers
+    ``application/problem+json`` for 422 and for any other error (``default``)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = build()
+        spec.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        ref = {"$ref": "#/components/schemas/Problem"}
+        problem_response = {"content": {MEDIA_TYPE: {"schema": ref}}}
+        for operations in spec.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses["422"] = {"description": "Invalid input", **problem_response}
+                responses["default"] = {"description": "Error", **problem_response}
+        for unused in ("HTTPValidationError", "ValidationError"):
+            spec["components"]["schemas"].pop(unused, None)
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

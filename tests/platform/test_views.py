@@ -183,7 +183,10 @@ def test_delete_tenant_and_audit(api: Api) -> None:
 def test_healthz_and_metrics(api: Api) -> None:
     assert api.client.get("/healthz").json() == {"status": "ok", "database": "ok"}
     api.client.get("/v1/tenants", headers=api.admin)
-    metrics = api.client.get("/metrics").text
+    assert_problem(api.client.get("/metrics"), 401, "not-authenticated")
+    _, boss = api.new_tenant()
+    assert_problem(api.client.get("/metrics", headers=boss), 403, "forbidden")
+    metrics = api.client.get("/metrics", headers=api.admin).text
     assert (
         'tenantfusion_http_requests_total{method="GET",route="list_tenants",status="200"}'
         in metrics

@@ -163,7 +163,7 @@ def test_platform_admin_has_no_tenant_pages(sqlite_api: Api) -> None:
 
 def test_console_routes_are_told_apart_in_metrics(sqlite_api: Api) -> None:
     admin_console(sqlite_api).get("/console/admin")
-    metrics = sqlite_api.client.get("/metrics").text
+    metrics = sqlite_api.client.get("/metrics", headers=sqlite_api.admin).text
     assert 'route="console.show_admin",status="200"' in metrics
     assert 'route="console.login",status="303"' in metrics
 

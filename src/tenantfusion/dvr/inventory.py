@@ -42,7 +42,7 @@ class SecretRef(_Model):
     def env_name(self) -> str:
         """The environment variable that holds the secret."""
         match = ENV_REF.match(self.ref)
-        assert match is not None
+        assert match is not None  # noqa: S101 - is_env_ref() matched it already
         return match.group(1)
 
 

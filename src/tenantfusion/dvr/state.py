@@ -174,7 +174,9 @@ def bridges_from_ovs(
 
 def _run(cmd: list[str]) -> str:
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=30)
+        done = subprocess.run(  # noqa: S603 - fixed argv of ip/ovs tools, never a shell
+            cmd, capture_output=True, text=True, check=False, timeout=30
+        )
     except FileNotFoundError as e:
         raise StateError(f"{cmd[0]} not found: install it or pass --state FILE") from e
     except subprocess.TimeoutExpired as e:

@@ -169,7 +169,8 @@ def claim(
         db.commit()
         if result.rowcount == 1:  # type: ignore[attr-defined]
             job = db.get(Job, job_id, populate_existing=True)
-            assert job is not None and job.lease_owner == owner
+            if job is None or job.lease_owner != owner:  # the UPDATE above made it ours
+                raise RuntimeError(f"job {job_id} claimed but not readable as ours")
             return job, Lease(
                 job_id=job.id,
                 owner=owner,

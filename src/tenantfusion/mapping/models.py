@@ -38,7 +38,7 @@ class Mapping(IdMixin, TimestampMixin, Base):
     user_name: Mapped[str] = mapped_column(String(128))
     user_remote_id: Mapped[str | None] = mapped_column(String(64))
     #: MultiFernet token holding the pool user's password; written before the user exists.
-    credential: Mapped[str | None] = mapped_column(Text)
+    credential: Mapped[str | None] = mapped_column(Text, info={"encrypted": True})
     is_adopted: Mapped[bool] = mapped_column(default=False)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -110,7 +110,7 @@ def try_lease(
         .execution_options(synchronize_session=False)
     )
     db.commit()
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def renew_lease(*, db: Session, mapping: Mapping, owner: str, seconds: float) -> bool:
@@ -121,7 +121,7 @@ def renew_lease(*, db: Session, mapping: Mapping, owner: str, seconds: float) ->
         .values(lease_expires_at=utcnow() + timedelta(seconds=seconds))
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def release_lease(*, db: Session, mapping_id: str, owner: str) -> None:

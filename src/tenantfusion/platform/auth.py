@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.audit import service as audit_service
+from tenantfusion.config import Settings
 from tenantfusion.db import utcnow
 from tenantfusion.errors import NotAuthenticated
-from tenantfusion.platform import token_cache
+from tenantfusion.platform import throttle, token_cache
 from tenantfusion.platform.models import Tenant, Token, User
 from tenantfusion.platform.principal import Principal
+from tenantfusion.platform.schemas import TokenCreate
 from tenantfusion.platform.security import new_token, token_digest, verify_password
 from tenantfusion.platform.service import PLATFORM_SCOPE, get_tenant_by_name_or_id
 
@@ -51,6 +53,32 @@ def issue_token(
         tenant_id=user.tenant_id,
     )
     return raw, token, user, tenant
+
+
+def login(
+    *, sessions: sessionmaker[Session], data: TokenCreate, source: str | None, settings: Settings
+) -> tuple[str, Token, User, Tenant | None]:
+    """``issue_token`` behind the login throttle: raises TooManyAttempts while the user or
+    the source address is locked out; a failure is counted in its own transaction."""
+    tenant_ref, username = data.tenant, data.username
+    keys = throttle.login_keys(tenant_ref=tenant_ref, username=username, source=source)
+    with sessions() as db:
+        throttle.check(db=db, keys=keys)
+    try:
+        with sessions.begin() as db:
+            issued = issue_token(
+                db=db,
+                tenant_ref=tenant_ref,
+                username=username,
+                password=data.password.get_secret_value(),
+                ttl_seconds=settings.token_ttl_seconds,
+            )
+            throttle.succeed(db=db, user_key=keys[0])
+    except NotAuthenticated:
+        with sessions.begin() as db:
+            throttle.fail(db=db, keys=keys, settings=settings)
+        raise
+    return issued
 
 
 def authenticate(*, db: Session, raw_token: str) -> Principal:

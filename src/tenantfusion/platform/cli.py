@@ -31,3 +31,19 @@ def create_admin(
     with session_scope() as db:
         user = service.create_platform_admin(db=db, username=username, password=password)
         typer.echo(f"created platform admin {user.username} ({user.id})")
+
+
+@admin_app.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt every stored secret under the newest key of TENANTFUSION_SECRET_KEY
+    (newest first, e.g. ``NEW,OLD``), in one transaction; then ``OLD`` can be dropped."""
+    from tenantfusion.config import get_settings
+    from tenantfusion.db import session_scope, upgrade
+    from tenantfusion.platform.keys import rotate_all
+
+    settings = get_settings()
+    upgrade(settings)
+    with session_scope(settings) as db:
+        counts = rotate_all(db=db, settings=settings)
+    done = ", ".join(f"{name}: {n}" for name, n in counts.items())
+    typer.echo(f"re-encrypted under the newest key ({done})")

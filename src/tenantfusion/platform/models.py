@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tenantfusion.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -69,3 +69,15 @@ class Token(IdMixin, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     user: Mapped[User] = relationship()
+
+
+class LoginFailure(Base):
+    """Failed logins counted per key (``user:<tenant>:<name>`` or ``addr:<ip>``), shared by
+    every replica through the database."""
+
+    __tablename__ = "login_failure"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from tenantfusion.platform.models import Role
+from tenantfusion.schemas import Patch
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 Name = Field(min_length=1, max_length=64, pattern=NAME_PATTERN)
@@ -16,6 +17,8 @@ OptionalPassword = Field(default=None, min_length=8, max_length=256)
 
 
 class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     tenant: str | None = Field(default=None, description="Tenant name or id; omit for admins")
     username: str = Field(min_length=1, max_length=64)
     password: SecretStr = Field(min_length=1, max_length=256)
@@ -29,9 +32,7 @@ class UserCreate(BaseModel):
     role: Role = Role.member
 
 
-class UserUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserUpdate(Patch):
     password: SecretStr | None = OptionalPassword
     role: Role | None = None
     is_enabled: bool | None = None
@@ -49,6 +50,8 @@ class UserRead(BaseModel):
 
 
 class TenantAdmin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     username: str = Name
     password: SecretStr = Password
 
@@ -61,9 +64,7 @@ class TenantCreate(BaseModel):
     admin: TenantAdmin = Field(description="The tenant's first tenant_admin")
 
 
-class TenantUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TenantUpdate(Patch):
     name: str | None = OptionalName
     description: str | None = Field(default=None, max_length=255)
     is_enabled: bool | None = None

@@ -12,7 +12,7 @@ _hasher = PasswordHasher()
 #: Verified against when a user does not exist, so timing does not reveal usernames.
 _DUMMY_HASH = _hasher.hash("tenantfusion-dummy-password")
 
-TOKEN_PREFIX = "tfp_"
+TOKEN_PREFIX = "tfp_"  # noqa: S105 - the public prefix of every token, not a secret
 
 
 def hash_password(password: str) -> str:

@@ -113,6 +113,7 @@ def delete_tenant(*, db: Session, actor: Principal, tenant: Tenant) -> None:
         db.flush()
     except IntegrityError as e:
         raise Conflict(f"tenant {tenant.name} is still referred to: retry the delete") from e
+    token_cache.forget()
 
 
 def _add_user(
@@ -229,6 +230,8 @@ def update_user(*, db: Session, actor: Principal, user: User, data: UserUpdate) 
         user.is_enabled = data.is_enabled
     if data.is_enabled is False or data.password is not None:
         _revoke_tokens(db=db, user_ids=[user.id])
+    if data.role is not None:
+        token_cache.forget()  # cached principals carry the old role
     db.flush()
     audit_service.record(
         db=db,
@@ -261,6 +264,7 @@ def delete_user(*, db: Session, actor: Principal, user: User) -> None:
     )
     db.delete(user)
     db.flush()
+    token_cache.forget()
 
 
 def _revoke_tokens(*, db: Session, user_ids: object) -> None:
@@ -277,7 +281,7 @@ _installation_ids: dict[str, str] = {}
 
 def installation_id(*, db: Session) -> str:
     """This installation's id: written once by the first migration, shared by every replica."""
-    url = str(db.get_bind().url)
+    url = str(db.get_bind().engine.url)
     if url not in _installation_ids:
         value = db.scalar(select(Installation.id).order_by(Installation.created_at).limit(1))
         if value is None:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from tenantfusion.deps import AppSettings, CurrentUser, DbSession, PlatformAdmin, RawToken
+from tenantfusion.deps import (
+    AppSettings,
+    CurrentUser,
+    DbSession,
+    PlatformAdmin,
+    RawToken,
+    Sessions,
+    login_slot,
+)
 from tenantfusion.jobs.schemas import JobRead
 from tenantfusion.mapping.teardown import tenant_delete_flow
+from tenantfusion.observe import source_of
 from tenantfusion.platform import auth as auth_service
 from tenantfusion.platform import service
 from tenantfusion.platform.schemas import (
@@ -27,15 +36,18 @@ Limit = Query(default=100, ge=1, le=1000)
 
 
 @router.post(
-    "/auth/tokens", response_model=TokenRead, status_code=status.HTTP_201_CREATED, tags=["auth"]
+    "/auth/tokens",
+    response_model=TokenRead,
+    status_code=status.HTTP_201_CREATED,
+    tags=["auth"],
+    dependencies=[Depends(login_slot)],
 )
-def create_token(data: TokenCreate, db: DbSession, settings: AppSettings) -> TokenRead:
-    raw, token, user, tenant = auth_service.issue_token(
-        db=db,
-        tenant_ref=data.tenant,
-        username=data.username,
-        password=data.password.get_secret_value(),
-        ttl_seconds=settings.token_ttl_seconds,
+def create_token(
+    data: TokenCreate, request: Request, sessions: Sessions, settings: AppSettings
+) -> TokenRead:
+    request.state.audit_detail = {"tenant": data.tenant, "username": data.username}
+    raw, token, user, tenant = auth_service.login(
+        sessions=sessions, data=data, source=source_of(request.scope), settings=settings
     )
     return TokenRead(
         token=raw,

@@ -30,7 +30,7 @@ class Pool(IdMixin, TimestampMixin, Base):
     #: Keystone domain for tenant projects and users in this pool.
     project_domain: Mapped[str] = mapped_column(String(64))
     #: MultiFernet token of the admin credential (JSON); never logged or returned.
-    credential: Mapped[str] = mapped_column(Text)
+    credential: Mapped[str] = mapped_column(Text, info={"encrypted": True})
     status: Mapped[PoolStatus] = mapped_column(Enum(PoolStatus, native_enum=False, length=16))
     status_reason: Mapped[str] = mapped_column(String(500), default="")
     services: Mapped[list[str]] = mapped_column(JSON, default=list)

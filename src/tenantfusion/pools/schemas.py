@@ -8,6 +8,7 @@ from ipaddress import IPv4Network
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr
 
 from tenantfusion.pools.models import PoolStatus
+from tenantfusion.schemas import Patch
 
 
 class PoolAuthIn(BaseModel):
@@ -40,8 +41,8 @@ class PoolCreate(BaseModel):
     )
 
 
-class PoolUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PoolUpdate(Patch):
+    nullable = frozenset({"region_name", "default_network_cidr"})
 
     auth: PoolAuthIn | None = None
     region_name: str | None = Field(default=None, max_length=64)
@@ -72,3 +73,25 @@ class PoolRead(BaseModel):
     @property
     def capabilities(self) -> list[str]:
         return [*self.services, *self.features]
+
+
+class PoolView(BaseModel):
+    """What a tenant user sees of a pool: no Keystone address, no health detail."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    driver: str
+    region_name: str | None
+    status: PoolStatus
+    services: list[str]
+    features: list[str]
+    labels: dict[str, str]
+    is_enabled: bool
+    created_at: datetime
+
+
+def pool_view(pool: object, *, full: bool) -> PoolRead | PoolView:
+    """The admin's full view of ``pool`` or the tenant's reduced one."""
+    return PoolRead.model_validate(pool) if full else PoolView.model_validate(pool)

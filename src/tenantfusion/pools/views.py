@@ -9,7 +9,7 @@ from tenantfusion.jobs.schemas import JobRead
 from tenantfusion.mapping.flows import request_reconcile
 from tenantfusion.mapping.teardown import pool_delete_flow
 from tenantfusion.pools import service
-from tenantfusion.pools.schemas import PoolCreate, PoolRead, PoolUpdate
+from tenantfusion.pools.schemas import PoolCreate, PoolRead, PoolUpdate, PoolView, pool_view
 from tenantfusion.schemas import Page
 
 router = APIRouter(tags=["pools"])
@@ -24,14 +24,19 @@ def register_pool(
     )
 
 
-@router.get("/pools", response_model=Page[PoolRead])
-def list_pools(principal: CurrentUser, db: DbSession) -> Page[PoolRead]:
-    return Page[PoolRead](items=[PoolRead.model_validate(p) for p in service.list_(db=db)])
+@router.get("/pools", response_model=Page[PoolRead] | Page[PoolView])
+def list_pools(principal: CurrentUser, db: DbSession) -> Page[PoolRead] | Page[PoolView]:
+    """Platform admins get every field; tenant users a view without ``auth_url`` and
+    ``status_reason``."""
+    if principal.is_platform_admin:
+        return Page[PoolRead](items=[PoolRead.model_validate(p) for p in service.list_(db=db)])
+    return Page[PoolView](items=[PoolView.model_validate(p) for p in service.list_(db=db)])
 
 
-@router.get("/pools/{pool}", response_model=PoolRead)
-def show_pool(pool: str, principal: CurrentUser, db: DbSession) -> PoolRead:
-    return PoolRead.model_validate(service.get_or_raise(db=db, ref=pool))
+@router.get("/pools/{pool}", response_model=PoolRead | PoolView)
+def show_pool(pool: str, principal: CurrentUser, db: DbSession) -> PoolRead | PoolView:
+    found = service.get_or_raise(db=db, ref=pool)
+    return pool_view(found, full=principal.is_platform_admin)
 
 
 @router.patch("/pools/{pool}", response_model=PoolRead)

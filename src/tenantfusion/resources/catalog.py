@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from tenantfusion.config import Settings
@@ -22,7 +21,7 @@ from tenantfusion.pools.models import Pool
 from tenantfusion.resources.fanout import fan_out
 from tenantfusion.resources.schemas import FlavorRead, ImageRead, ResourcePage
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", FlavorRead, ImageRead)
 
 
 def _flavor(pool: Pool, o: RemoteObject) -> FlavorRead:

@@ -291,8 +291,11 @@ def _marker(record: RoutingRecord) -> str:
 def _after(marker: str) -> tuple[datetime, str]:
     try:
         created, record_id = json.loads(base64.urlsafe_b64decode(marker + "=" * (-len(marker) % 4)))
-        return datetime.fromisoformat(created), str(record_id)
-    except (ValueError, TypeError, binascii.Error) as e:
+        at = datetime.fromisoformat(created)
+        if at.tzinfo is None or not isinstance(record_id, str):
+            raise ValueError("naive time or non-string id")
+        return at, record_id
+    except (ValueError, TypeError, binascii.Error, RecursionError) as e:
         raise InvalidInput("marker is not a next_marker from this API", field="marker") from e
 
 

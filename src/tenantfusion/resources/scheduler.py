@@ -98,7 +98,7 @@ def choose(
         if m.state is MappingState.active
     }
     preferred = [p for p in candidates if p.id in mapped]
-    why = ["tenant already has a mapping there"] if preferred else ["no mapping yet"]
+    because = ["tenant already has a mapping there"] if preferred else ["no mapping yet"]
     pool_set = preferred or candidates
     free: dict[str, int | None] = {}
     if len(pool_set) > 1:
@@ -115,14 +115,14 @@ def choose(
         }
     best = min(pool_set, key=lambda p: (-(free.get(p.id) or -1), p.name))
     if len(pool_set) > 1:
-        ram_mb = free.get(best.id)
-        why.append(
-            f"most free memory ({ram_mb} MB) of {len(pool_set)} candidates"
-            if ram_mb is not None
+        # the tenant learns the ranking, never another pool's (or this one's) capacity
+        because.append(
+            f"most free memory of {len(pool_set)} candidates"
+            if free.get(best.id) is not None
             else f"first by name of {len(pool_set)} candidates (capacity unknown)"
         )
     if selector:
-        why.append(f"pool_selector {selector}")
+        because.append(f"pool_selector {selector}")
     if rejected:
-        why.append("skipped " + ", ".join(f"{n} ({r})" for n, r in sorted(rejected.items())))
-    return best, Placement(pool=best.name, reason="; ".join(why))
+        because.append("skipped " + ", ".join(f"{n} ({r})" for n, r in sorted(rejected.items())))
+    return best, Placement(pool=best.name, reason="; ".join(because))

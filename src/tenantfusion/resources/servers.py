@@ -53,7 +53,7 @@ def _fits(data: ServerCreate, settings: Settings) -> scheduler.Fits:
         if capacity is not None and (
             capacity.ram_mb < flavor.attrs["ram_mb"] or capacity.vcpus < flavor.attrs["vcpus"]
         ):
-            return f"no room for flavor {flavor.name} ({capacity.ram_mb} MB free)"
+            return f"no room for flavor {flavor.name}"  # capacity figures stay private
         return None
 
     return fits

@@ -22,7 +22,7 @@ from tenantfusion.mapping import service as mapping_service
 from tenantfusion.mapping.schemas import MappingRead
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import service as pool_service
-from tenantfusion.pools.schemas import PoolRead
+from tenantfusion.pools.schemas import PoolView
 from tenantfusion.resources import catalog, floating_ips, networks, routers, servers
 from tenantfusion.resources.engine import tenant_of
 from tenantfusion.resources.schemas import ListQuery, NetworkCreate, ResourceRead, ServerCreate
@@ -76,8 +76,8 @@ def _jobs(db: Session, user: Principal) -> list[JobRead]:
     ]
 
 
-def _pools(db: Session, service: str | None = None) -> list[PoolRead]:
-    pools = [PoolRead.model_validate(p) for p in pool_service.list_(db=db)]
+def _pools(db: Session, service: str | None = None) -> list[PoolView]:
+    pools = [PoolView.model_validate(p) for p in pool_service.list_(db=db)]
     return [p for p in pools if service is None or (p.is_enabled and service in p.services)]
 
 

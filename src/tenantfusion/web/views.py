@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Form, Query, Request, Response
+from fastapi import Depends, Form, Query, Request, Response
 
 from tenantfusion.audit import service as audit_service
 from tenantfusion.audit.schemas import AuditEventRead
-from tenantfusion.deps import AppSettings, Sessions
+from tenantfusion.deps import AppSettings, Sessions, login_slot
 from tenantfusion.errors import TenantFusionError
 from tenantfusion.jobs import service as job_service
 from tenantfusion.jobs.schemas import JobRead
+from tenantfusion.observe import source_of
 from tenantfusion.platform import auth as auth_service
 from tenantfusion.platform.schemas import TokenCreate
 from tenantfusion.web.auth import (
@@ -60,7 +61,7 @@ def show_login(request: Request) -> Response:
     return _login_page(request)
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[Depends(login_slot)])
 def login(
     request: Request,
     sessions: Sessions,
@@ -76,14 +77,10 @@ def login(
             TokenCreate,
             {"tenant": tenant.strip() or None, "username": username.strip(), "password": password},
         )
-        with sessions.begin() as db:
-            raw, _, _, _ = auth_service.issue_token(
-                db=db,
-                tenant_ref=data.tenant,
-                username=data.username,
-                password=data.password.get_secret_value(),
-                ttl_seconds=settings.token_ttl_seconds,
-            )
+        request.state.audit_detail = {"tenant": data.tenant, "username": data.username}
+        raw, _, _, _ = auth_service.login(
+            sessions=sessions, data=data, source=source_of(request.scope), settings=settings
+        )
     except TenantFusionError as e:
         return _login_page(
             request,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import weakref
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from keystoneauth1 import session as ksa_session
 from keystoneauth1.identity import v3
 from openstack import connection
+from openstack.identity.v3._proxy import Proxy as IdentityV3
 
 from tenantfusion.errors import (
     PoolError,
@@ -69,6 +70,11 @@ class OpenStackDriver(OpenStackPurge, OpenStackResources, PoolDriver):
     def admin_session(self) -> ksa_session.Session:
         return self._session(self.auth)
 
+    @property
+    def identity(self) -> IdentityV3:
+        """The pool's Keystone v3 API (the SDK types ``conn.identity`` as v2 | v3)."""
+        return cast(IdentityV3, self.conn.identity)
+
     @cached_property
     def conn(self) -> connection.Connection:
         return connection.Connection(
@@ -83,14 +89,14 @@ class OpenStackDriver(OpenStackPurge, OpenStackResources, PoolDriver):
     def _domain_id(self, domain: str) -> str:
         if domain not in self._domain_ids:
             with translate(self.pool, "find_domain"):
-                found = self.conn.identity.find_domain(domain, ignore_missing=False)
+                found = self.identity.find_domain(domain, ignore_missing=False)
             self._domain_ids[domain] = found.id
         return self._domain_ids[domain]
 
     @cached_property
     def _role_names(self) -> dict[str, str]:
         with translate(self.pool, "list_roles"):
-            return {r.id: r.name for r in self.conn.identity.roles()}
+            return {r.id: r.name for r in self.identity.roles()}
 
     def check(self) -> Capabilities:
         with translate(self.pool, "authenticate"):
@@ -102,7 +108,7 @@ class OpenStackDriver(OpenStackPurge, OpenStackResources, PoolDriver):
                 pool=self.pool,
             )
         with translate(self.pool, "list_projects"):
-            next(iter(self.conn.identity.projects(limit=1)), None)
+            next(iter(self.identity.projects(limit=1)), None)
         catalog = access.service_catalog
         services = sorted(
             {
@@ -157,18 +163,18 @@ class OpenStackDriver(OpenStackPurge, OpenStackResources, PoolDriver):
 
     def find_project(self, *, name: str, domain: str) -> RemoteProject | None:
         with translate(self.pool, "find_project"):
-            found = self.conn.identity.find_project(name, domain_id=self._domain_id(domain))
+            found = self.identity.find_project(name, domain_id=self._domain_id(domain))
         return self._project(found) if found else None
 
     def list_projects(self, *, tag: str) -> list[RemoteProject]:
         with translate(self.pool, "list_projects"):
-            return [self._project(p) for p in self.conn.identity.projects(tags=tag)]
+            return [self._project(p) for p in self.identity.projects(tags=tag)]
 
     def create_project(
         self, *, name: str, domain: str, tags: tuple[str, ...], description: str
     ) -> RemoteProject:
         with translate(self.pool, "create_project"):
-            created = self.conn.identity.create_project(
+            created = self.identity.create_project(
                 name=name,
                 domain_id=self._domain_id(domain),
                 tags=list(tags),
@@ -179,7 +185,7 @@ class OpenStackDriver(OpenStackPurge, OpenStackResources, PoolDriver):
 
     def delete_project(self, remote_id: str, *, ignore_missing: bool = True) -> None:
         with translate(self.pool, "delete_project"):
-            self.conn.identity.delete_project(remote_id, ignore_missing=ignore_missing)
+            self.identity.delete_project(remote_id, ignore_missing=ignore_missing)
 
     @staticmethod
     def _user(u: Any) -> RemoteUser:
@@ -192,14 +198,14 @@ class OpenStackDriver(OpenStackPurge, OpenStackResources, PoolDriver):
 
     def find_user(self, *, name: str, domain: str) -> RemoteUser | None:
         with translate(self.pool, "find_user"):
-            found = self.conn.identity.find_user(name, domain_id=self._domain_id(domain))
+            found = self.identity.find_user(name, domain_id=self._domain_id(domain))
         return self._user(found) if found else None
 
     def create_user(
         self, *, name: str, domain: str, password: str, default_project_id: str
     ) -> RemoteUser:
         with translate(self.pool, "create_user"):
-            created = self.conn.identity.create_user(
+            created = self.identity.create_user(
                 name=name,
                 domain_id=self._domain_id(domain),
                 password=password,
@@ -211,21 +217,21 @@ class OpenStackDriver(OpenStackPurge, OpenStackResources, PoolDriver):
 
     def set_user_password(self, remote_id: str, *, password: str) -> None:
         with translate(self.pool, "update_user"):
-            self.conn.identity.update_user(remote_id, password=password)
+            self.identity.update_user(remote_id, password=password)
 
     def delete_user(self, remote_id: str, *, ignore_missing: bool = True) -> None:
         with translate(self.pool, "delete_user"):
-            self.conn.identity.delete_user(remote_id, ignore_missing=ignore_missing)
+            self.identity.delete_user(remote_id, ignore_missing=ignore_missing)
 
     def grant_project_role(self, *, user_id: str, project_id: str, role: str) -> None:
         with translate(self.pool, "grant_role"):
-            role_obj = self.conn.identity.find_role(role, ignore_missing=False)
-            self.conn.identity.assign_project_role_to_user(project_id, user_id, role_obj.id)
+            role_obj = self.identity.find_role(role, ignore_missing=False)
+            self.identity.assign_project_role_to_user(project_id, user_id, role_obj.id)
 
     def list_project_roles(self, *, user_id: str) -> dict[str, list[str]]:
         result: dict[str, list[str]] = {}
         with translate(self.pool, "list_role_assignments"):
-            for a in self.conn.identity.role_assignments(user_id=user_id):
+            for a in self.identity.role_assignments(user_id=user_id):
                 scope = (a.scope or {}).get("project", {}).get("id", "*")
                 name = self._role_names.get(a.role["id"], a.role["id"])
                 result.setdefault(scope, []).append(name)

@@ -238,11 +238,19 @@ class OpenStackResources:
     """The tenant-resource half of the OpenStack driver (mixed into OpenStackDriver)."""
 
     pool: str
-    conn: connection.Connection
-    admin_session: ksa_session.Session
     _tenant_conn: Callable[[Any], connection.Connection]
 
     _capacity_cache: tuple[float, Capacity | None] | None = None
+
+    @property
+    def conn(self) -> connection.Connection:
+        """The pool admin's connection (provided by the driver)."""
+        raise NotImplementedError
+
+    @property
+    def admin_session(self) -> ksa_session.Session:
+        """The pool admin's session (provided by the driver)."""
+        raise NotImplementedError
 
     def _adapter(self, session: Any, kind: str) -> Any:
         return getattr(self._tenant_conn(session), KINDS[kind].service)
@@ -373,10 +381,10 @@ class OpenStackResources:
                     conn.compute.reboot_server(remote_id, "HARD" if args.get("hard") else "SOFT")
                 case "router", "add_interface":
                     router = conn.network.get_router(remote_id)
-                    conn.network.add_interface_to_router(router, subnet_id=args["subnet_id"])
+                    conn.network.add_interface_to_router(router, subnet=args["subnet_id"])
                 case "router", "remove_interface":
                     router = conn.network.get_router(remote_id)
-                    conn.network.remove_interface_from_router(router, subnet_id=args["subnet_id"])
+                    conn.network.remove_interface_from_router(router, subnet=args["subnet_id"])
                 case "router", "set_gateway":
                     conn.network.update_router(
                         remote_id, external_gateway_info={"network_id": args["network_id"]}
