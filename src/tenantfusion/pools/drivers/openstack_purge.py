@@ -45,8 +45,16 @@ class OpenStackPurge:
 
     pool: str
     auth: Any
-    conn: connection.Connection
-    admin_session: ksa_session.Session
+
+    @property
+    def conn(self) -> connection.Connection:
+        """The pool admin's connection (provided by the driver)."""
+        raise NotImplementedError
+
+    @property
+    def admin_session(self) -> ksa_session.Session:
+        """The pool admin's session (provided by the driver)."""
+        raise NotImplementedError
 
     @cached_property
     def _offered(self) -> dict[str, bool]:
