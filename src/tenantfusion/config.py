@@ -35,9 +35,9 @@ class Settings(BaseSettings):
     ensure_wait_seconds: float = 180.0
     #: Whether ``serve`` runs the job worker in-process.
     run_worker: bool = True
-    #: How long a request holds its Idempotency-Key before a retry may take over (it must
-    #: outlast the longest request: onboarding waits up to ``ensure_wait_seconds``).
-    idempotency_lock_seconds: float = 300.0
+    #: How long an Idempotency-Key stays locked without a heartbeat (a running request
+    #: renews it every third of this): after a crash, a retry takes over this much later.
+    idempotency_lock_seconds: float = 30.0
     #: How long a retry waits for the first attempt still running before 409.
     idempotency_wait_seconds: float = 10.0
     #: How long answers stay replayable.

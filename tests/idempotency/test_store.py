@@ -37,6 +37,15 @@ def test_claim_finish_replay_reuse_and_takeover(sessions: sessionmaker[Session])
     assert claim(sessions, dead, "fp") is None
     with pytest.raises(KeyInProgress):
         claim(sessions, dead, "fp")
+    # a request that still runs renews its lock (its heartbeat): no takeover
+    alive = service.key_id(scope="tenant-1", key="k3")
+    assert claim(sessions, alive, "fp", lock=0.5) is None
+    for _ in range(3):
+        time.sleep(0.3)
+        with sessions() as db:
+            service.renew(db=db, key=alive, lock_seconds=0.5)
+    with pytest.raises(KeyInProgress):
+        claim(sessions, alive, "fp")
     # a 5xx releases the key: the retry runs again
     with sessions() as db:
         service.release(db=db, key=dead)

@@ -29,6 +29,9 @@ from tenantfusion.idempotency.service import Answer, KeyInProgress
 
 MUTATING = frozenset({"POST", "PUT", "PATCH"})
 STATE_KEY = "idempotency_key"
+HEARTBEAT_KEY = "idempotency_heartbeat"
+#: A request holds its key at most this long (its heartbeat stops; the lock runs out).
+MAX_HOLD_SECONDS = 3600.0
 MAX_KEY_LENGTH = 255
 POLL_SECONDS = 0.25
 
@@ -95,7 +98,22 @@ async def guard(
     if answer is not None:
         raise Replay(answer)
     request.state.idempotency_key = key
+    request.state.idempotency_heartbeat = asyncio.create_task(_hold(sessions, settings, key))
     service.CURRENT.set(key)
+
+
+async def _hold(sessions: sessionmaker[Session], settings: Settings, key: str) -> None:
+    """Renew the key's lock while its request runs (every third of the lock): a retry takes
+    over only from an attempt that died, never from a slow one still working."""
+    every = settings.idempotency_lock_seconds / 3
+    for _ in range(int(MAX_HOLD_SECONDS / every) + 1):
+        await asyncio.sleep(every)
+        await run_in_threadpool(_renew, sessions, settings, key)
+
+
+def _renew(sessions: sessionmaker[Session], settings: Settings, key: str) -> None:
+    with sessions() as db:
+        service.renew(db=db, key=key, lock_seconds=settings.idempotency_lock_seconds)
 
 
 class IdempotencyMiddleware:
@@ -122,7 +140,11 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            key = (scope.get("state") or {}).get(STATE_KEY)
+            state = scope.get("state") or {}
+            heartbeat = state.get(HEARTBEAT_KEY)
+            if heartbeat is not None:
+                heartbeat.cancel()
+            key = state.get(STATE_KEY)
             if key is not None:
                 await run_in_threadpool(self._settle, scope, key, sent)
 

@@ -118,6 +118,17 @@ def claim(
     raise KeyInProgress("a request with this Idempotency-Key is still running; retry shortly")
 
 
+def renew(*, db: Session, key: str, lock_seconds: float) -> None:
+    """Extend the lock of a key whose request still runs (commits)."""
+    db.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.id == key, IdempotencyKey.state == KeyState.in_progress)
+        .values(locked_until=utcnow() + timedelta(seconds=lock_seconds))
+        .execution_options(synchronize_session=False)
+    )
+    db.commit()
+
+
 def finish(*, db: Session, key: str, answer: Answer) -> None:
     """Store the answer of the attempt that owned ``key`` (commits)."""
     db.execute(
