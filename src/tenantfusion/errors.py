@@ -6,7 +6,8 @@ TenantFusionError (type, status, title)
  ├── Forbidden               403 forbidden
  ├── NotFound                404 not-found
  ├── Conflict                409 conflict
- │    └── LastTenantAdmin    409 last-tenant-admin
+ │    ├── LastTenantAdmin    409 last-tenant-admin
+ │    └── MappingBusy        409 mapping-busy (another worker holds the mapping's lease)
  ├── QuotaExceeded           409 quota-exceeded
  ├── PoolError               502 pool-error
  │    ├── PoolUnreachable    502 pool-unreachable
@@ -16,6 +17,7 @@ TenantFusionError (type, status, title)
  │    └── PoolNotFound       404 pool-object-not-found
  ├── PoolUnavailable         503 pool-unavailable (disabled or unhealthy pool)
  └── StepFailed              502 step-failed (an onboarding step could not finish)
+      └── ExcessPrivilege    502 excess-privilege (a pool user holds more than member)
 """
 
 from __future__ import annotations
@@ -73,6 +75,10 @@ class LastTenantAdmin(Conflict):
     type, title = "last-tenant-admin", "A tenant must keep an enabled tenant_admin"
 
 
+class MappingBusy(Conflict):
+    type, title = "mapping-busy", "Another worker is changing this mapping"
+
+
 class QuotaExceeded(TenantFusionError):
     type, status, title = "quota-exceeded", 409, "Quota exceeded"
 
@@ -117,3 +123,9 @@ class PoolUnavailable(TenantFusionError):
 
 class StepFailed(TenantFusionError):
     type, status, title = "step-failed", 502, "Provisioning step failed"
+
+
+class ExcessPrivilege(StepFailed):
+    """A tenant's pool user effectively holds roles beyond ``member`` on its project."""
+
+    type, title = "excess-privilege", "Pool user holds more than its project's member role"

@@ -1,5 +1,6 @@
 """Every table, imported once so Alembic and the app see the same metadata."""
 
+from tenantfusion.apikeys.models import ApiKey, SignatureNonce
 from tenantfusion.audit.models import AuditEvent
 from tenantfusion.db import Base
 from tenantfusion.jobs.models import Job
@@ -9,6 +10,7 @@ from tenantfusion.pools.models import Pool
 from tenantfusion.resources.models import RoutingRecord
 
 __all__ = [
+    "ApiKey",
     "AuditEvent",
     "Base",
     "Installation",
@@ -16,6 +18,7 @@ __all__ = [
     "Mapping",
     "Pool",
     "RoutingRecord",
+    "SignatureNonce",
     "Tenant",
     "Token",
     "User",

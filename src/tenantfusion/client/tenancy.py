@@ -47,7 +47,7 @@ pools = resource_group(
 mappings = resource_group(
     name="mappings",
     path="tenants/{tenant}/mappings",
-    columns=("pool", "state", "project_name", "remote_id", "last_step"),
+    columns=("pool", "state", "project_name", "remote_id", "auth_kind", "credential_expires_at"),
     help="A tenant's projects in the pools.",
     ref="pool",
     job_delete=True,
@@ -178,3 +178,14 @@ def wait(
     api = client(url=url)
     job = api.call("GET", f"/v1/jobs/{job_id}")
     emit(wait_job(api=api, job=job, timeout=timeout), output=output, columns=())
+
+
+@mappings.command("rotate")
+@one_line_errors
+def rotate_mapping(
+    pool: str, tenant: TenantOpt = None, output: OutputOpt = Output.table, url: UrlOpt = None
+) -> None:
+    """Give the tenant's identity in a pool a new application credential (the old one is
+    deleted once the new one works)."""
+    path = tenant_path(path="tenants/{tenant}/mappings", tenant=tenant)
+    emit(client(url=url).call("POST", f"/v1/{path}/{pool}/rotate"), output=output, columns=())

@@ -8,14 +8,12 @@ from typing import Any
 
 import structlog
 from keystoneauth1 import session as ksa_session
-from keystoneauth1.identity import v3
 from openstack import connection
 
 from tenantfusion.errors import (
     PoolError,
     PoolNotAdmin,
 )
-from tenantfusion.metrics import POOL_TOKEN_ISSUES
 from tenantfusion.pools.drivers.base import (
     Capabilities,
     PoolAuth,
@@ -24,6 +22,7 @@ from tenantfusion.pools.drivers.base import (
     RemoteUser,
 )
 from tenantfusion.pools.drivers.openstack_errors import translate
+from tenantfusion.pools.drivers.openstack_identity import CountingPassword, OpenStackIdentity
 from tenantfusion.pools.drivers.openstack_resources import OpenStackResources
 
 log = structlog.get_logger(__name__)
@@ -32,19 +31,7 @@ log = structlog.get_logger(__name__)
 PROBED_SERVICES = ("compute", "network", "image", "placement", "block-storage", "volumev3")
 
 
-class CountingPassword(v3.Password):
-    """A v3 password plugin that counts every token it obtains from Keystone."""
-
-    def __init__(self, *, pool: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._pool = pool
-
-    def get_auth_ref(self, session: ksa_session.Session, **kwargs: Any) -> Any:
-        POOL_TOKEN_ISSUES.labels(pool=self._pool).inc()
-        return super().get_auth_ref(session, **kwargs)
-
-
-class OpenStackDriver(OpenStackResources, PoolDriver):
+class OpenStackDriver(OpenStackIdentity, OpenStackResources, PoolDriver):
     """Talks to one OpenStack cloud as its admin."""
 
     kind = "openstack"
@@ -220,15 +207,6 @@ class OpenStackDriver(OpenStackResources, PoolDriver):
         with translate(self.pool, "grant_role"):
             role_obj = self.conn.identity.find_role(role, ignore_missing=False)
             self.conn.identity.assign_project_role_to_user(project_id, user_id, role_obj.id)
-
-    def list_project_roles(self, *, user_id: str) -> dict[str, list[str]]:
-        result: dict[str, list[str]] = {}
-        with translate(self.pool, "list_role_assignments"):
-            for a in self.conn.identity.role_assignments(user_id=user_id):
-                scope = (a.scope or {}).get("project", {}).get("id", "*")
-                name = self._role_names.get(a.role["id"], a.role["id"])
-                result.setdefault(scope, []).append(name)
-        return result
 
     def tenant_session(self, auth: PoolAuth) -> ksa_session.Session:
         return self._session(auth)
