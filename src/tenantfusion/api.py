@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from tenantfusion import problems, web
+from tenantfusion.apikeys.views import router as api_keys_router
 from tenantfusion.audit.views import router as audit_router
 from tenantfusion.config import Settings, get_settings
 from tenantfusion.db import session_factory
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
 
     for router in (
         platform_router,
+        api_keys_router,
         pools_router,
         mapping_router,
         jobs_router,

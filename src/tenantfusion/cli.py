@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from tenantfusion.client import account, resources, tenancy
+from tenantfusion.client import account, api_keys, resources, tenancy
 from tenantfusion.client.base import EXIT_CODES
 from tenantfusion.dvr.cli import app as dvr_app
 from tenantfusion.platform.cli import admin_app
@@ -28,6 +28,7 @@ for group in (
     tenancy.users,
     tenancy.pools,
     tenancy.mappings,
+    api_keys.api_keys,
     resources.servers,
     resources.networks,
     resources.subnets,
