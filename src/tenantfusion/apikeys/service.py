@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -143,8 +143,9 @@ def use_nonce(*, db: Session, key_id: str, nonce: str, created: datetime) -> boo
     if time.monotonic() - _last_purge > PURGE_SECONDS:
         _last_purge = time.monotonic()
         db.execute(delete(SignatureNonce).where(SignatureNonce.expires_at < utcnow()))
-    db.add(SignatureNonce(key_id=key_id, nonce=nonce, expires_at=created + 2 * WINDOW))
+    row = {"key_id": key_id, "nonce": nonce, "expires_at": created + 2 * WINDOW}
     try:
+        db.execute(insert(SignatureNonce), [row])  # Core insert: no unit-of-work flush
         db.commit()
     except IntegrityError:
         db.rollback()
