@@ -24,7 +24,7 @@ def _login_with_key(*, key_id: str, from_stdin: bool, base: str) -> None:
 
     secret = read_secret(from_stdin=from_stdin, prompt="API key secret")
     me = Client(url=base, auth=ApiKeyAuth(key_id=key_id, secret=secret)).call(
-        "GET", "/v1/auth/tokens"
+        "GET", "/v1/auth/tokens", auth=False
     )
     saved = config.save(
         config.Login(
