@@ -142,25 +142,16 @@ def test_tampered_expired_and_replayed_requests_are_refused(sqlite_api: Api) -> 
     )
     assert replay(good).status_code == 201  # untouched: accepted once
     rejected(replay(good), "replayed-nonce")
-    old = datetime.now(UTC) - timedelta(minutes=6)
-    stale = api.client.build_request("GET", "/v1/auth/tokens")
-    sign(
-        message=Message(stale.method, str(stale.url), stale.headers),
-        body=b"",
-        key_id=key["key_id"],
-        secret=key["secret"],
-        created=old,
-    )
-    rejected(api.client.send(stale), "expired")
-    future = api.client.build_request("GET", "/v1/auth/tokens")
-    sign(
-        message=Message(future.method, str(future.url), future.headers),
-        body=b"",
-        key_id=key["key_id"],
-        secret=key["secret"],
-        created=datetime.now(UTC) + timedelta(minutes=6),
-    )
-    assert_problem(api.client.send(future), 401, "signature-rejected")
+    for minutes, reason in ((-6, "expired"), (6, "created-in-future")):
+        stale = api.client.build_request("GET", "/v1/auth/tokens")
+        sign(
+            message=Message(stale.method, str(stale.url), stale.headers),
+            body=b"",
+            key_id=key["key_id"],
+            secret=key["secret"],
+            created=datetime.now(UTC) + timedelta(minutes=minutes),
+        )
+        rejected(api.client.send(stale), reason)
     # a signature that leaves the body out of its coverage is refused
     bare = api.client.build_request("GET", "/v1/auth/tokens")
     HTTPSignatureAuth(

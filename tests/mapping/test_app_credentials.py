@@ -49,6 +49,18 @@ def stored(api: Api, mapping_id: str) -> tuple[str, str]:
     return cred["id"], cred["secret"]
 
 
+def scoped(api: Api, mapping_id: str) -> Any:
+    """The tenant's scoped session as tenantfusion builds it for a mapping."""
+    with api.sessions() as db:
+        mapping = db.get(Mapping, mapping_id)
+        assert mapping is not None
+        return tenant_session(
+            mapping=mapping,
+            pool=db.get(Pool, mapping.pool_id),
+            settings=api.client.app.state.settings,
+        )
+
+
 def app_session(pool: Any, cred: tuple[str, str]) -> ksa_session.Session:
     auth = v3.ApplicationCredential(
         auth_url=pool.auth_url,
@@ -88,14 +100,9 @@ def test_create_use_rotate_revoke(api: Api, keystone_pools: list[Any]) -> None:
     own = session.get("/auth/projects", endpoint_filter=IDENTITY).json()["projects"]
     assert [p["id"] for p in own] == [m["remote_id"]]
     assert session.get("/projects", endpoint_filter=IDENTITY, raise_exc=False).status_code == 403
-    with api.sessions() as db:
-        scoped = tenant_session(
-            mapping=db.get(Mapping, m["id"]),
-            pool=db.get(Pool, m["pool_id"]),
-            settings=api.client.app.state.settings,
-        )
-    assert isinstance(scoped.auth, v3.ApplicationCredential)
-    assert scoped.get("/auth/projects", endpoint_filter=IDENTITY).status_code == 200
+    own_session = scoped(api, m["id"])
+    assert isinstance(own_session.auth, v3.ApplicationCredential)
+    assert own_session.get("/auth/projects", endpoint_filter=IDENTITY).status_code == 200
 
     # rotate: the new one works, the old one is refused by Keystone
     r = api.client.post(f"{url}/rotate", headers=boss)
@@ -116,11 +123,7 @@ def test_create_use_rotate_revoke(api: Api, keystone_pools: list[Any]) -> None:
             .values(app_credential_expires_at=utcnow() + timedelta(seconds=60))
         )
         db.commit()
-        tenant_session(
-            mapping=db.get(Mapping, m["id"]),
-            pool=db.get(Pool, m["pool_id"]),
-            settings=api.client.app.state.settings,
-        )
+    scoped(api, m["id"])  # due: building the session queues a rotation job
     assert run_jobs(api) == 1
     third = stored(api, m["id"])
     assert third[0] != second[0] and refused(pool, second)
@@ -182,11 +185,7 @@ def test_password_mapping_keeps_working_and_is_upgraded(
             )
         )
         db.commit()
-        legacy = tenant_session(
-            mapping=db.get(Mapping, m["id"]),
-            pool=db.get(Pool, m["pool_id"]),
-            settings=api.client.app.state.settings,
-        )
+    legacy = scoped(api, m["id"])
     assert isinstance(legacy.auth, v3.Password)
     assert legacy.get("/auth/projects", endpoint_filter=IDENTITY).status_code == 200
     r = api.client.put(url, headers=boss)

@@ -92,6 +92,17 @@ def _audit(
     )
 
 
+def _mark_failed(
+    db: Session, actor: Principal, mapping: Mapping, pool: Pool, action: str, reason: str
+) -> None:
+    """Undo the failed step's changes, mark the mapping failed with ``reason`` (commits)."""
+    db.rollback()
+    db.refresh(mapping)
+    mapping.state, mapping.reason = MappingState.failed, reason
+    _audit(db, actor, mapping, action, {"pool": pool.name, "outcome": "failed", "reason": reason})
+    db.commit()
+
+
 def _run(ctx: StepContext, steps: list[Step], *, resume: bool) -> None:
     names = [s.__name__ for s in steps]
     start = (
@@ -122,20 +133,10 @@ def _provision(
     try:
         _run(ctx, ENSURE_STEPS, resume=resume)
     except Exception as e:
-        db.rollback()
-        db.refresh(mapping)
-        mapping.state = MappingState.failed
-        mapping.reason = (
+        reason = (
             e.detail if isinstance(e, TenantFusionError) else f"internal error: {type(e).__name__}"
         )
-        _audit(
-            db,
-            actor,
-            mapping,
-            "mapping.ensure",
-            {"pool": pool.name, "outcome": "failed", "reason": mapping.reason},
-        )
-        db.commit()
+        _mark_failed(db, actor, mapping, pool, "mapping.ensure", reason)
         raise
     mapping.state, mapping.reason = MappingState.active, ""
     mapping.verified_at = utcnow()
@@ -290,17 +291,7 @@ def mapping_rotate_flow(
             try:
                 _run(ctx, ROTATE_STEPS, resume=False)
             except ExcessPrivilege as e:
-                db.rollback()
-                db.refresh(mapping)
-                mapping.state, mapping.reason = MappingState.failed, e.detail
-                _audit(
-                    db,
-                    actor,
-                    mapping,
-                    "mapping.rotate",
-                    {"pool": pool.name, "outcome": "failed", "reason": e.detail},
-                )
-                db.commit()
+                _mark_failed(db, actor, mapping, pool, "mapping.rotate", e.detail)
                 raise
             _audit(
                 db,
