@@ -54,28 +54,40 @@ def _fingerprint(mapping: Mapping, pool: Pool) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def request_rotation(*, mapping: Mapping, settings: Settings) -> None:
-    """Queue a job that rotates the mapping's credential (at most once per process per
-    ROTATION_REQUEST_SECONDS; the job does nothing if another rotation came first)."""
+def _enqueue_rotation(*, tenant_id: str, pool_id: str, settings: Settings) -> None:
     from tenantfusion.jobs import service as job_service
     from tenantfusion.platform.principal import SYSTEM
 
+    try:
+        with session_scope(settings) as db:
+            job_service.enqueue(
+                db=db,
+                actor=SYSTEM,
+                kind=ROTATE_JOB,
+                tenant_id=tenant_id,
+                payload={"tenant_id": tenant_id, "pool_id": pool_id},
+                total_steps=1,
+            )
+        log.info("mapping.rotation_requested", tenant_id=tenant_id, pool_id=pool_id)
+    except Exception as e:  # the credential still works: never fail the caller for this
+        log.warning("mapping.rotation_request_failed", pool_id=pool_id, error=type(e).__name__)
+
+
+def request_rotation(*, mapping: Mapping, settings: Settings) -> None:
+    """Queue a job that rotates the mapping's credential, from another thread (never
+    inside the caller's transaction); at most once per process per
+    ROTATION_REQUEST_SECONDS; the job does nothing if another rotation came first."""
     now = time.monotonic()
     if now - _rotation_requested.get(mapping.id, -ROTATION_REQUEST_SECONDS) < (
         ROTATION_REQUEST_SECONDS
     ):
         return
     _rotation_requested[mapping.id] = now
-    with session_scope(settings) as db:
-        job_service.enqueue(
-            db=db,
-            actor=SYSTEM,
-            kind=ROTATE_JOB,
-            tenant_id=mapping.tenant_id,
-            payload={"tenant_id": mapping.tenant_id, "pool_id": mapping.pool_id},
-            total_steps=1,
-        )
-    log.info("mapping.rotation_requested", tenant_id=mapping.tenant_id, pool_id=mapping.pool_id)
+    threading.Thread(
+        target=_enqueue_rotation,
+        kwargs={"tenant_id": mapping.tenant_id, "pool_id": mapping.pool_id, "settings": settings},
+        daemon=True,
+    ).start()
 
 
 def tenant_session(*, mapping: Mapping, pool: Pool, settings: Settings) -> Any:
