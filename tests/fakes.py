@@ -8,11 +8,13 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from tenantfusion.errors import PoolConflict, PoolRejected, PoolUnreachable
+from tenantfusion.errors import PoolAuthFailed, PoolConflict, PoolRejected, PoolUnreachable
 from tenantfusion.pools.drivers.base import (
+    AppCredentialAuth,
     Capabilities,
     PoolAuth,
     PoolDriver,
+    RemoteAppCredential,
     RemoteProject,
     RemoteUser,
 )
@@ -40,6 +42,9 @@ class FakeCloud:
         self.objects: dict[str, RemoteObject] = {}
         self.fail_on: set[str] = set()
         self.reject_on: set[str] = set()
+        #: False: a Keystone without the application credentials API (answers 404).
+        self.has_app_credentials = True
+        self.app_credentials: dict[str, tuple[str, RemoteAppCredential, str]] = {}
 
     def _check(self, op: str) -> None:
         if self.down or op in self.fail_on:
@@ -114,6 +119,49 @@ class FakeDriver(PoolDriver):
             if u == user_id:
                 out.setdefault(p, []).append(r)
         return out
+
+    def implied_roles(self, *, role: str) -> tuple[str, ...]:
+        return ("reader",) if role == "member" else ()
+
+    def list_application_credentials(
+        self, *, session: Any, user_id: str
+    ) -> list[RemoteAppCredential] | None:
+        self.cloud._check("list_application_credentials")
+        if not self.cloud.has_app_credentials:
+            return None
+        return [c for u, c, _ in self.cloud.app_credentials.values() if u == user_id]
+
+    def create_application_credential(
+        self,
+        *,
+        session: Any,
+        user_id: str,
+        name: str,
+        secret: str,
+        roles: tuple[str, ...],
+        expires_at: Any,
+    ) -> RemoteAppCredential:
+        self.cloud._check("create_application_credential")
+        cred = RemoteAppCredential(
+            f"ac{next(self.cloud.ids)}", name, session.project_id, roles, False, expires_at
+        )
+        self.cloud.app_credentials[cred.remote_id] = (user_id, cred, secret)
+        return cred
+
+    def delete_application_credential(self, *, session: Any, user_id: str, remote_id: str) -> None:
+        self.cloud._check("delete_application_credential")
+        self.cloud.app_credentials.pop(remote_id, None)
+
+    def app_credential_session(self, auth: AppCredentialAuth) -> Any:
+        found = self.cloud.app_credentials.get(auth.credential_id)
+        project = found[1].project_id if found else None
+        return PoolAuth(auth.auth_url, f"appcred:{auth.credential_id}", auth.secret, None, project)
+
+    def authenticate(self, session: Any) -> None:
+        if session.username.startswith("appcred:"):
+            found = self.cloud.app_credentials.get(session.username.removeprefix("appcred:"))
+            if found is None or found[2] != session.password:
+                raise PoolAuthFailed("fake pool refuses the application credential")
 
     def tenant_session(self, auth: PoolAuth) -> Any:
         return auth

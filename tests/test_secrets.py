@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from tenantfusion.client.signing import ApiKeyAuth
 from tenantfusion.crypto import decrypt_json
 from tenantfusion.db import Base
 from tenantfusion.logging import configure
@@ -42,7 +43,15 @@ def test_no_plain_secret_in_logs_errors_or_database(
     assert m.status_code == 201
     with api.sessions() as db:
         stored = db.execute(text("SELECT credential FROM mapping")).scalar_one()
-    pool_user_password = decrypt_json(stored, settings=api.client.app.state.settings)["password"]
+        app_cred = db.execute(text("SELECT app_credential FROM mapping")).scalar_one()
+    settings = api.client.app.state.settings
+    pool_user_password = decrypt_json(stored, settings=settings)["password"]
+    app_credential_secret = decrypt_json(app_cred, settings=settings)["secret"]
+    key = api.client.post("/v1/api-keys", headers=boss, json={"name": "k"}).json()
+    signed = ApiKeyAuth(key_id=key["key_id"], secret=key["secret"])
+    assert api.client.get("/v1/api-keys", auth=signed).status_code == 200
+    wrong = ApiKeyAuth(key_id=key["key_id"], secret=key["secret"] + "x")
+    assert key["secret"] not in api.client.get("/v1/api-keys", auth=wrong).text
     out = capfd.readouterr()
     logs = out.out + out.err
     assert "mapping.step" in logs  # the logs really were captured
@@ -50,6 +59,8 @@ def test_no_plain_secret_in_logs_errors_or_database(
         pool.password,
         "wrong-but-secret-123",
         pool_user_password,
+        app_credential_secret,
+        key["secret"],
         "boss-password",
         boss["X-Auth-Token"],
         api.admin["X-Auth-Token"],

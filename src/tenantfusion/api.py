@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from tenantfusion import problems, web
+from tenantfusion.apikeys.views import router as api_keys_router
 from tenantfusion.audit.middleware import AuditMiddleware
 from tenantfusion.audit.views import router as audit_router
 from tenantfusion.config import Settings, get_settings
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
 
     for router in (
         platform_router,
+        api_keys_router,
         pools_router,
         mapping_router,
         jobs_router,

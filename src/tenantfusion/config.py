@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     lease_seconds: float = 120.0
     #: How long ``ensure`` waits for another worker that holds the mapping lease.
     ensure_wait_seconds: float = 180.0
+    #: Lifetime of the Keystone application credential that is a tenant's identity in a
+    #: pool; 0 means it never expires (it is still rotated on demand).
+    app_credential_ttl_seconds: int = 90 * 86400
+    #: Rotate an application credential once its expiry is closer than this.
+    app_credential_renew_seconds: int = 7 * 86400
     #: Whether ``serve`` runs the job worker in-process.
     run_worker: bool = True
     #: How long an Idempotency-Key stays locked without a heartbeat (a running request

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.config import Settings
-from tenantfusion.errors import NotAuthenticated
+from tenantfusion.errors import NotAuthenticated, TenantFusionError
 from tenantfusion.platform import auth as auth_service
 from tenantfusion.platform import token_cache
 from tenantfusion.platform.principal import Principal
@@ -74,20 +74,63 @@ async def principal_from_token(request: Request, token: str) -> Principal:
     return principal
 
 
+def target_uri(request: Request) -> str:
+    """The request's absolute URI as the client sent it (raw path, no decoding)."""
+    scope = request.scope
+    host = request.headers.get("host", "")
+    path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+    query = scope.get("query_string", b"").decode("latin-1")
+    return f"{scope['scheme']}://{host}{path}" + (f"?{query}" if query else "")
+
+
+def _authenticate_signed(request: Request, body: bytes) -> Principal:
+    from tenantfusion.apikeys import auth as api_key_auth
+    from tenantfusion.apikeys.signing import request_message
+
+    message = request_message(
+        method=request.method, url=target_uri(request), headers=request.headers.items()
+    )
+    return api_key_auth.authenticate(
+        sessions=get_sessions(request),
+        settings=get_app_settings(request),
+        message=message,
+        body=body,
+    )
+
+
+async def principal_from_signature(request: Request) -> Principal:
+    """The user whose API key signed the request (RFC 9421). Raises SignatureRejected."""
+    body = await request.body()
+    principal = await run_in_threadpool(_authenticate_signed, request, body)
+    request.state.principal = principal
+    return principal
+
+
 async def optional_principal(request: Request) -> Principal | None:
-    """The caller if the request carries valid credentials, else None (no error)."""
+    """The caller if the request carries valid credentials, else None (no error). A
+    signed request is verified once: the route's own dependency reuses the principal."""
     token = request.headers.get("x-auth-token")
-    if not token:
-        return None
     try:
-        return await principal_from_token(request, token)
-    except NotAuthenticated:
+        if token:
+            return await principal_from_token(request, token)
+        if "signature-input" in request.headers:
+            return await principal_from_signature(request)
+    except TenantFusionError:
         return None
+    return None
 
 
-async def get_principal(request: Request, token: Annotated[str, Depends(get_token)]) -> Principal:
-    """The caller of an API route (``X-Auth-Token``)."""
-    return await principal_from_token(request, token)
+async def get_principal(
+    request: Request, x_auth_token: Annotated[str | None, Header()] = None
+) -> Principal:
+    """The caller of an API route: ``X-Auth-Token``, or a request signed with an API key
+    (``Signature-Input`` and ``Signature``, RFC 9421)."""
+    verified: Principal | None = getattr(request.state, "principal", None)
+    if verified is not None:  # this request's credentials, checked by an earlier dependency
+        return verified
+    if not x_auth_token and "signature-input" in request.headers:
+        return await principal_from_signature(request)
+    return await principal_from_token(request, await get_token(x_auth_token))
 
 
 async def get_platform_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:

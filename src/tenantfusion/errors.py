@@ -7,7 +7,8 @@ TenantFusionError (type, status, title)
  ├── NotFound                404 not-found
  ├── Conflict                409 conflict
  │    ├── LastTenantAdmin    409 last-tenant-admin
- │    └── ObjectsLeft        409 objects-left (a tenant/pool still holds mappings or objects)
+ │    ├── ObjectsLeft        409 objects-left (a tenant/pool still holds mappings or objects)
+ │    └── MappingBusy        409 mapping-busy (another worker holds the mapping's lease)
  ├── QuotaExceeded           409 quota-exceeded
  ├── PoolError               502 pool-error
  │    ├── PoolUnreachable    502 pool-unreachable
@@ -19,6 +20,7 @@ TenantFusionError (type, status, title)
  ├── LoginBusy               503 login-busy (password checks at capacity; Retry-After)
  ├── PoolUnavailable         503 pool-unavailable (disabled or unhealthy pool)
  └── StepFailed              502 step-failed (an onboarding step could not finish)
+      └── ExcessPrivilege    502 excess-privilege (a pool user holds more than member)
 """
 
 from __future__ import annotations
@@ -82,6 +84,10 @@ class ObjectsLeft(Conflict):
     type, title = "objects-left", "Objects are left"
 
 
+class MappingBusy(Conflict):
+    type, title = "mapping-busy", "Another worker is changing this mapping"
+
+
 class QuotaExceeded(TenantFusionError):
     type, status, title = "quota-exceeded", 409, "Quota exceeded"
 
@@ -136,3 +142,9 @@ class PoolUnavailable(TenantFusionError):
 
 class StepFailed(TenantFusionError):
     type, status, title = "step-failed", 502, "Provisioning step failed"
+
+
+class ExcessPrivilege(StepFailed):
+    """A tenant's pool user effectively holds roles beyond ``member`` on its project."""
+
+    type, title = "excess-privilege", "Pool user holds more than its project's member role"

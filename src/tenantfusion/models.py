@@ -1,5 +1,6 @@
 """Every table, imported once so Alembic and the app see the same metadata."""
 
+from tenantfusion.apikeys.models import ApiKey, SignatureNonce
 from tenantfusion.audit.models import AuditEvent, AuditHead
 from tenantfusion.db import Base
 from tenantfusion.idempotency.models import IdempotencyKey
@@ -11,6 +12,7 @@ from tenantfusion.reconciler.models import LeaderLease
 from tenantfusion.resources.models import RoutingRecord
 
 __all__ = [
+    "ApiKey",
     "AuditEvent",
     "AuditHead",
     "Base",
@@ -22,6 +24,7 @@ __all__ = [
     "Mapping",
     "Pool",
     "RoutingRecord",
+    "SignatureNonce",
     "Tenant",
     "Token",
     "User",

@@ -105,6 +105,9 @@ def test_mapping_routers_and_jobs_on_real_keystone(
     tenant_id = cli.json("whoami")["tenant_id"]
     assert cli.json("mappings", "show", "kp1") == cli.api(f"/v1/tenants/{tenant_id}/mappings/kp1")
     assert mapping["project_name"] in cli("mappings", "list").stdout
+    rotated = cli.json("mappings", "rotate", "kp1")
+    assert rotated["auth_kind"] == mapping["auth_kind"] == "application_credential"
+    assert rotated["credential_id"] != mapping["credential_id"]
 
     # a router on record in kp2, where the tenant has no project: kp2 cannot answer, the
     # list is partial — one stderr line (kp1, where the tenant has nothing, is not asked;

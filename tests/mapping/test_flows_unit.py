@@ -124,3 +124,59 @@ def test_waiter_gives_up_at_deadline_while_lease_is_live(
 
     with pytest.raises(PoolUnavailable):
         ensure(short, tenant_id)
+
+
+def test_pool_without_application_credentials_falls_back_to_the_password(
+    world: tuple[Settings, str, FakeCloud],
+) -> None:
+    from tenantfusion.mapping.flows import mapping_rotate_flow
+    from tenantfusion.mapping.models import AuthKind
+
+    settings, tenant_id, cloud = world
+    cloud.has_app_credentials = False
+    mapping = ensure(settings, tenant_id)
+    assert mapping.state is MappingState.active
+    assert mapping.auth_kind is AuthKind.password_fallback and mapping.app_credential is None
+    # a later ensure does not retry; an explicit rotate does, once the pool has them
+    assert ensure(settings, tenant_id).auth_kind is AuthKind.password_fallback
+    cloud.has_app_credentials = True
+    rotated = mapping_rotate_flow(
+        sessions=session_factory(settings),
+        actor=SYSTEM,
+        tenant_id=tenant_id,
+        pool_ref="fake1",
+        settings=settings,
+    )
+    assert rotated.auth_kind is AuthKind.application_credential
+    assert [c.remote_id for _, c, _ in cloud.app_credentials.values()] == [
+        rotated.app_credential_id
+    ]
+
+
+def test_interrupted_rotation_leaves_no_stale_credential(
+    world: tuple[Settings, str, FakeCloud],
+) -> None:
+    """The pool went down after the switch, before the old credential was deleted: the
+    mapping already uses the new one, and the next rotation deletes every leftover."""
+    from tenantfusion.mapping.flows import mapping_rotate_flow
+
+    settings, tenant_id, cloud = world
+    first = ensure(settings, tenant_id).app_credential_id
+
+    def rotate() -> Mapping:
+        return mapping_rotate_flow(
+            sessions=session_factory(settings),
+            actor=SYSTEM,
+            tenant_id=tenant_id,
+            pool_ref="fake1",
+            settings=settings,
+        )
+
+    cloud.fail_on.add("delete_application_credential")
+    with pytest.raises(PoolUnreachable):
+        rotate()  # switched to the new one, the old one still there
+    cloud.fail_on.clear()
+    assert len(cloud.app_credentials) == 2
+    final = rotate()
+    assert final.app_credential_id != first
+    assert list(cloud.app_credentials) == [final.app_credential_id]

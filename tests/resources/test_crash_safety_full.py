@@ -49,6 +49,7 @@ ONBOARD_AND_CREATE = [
     "mapping.ensure.ensure_service_user.pool_done",
     "mapping.ensure.grant_member_role.pool_done",
     "mapping.ensure.verify_least_privilege.pool_done",
+    "mapping.ensure.ensure_application_credential.pool_done",
     "resource.create.network.record_written",
     "resource.create.network.pool_done",
     "resource.create.subnet.record_written",

@@ -19,20 +19,50 @@ from tenantfusion.client.http import Client, NotLoggedIn
 from tenantfusion.client.output import emit, note
 
 
+def _login_with_key(*, key_id: str, from_stdin: bool, base: str) -> None:
+    from tenantfusion.client.signing import ApiKeyAuth
+
+    secret = read_secret(from_stdin=from_stdin, prompt="API key secret")
+    me = Client(url=base, auth=ApiKeyAuth(key_id=key_id, secret=secret)).call(
+        "GET", "/v1/auth/tokens", auth=False
+    )
+    saved = config.save(
+        config.Login(
+            url=base,
+            tenant_id=me.get("tenant_id"),
+            username=me["username"],
+            api_key_id=key_id,
+            api_key_secret=secret,
+        )
+    )
+    note(f"requests to {base} are signed with key {key_id} ({me['username']}); saved {saved}")
+
+
 @one_line_errors
 def login(
-    username: Annotated[str, typer.Option("--username", "-u", prompt=True)],
+    username: Annotated[str | None, typer.Option("--username", "-u")] = None,
     tenant: Annotated[
         str | None, typer.Option("--tenant", "-t", help="Tenant name; omit for platform admins")
     ] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin")
     ] = False,
+    api_key_id: Annotated[
+        str | None, typer.Option("--api-key-id", help="Sign requests with this API key")
+    ] = None,
+    api_key_secret_stdin: Annotated[
+        bool, typer.Option("--api-key-secret-stdin", help="Read the key's secret from stdin")
+    ] = False,
     url: UrlOpt = None,
 ) -> None:
-    """Log in and save the token (mode 0600) for the other commands."""
-    password = read_secret(from_stdin=password_stdin, prompt="Password")
+    """Log in and save the token (mode 0600) for the other commands; or, with
+    --api-key-id, save an API key that signs every request (RFC 9421)."""
     base = config.base_url(url)
+    if api_key_id:
+        _login_with_key(key_id=api_key_id, from_stdin=api_key_secret_stdin, base=base)
+        return
+    username = username or str(typer.prompt("Username"))
+    password = read_secret(from_stdin=password_stdin, prompt="Password")
     body = {"tenant": tenant, "username": username, "password": password}
     answer = Client(url=base).call("POST", "/v1/auth/tokens", json=body, auth=False)
     saved = config.save(

@@ -71,8 +71,13 @@ def tenant_path(*, path: str, tenant: str | None) -> str:
 def client(*, url: str | None) -> Client:
     """A client with the saved token. Raises NotLoggedIn without a saved login."""
     login = config.load()
-    if login is None or not login.token:
+    if login is None or not (login.token or login.api_key_id):
         raise NotLoggedIn("not logged in: run `tenantfusion login`")
+    if login.api_key_id:
+        from tenantfusion.client.signing import ApiKeyAuth
+
+        key = ApiKeyAuth(key_id=login.api_key_id, secret=login.api_key_secret)
+        return Client(url=config.base_url(url), auth=key)
     return Client(url=config.base_url(url), token=login.token)
 
 

@@ -20,6 +20,9 @@ class Login:
     tenant: str | None = None
     tenant_id: str | None = None
     username: str = ""
+    #: An API key instead of a token: requests are signed (RFC 9421).
+    api_key_id: str = ""
+    api_key_secret: str = ""
 
 
 def config_dir() -> Path:

@@ -77,14 +77,20 @@ def _problem(response: httpx.Response) -> dict[str, Any]:
 
 
 class Client:
-    """The API at ``url``, sending ``token`` as ``X-Auth-Token`` when there is one."""
+    """The API at ``url``, sending ``token`` as ``X-Auth-Token`` when there is one, or
+    signing every request with ``auth`` (an API key)."""
 
     def __init__(
-        self, *, url: str, token: str = "", timeout: httpx.Timeout = DEFAULT_TIMEOUT
+        self,
+        *,
+        url: str,
+        token: str = "",
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         headers = {"X-Auth-Token": token} if token else {}
-        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout, auth=auth)
 
     def call(
         self,

@@ -48,7 +48,7 @@ pools = resource_group(
 mappings = resource_group(
     name="mappings",
     path="tenants/{tenant}/mappings",
-    columns=("pool", "state", "project_name", "remote_id", "last_step"),
+    columns=("pool", "state", "project_name", "remote_id", "auth_kind", "credential_expires_at"),
     help="A tenant's projects in the pools.",
     ref="pool",
     job_delete=True,
@@ -200,3 +200,14 @@ def _post_job(*, path: str, wait: bool, timeout: float, output: Output, url: str
     api = client(url=url)
     job = api.call("POST", path)
     emit(wait_job(api=api, job=job, timeout=timeout) if wait else job, output=output, columns=())
+
+
+@mappings.command("rotate")
+@one_line_errors
+def rotate_mapping(
+    pool: str, tenant: TenantOpt = None, output: OutputOpt = Output.table, url: UrlOpt = None
+) -> None:
+    """Give the tenant's identity in a pool a new application credential (the old one is
+    deleted once the new one works)."""
+    path = tenant_path(path="tenants/{tenant}/mappings", tenant=tenant)
+    emit(client(url=url).call("POST", f"/v1/{path}/{pool}/rotate"), output=output, columns=())

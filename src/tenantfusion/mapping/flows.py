@@ -11,16 +11,25 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenantfusion.audit import service as audit_service
 from tenantfusion.config import Settings
 from tenantfusion.db import utcnow
-from tenantfusion.errors import Conflict, PoolUnavailable, StepFailed, TenantFusionError
+from tenantfusion.errors import (
+    Conflict,
+    ExcessPrivilege,
+    MappingBusy,
+    PoolUnavailable,
+    StepFailed,
+    TenantFusionError,
+)
 from tenantfusion.faults import crash_point
 from tenantfusion.jobs import service as job_service
 from tenantfusion.jobs.models import Job
+from tenantfusion.mapping import credentials
 from tenantfusion.mapping import service as mapping_service
 from tenantfusion.mapping import sessions as session_cache
 from tenantfusion.mapping.models import Mapping, MappingState
 from tenantfusion.mapping.purge import DELETE_STEPS
 from tenantfusion.mapping.steps import (
     ENSURE_STEPS,
+    ROTATE_STEPS,
     Step,
     StepContext,
     remote_name,
@@ -41,7 +50,13 @@ PROVISIONABLE = (
 
 
 def _context(
-    *, db: Session, mapping: Mapping, pool: Pool, owner: str, settings: Settings
+    *,
+    db: Session,
+    mapping: Mapping,
+    pool: Pool,
+    owner: str,
+    settings: Settings,
+    rotate: bool = False,
 ) -> StepContext:
     tenant = platform_service.get_tenant_or_raise(db=db, tenant_id=mapping.tenant_id)
 
@@ -62,6 +77,7 @@ def _context(
         settings=settings,
         db=db,
         save=save,
+        rotate=rotate,
     )
 
 
@@ -77,6 +93,17 @@ def _audit(
         tenant_id=mapping.tenant_id,
         detail=detail,
     )
+
+
+def _mark_failed(
+    db: Session, actor: Principal, mapping: Mapping, pool: Pool, action: str, reason: str
+) -> None:
+    """Undo the failed step's changes, mark the mapping failed with ``reason`` (commits)."""
+    db.rollback()
+    db.refresh(mapping)
+    mapping.state, mapping.reason = MappingState.failed, reason
+    _audit(db, actor, mapping, action, {"pool": pool.name, "outcome": "failed", "reason": reason})
+    db.commit()
 
 
 #: Called before each step with (its number from 1, how many, its name): job progress.
@@ -128,20 +155,10 @@ def _provision(
     try:
         _run(ctx, ENSURE_STEPS, resume=resume, point="mapping.ensure")
     except Exception as e:
-        db.rollback()
-        db.refresh(mapping)
-        mapping.state = MappingState.failed
-        mapping.reason = (
+        reason = (
             e.detail if isinstance(e, TenantFusionError) else f"internal error: {type(e).__name__}"
         )
-        _audit(
-            db,
-            actor,
-            mapping,
-            "mapping.ensure",
-            {"pool": pool.name, "outcome": "failed", "reason": mapping.reason},
-        )
-        db.commit()
+        _mark_failed(db, actor, mapping, pool, "mapping.ensure", reason)
         raise
     mapping.state, mapping.reason = MappingState.active, ""
     mapping.verified_at = utcnow()
@@ -180,6 +197,9 @@ def mapping_ensure_flow(
             raise Conflict(f"tenant {tenant.name} is disabled")
         existing = mapping_service.get(db=db, tenant_id=tenant.id, pool_id=pool.id)
         if existing is not None and existing.state is MappingState.active:
+            if credentials.is_due(existing, settings=settings):
+                db.commit()  # no open transaction during the pool calls
+                return _upgrade(sessions, actor, existing, pool, settings), False
             return existing, False
         name = remote_name(
             installation_id=platform_service.installation_id(db=db), tenant_id=tenant.id
@@ -226,6 +246,91 @@ def mapping_ensure_flow(
             db.commit()  # end the read snapshot before polling again
             time.sleep(delay)
             delay = min(delay * 1.5, 0.5)
+
+
+def _upgrade(
+    sessions: sessionmaker[Session],
+    actor: Principal,
+    mapping: Mapping,
+    pool: Pool,
+    settings: Settings,
+) -> Mapping:
+    """Give an active mapping that still runs on its password (or whose credential nears
+    expiry) a new application credential; on a pool error it keeps working as it was."""
+    try:
+        return mapping_rotate_flow(
+            sessions=sessions,
+            actor=actor,
+            tenant_id=mapping.tenant_id,
+            pool_ref=pool.id,
+            settings=settings,
+            force=False,
+        )
+    except ExcessPrivilege:
+        raise
+    except TenantFusionError as e:
+        log.warning("mapping.upgrade_failed", pool=pool.name, error=e.type, detail=e.detail)
+        return mapping
+
+
+def mapping_rotate_flow(
+    *,
+    sessions: sessionmaker[Session],
+    actor: Principal,
+    tenant_id: str,
+    pool_ref: str,
+    settings: Settings,
+    force: bool = True,
+) -> Mapping:
+    """Check the pool user's effective roles, then give the mapping a new application
+    credential (created before the old one is deleted). ``force=False`` only when due.
+
+    The mapping stays active throughout. Raises NotFound, Conflict (not active, or busy
+    with another worker), ExcessPrivilege (the mapping is then marked failed: its user
+    must be fixed before it is used again) or a PoolError (nothing changed)."""
+    with sessions() as db:
+        pool = pool_service.get_or_raise(db=db, ref=pool_ref)
+        mapping = mapping_service.get_or_raise(db=db, tenant_id=tenant_id, pool_id=pool.id)
+        if mapping.state is not MappingState.active:
+            raise Conflict(f"the mapping in pool {pool.name} is {mapping.state.value}")
+        owner = mapping_service.new_owner()
+        if not mapping_service.try_lease(
+            db=db,
+            mapping_id=mapping.id,
+            owner=owner,
+            seconds=settings.lease_seconds,
+            allow_states=(MappingState.active,),
+        ):
+            raise MappingBusy(f"the mapping in pool {pool.name} is busy; retry shortly")
+        try:
+            db.refresh(mapping)
+            if not force and not credentials.is_due(mapping, settings=settings):
+                return mapping
+            previous = mapping.app_credential_id
+            ctx = _context(
+                db=db, mapping=mapping, pool=pool, owner=owner, settings=settings, rotate=True
+            )
+            try:
+                _run(ctx, ROTATE_STEPS, resume=False, point="mapping.rotate")
+            except ExcessPrivilege as e:
+                _mark_failed(db, actor, mapping, pool, "mapping.rotate", e.detail)
+                raise
+            _audit(
+                db,
+                actor,
+                mapping,
+                "mapping.rotate",
+                {
+                    "pool": pool.name,
+                    "outcome": mapping.auth_kind.value,
+                    "credential_id": mapping.app_credential_id,
+                    "replaced": previous,
+                },
+            )
+            db.commit()
+            return mapping
+        finally:
+            mapping_service.release_lease(db=db, mapping_id=mapping.id, owner=owner)
 
 
 def request_deprovision(*, db: Session, actor: Principal, mapping: Mapping, pool: Pool) -> None:

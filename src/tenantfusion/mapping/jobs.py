@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import sessionmaker
+
+from tenantfusion.errors import MappingBusy
 from tenantfusion.jobs.registry import Busy, JobContext, handler
-from tenantfusion.mapping.flows import mapping_deprovision_flow
+from tenantfusion.mapping.flows import mapping_deprovision_flow, mapping_rotate_flow
+from tenantfusion.mapping.sessions import ROTATE_JOB
 from tenantfusion.mapping.teardown import DEPROVISION, TENANT_DELETE, tenant_purge_flow
+from tenantfusion.platform.principal import SYSTEM
 
 
 @handler(DEPROVISION)
@@ -28,3 +33,22 @@ def delete_tenant(ctx: JobContext) -> dict[str, Any]:
     return tenant_purge_flow(
         db=ctx.db, tenant_id=ctx.job.payload["tenant_id"], settings=ctx.settings, on_step=ctx.report
     )
+
+
+@handler(ROTATE_JOB)
+def rotate(ctx: JobContext) -> dict[str, Any]:
+    """Rotate a mapping's application credential if it is (still) due."""
+    ctx.report(1, 1, "rotate application credential")
+    sessions = sessionmaker(bind=ctx.db.get_bind(), expire_on_commit=False)
+    try:
+        mapping = mapping_rotate_flow(
+            sessions=sessions,
+            actor=SYSTEM,
+            tenant_id=ctx.job.payload["tenant_id"],
+            pool_ref=ctx.job.payload["pool_id"],
+            settings=ctx.settings,
+            force=bool(ctx.job.payload.get("force", False)),
+        )
+    except MappingBusy as e:
+        raise Busy() from e
+    return {"mapping_id": mapping.id, "credential_id": mapping.app_credential_id}

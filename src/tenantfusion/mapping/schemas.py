@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from tenantfusion.mapping.models import Mapping, MappingState
+from tenantfusion.mapping.models import AuthKind, Mapping, MappingState
 
 
 class MappingRead(BaseModel):
@@ -21,6 +21,12 @@ class MappingRead(BaseModel):
     remote_id: str | None
     remote_user_id: str | None
     is_adopted: bool
+    #: How the tenant's session authenticates in the pool.
+    auth_kind: AuthKind
+    #: The Keystone id of the application credential in use (its secret is never shown).
+    credential_id: str | None
+    credential_expires_at: datetime | None
+    credential_rotated_at: datetime | None
     created_at: datetime
     verified_at: datetime | None
     missing_since: datetime | None
@@ -39,6 +45,10 @@ class MappingRead(BaseModel):
             remote_id=mapping.project_remote_id,
             remote_user_id=mapping.user_remote_id,
             is_adopted=mapping.is_adopted,
+            auth_kind=mapping.auth_kind,
+            credential_id=mapping.app_credential_id,
+            credential_expires_at=mapping.app_credential_expires_at,
+            credential_rotated_at=mapping.app_credential_rotated_at,
             created_at=mapping.created_at,
             verified_at=mapping.verified_at,
             missing_since=mapping.missing_since,

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from tenantfusion.config import Settings
 from tenantfusion.crypto import decrypt_json, encrypt_json
-from tenantfusion.errors import PoolConflict, StepFailed
+from tenantfusion.errors import ExcessPrivilege, PoolConflict, StepFailed
+from tenantfusion.mapping import credentials
+from tenantfusion.mapping.credentials import MEMBER_ROLE
 from tenantfusion.mapping.models import Mapping
 from tenantfusion.pools.drivers.base import PoolDriver, RemoteProject
-
-MEMBER_ROLE = "member"
 
 
 def tenant_tag(tenant_id: str) -> str:
@@ -47,6 +47,8 @@ class StepContext:
     db: Session
     #: Called after a step changed the row, before anything irreversible happens next.
     save: Callable[[], None]
+    #: Make a new application credential even if the current one is fresh (rotate).
+    rotate: bool = False
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -130,20 +132,40 @@ def grant_member_role(ctx: StepContext) -> None:
 
 
 def verify_least_privilege(ctx: StepContext) -> None:
-    """Refuse a pool user holding any role beyond member on its own project."""
+    """Refuse a pool user holding any role beyond member (and the roles member implies)
+    on its own project, counting effective assignments: through groups, inherited from
+    domains or parent projects, on any other scope."""
     m = ctx.mapping
     assert m.project_remote_id and m.user_remote_id
     roles = ctx.driver.list_project_roles(user_id=m.user_remote_id)
+    allowed = {MEMBER_ROLE, *ctx.driver.implied_roles(role=MEMBER_ROLE)}
     extra = {
-        scope: names
+        scope: sorted(set(names) - allowed) if scope == m.project_remote_id else names
         for scope, names in roles.items()
-        if scope != m.project_remote_id or set(names) - {MEMBER_ROLE}
+        if scope != m.project_remote_id or set(names) - allowed
     }
     if extra or MEMBER_ROLE not in roles.get(m.project_remote_id, []):
-        raise StepFailed(
-            f"pool user {m.user_name} in pool {ctx.driver.pool} holds roles {roles}; "
-            f"expected only {MEMBER_ROLE} on project {m.project_remote_id}",
+        raise ExcessPrivilege(
+            f"pool user {m.user_name} in pool {ctx.driver.pool} effectively holds {extra} "
+            f"beyond {MEMBER_ROLE} on project {m.project_remote_id}"
+            if extra
+            else f"pool user {m.user_name} in pool {ctx.driver.pool} lacks {MEMBER_ROLE} on "
+            f"project {m.project_remote_id}",
             pool=ctx.driver.pool,
+            roles=roles,
+        )
+
+
+def ensure_application_credential(ctx: StepContext) -> None:
+    """Give the pool user an application credential restricted to member on its project,
+    unless its current one is fresh (and no rotation was asked)."""
+    if ctx.rotate or credentials.is_due(ctx.mapping, settings=ctx.settings):
+        credentials.rotate(
+            mapping=ctx.mapping,
+            driver=ctx.driver,
+            domain=ctx.domain,
+            settings=ctx.settings,
+            save=ctx.save,
         )
 
 
@@ -154,7 +176,11 @@ ENSURE_STEPS: list[Step] = [
     ensure_service_user,
     grant_member_role,
     verify_least_privilege,
+    ensure_application_credential,
 ]
+
+#: Rotation (and the upgrade of a password-only mapping): check the user, then re-issue.
+ROTATE_STEPS: list[Step] = [verify_least_privilege, ensure_application_credential]
 
 
 def delete_service_user(ctx: StepContext) -> None:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response, status
 from tenantfusion.deps import AppSettings, CurrentUser, DbSession, Sessions
 from tenantfusion.jobs.schemas import JobRead
 from tenantfusion.mapping import service
-from tenantfusion.mapping.flows import mapping_ensure_flow
+from tenantfusion.mapping.flows import mapping_ensure_flow, mapping_rotate_flow
 from tenantfusion.mapping.schemas import MappingRead
 from tenantfusion.mapping.teardown import deprovision_job
 from tenantfusion.platform import service as platform_service
@@ -51,6 +51,24 @@ def ensure_mapping(
         sessions=sessions, actor=principal, tenant_id=tenant_id, pool_ref=pool, settings=settings
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    with sessions() as db:
+        return MappingRead.of(mapping, pool_name=pool_service.get_or_raise(db=db, ref=pool).name)
+
+
+@router.post(
+    "/tenants/{tenant_id}/mappings/{pool}/rotate",
+    response_model=MappingRead,
+    status_code=status.HTTP_200_OK,
+)
+def rotate_mapping_credential(
+    tenant_id: str, pool: str, principal: CurrentUser, sessions: Sessions, settings: AppSettings
+) -> MappingRead:
+    """Give the tenant's pool identity a new application credential (the old one is
+    deleted once the new one works); upgrades a password-only mapping."""
+    principal.require_tenant_access(tenant_id, admin=True)
+    mapping = mapping_rotate_flow(
+        sessions=sessions, actor=principal, tenant_id=tenant_id, pool_ref=pool, settings=settings
+    )
     with sessions() as db:
         return MappingRead.of(mapping, pool_name=pool_service.get_or_raise(db=db, ref=pool).name)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -52,6 +53,28 @@ def env(pool_dir: Path) -> dict[str, str]:
     return {"OS_KEYSTONE_CONFIG_DIR": str(pool_dir), "OS_KEYSTONE_CONFIG_FILES": "keystone.conf"}
 
 
+#: Keystone declares ON DELETE CASCADE from an application credential to its role and
+#: access-rule rows, which SQLite enforces only with foreign keys on (oslo.db leaves them
+#: off): the rows stay, and the next credential that reuses the freed integer key fails
+#: with a 409 "Duplicate entry". These triggers do what MySQL/PostgreSQL would.
+APP_CREDENTIAL_CASCADE = """
+CREATE TRIGGER IF NOT EXISTS tf_app_cred_cascade AFTER DELETE ON application_credential
+BEGIN
+  DELETE FROM application_credential_role WHERE application_credential_id = OLD.internal_id;
+  DELETE FROM application_credential_access_rule
+    WHERE application_credential_id = OLD.internal_id;
+END;
+DELETE FROM application_credential_role
+  WHERE application_credential_id NOT IN (SELECT internal_id FROM application_credential);
+"""
+
+
+def emulate_cascades(database: Path) -> None:
+    """Install the cascade triggers in a pool's Keystone database (idempotent)."""
+    with sqlite3.connect(database) as db:
+        db.executescript(APP_CREDENTIAL_CASCADE)
+
+
 def setup(ctx: PoolContext) -> None:
     """Write config (every start); keys, database, bootstrap of admin and catalog (once)."""
     ctx.dir.mkdir(parents=True, exist_ok=True)
@@ -60,6 +83,7 @@ def setup(ctx: PoolContext) -> None:
     _write_keys(ctx.dir / "fernet-keys")
     _write_keys(ctx.dir / "credential-keys")
     if (ctx.dir / MARKER).exists():
+        emulate_cascades(ctx.dir / "keystone.sqlite")
         return
     manage = [str(ctx.layout.venv_bin("keystone-manage")), "--config-file", str(conf)]
     run_env = {**os.environ, "PYTHONWARNINGS": "ignore", **env(ctx.dir)}
@@ -79,6 +103,7 @@ def setup(ctx: PoolContext) -> None:
                 "--bootstrap-public-url", url,
         ]  # fmt: skip
         subprocess.run(bootstrap, check=True, env=run_env, stdout=out, stderr=out)
+    emulate_cascades(ctx.dir / "keystone.sqlite")
     (ctx.dir / MARKER).write_text("ok\n")
 
 

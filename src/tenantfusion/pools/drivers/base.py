@@ -16,6 +16,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from tenantfusion.pools.drivers.remote import (
@@ -42,6 +43,27 @@ class PoolAuth:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class AppCredentialAuth:
+    """A Keystone application credential (``v3applicationcredential``): its project and
+    roles are fixed when it is created."""
+
+    auth_url: str
+    credential_id: str
+    secret: str = field(repr=False)
+    region_name: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteAppCredential:
+    remote_id: str
+    name: str
+    project_id: str | None
+    roles: tuple[str, ...]
+    unrestricted: bool
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -129,7 +151,50 @@ class PoolDriver(abc.ABC):
 
     @abc.abstractmethod
     def list_project_roles(self, *, user_id: str) -> dict[str, list[str]]:
-        """Every role the user holds: ``{project_id: [role, ...]}``; ``"*"`` for non-project."""
+        """Every role the user effectively holds, group, inherited and implied roles
+        included: ``{project_id: [role, ...]}``; ``domain:<id>`` or ``system`` for other
+        scopes."""
+
+    @abc.abstractmethod
+    def implied_roles(self, *, role: str) -> tuple[str, ...]:
+        """The roles ``role`` implies (``member`` implies ``reader`` in Keystone's default
+        roles), transitively."""
+
+    # --- application credentials (``session`` is the pool user's own password session:
+    # Keystone lets only the user create its application credentials) ----------------
+
+    @abc.abstractmethod
+    def list_application_credentials(
+        self, *, session: Any, user_id: str
+    ) -> list[RemoteAppCredential] | None:
+        """The user's application credentials, or None when the pool's Keystone has no
+        application credentials API (404): the caller falls back to the password."""
+
+    @abc.abstractmethod
+    def create_application_credential(
+        self,
+        *,
+        session: Any,
+        user_id: str,
+        name: str,
+        secret: str,
+        roles: tuple[str, ...],
+        expires_at: datetime | None,
+    ) -> RemoteAppCredential:
+        """Create a restricted (not ``unrestricted``) application credential for the
+        session's project holding only ``roles``. Raises PoolConflict on a taken name."""
+
+    @abc.abstractmethod
+    def delete_application_credential(self, *, session: Any, user_id: str, remote_id: str) -> None:
+        """Delete (revoke) an application credential; gone already is fine."""
+
+    @abc.abstractmethod
+    def app_credential_session(self, auth: AppCredentialAuth) -> Any:
+        """A session authenticated with an application credential (its project's scope)."""
+
+    @abc.abstractmethod
+    def authenticate(self, session: Any) -> None:
+        """Obtain a token for ``session`` now. Raises PoolAuthFailed if refused."""
 
     @abc.abstractmethod
     def tenant_session(self, auth: PoolAuth) -> Any:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import weakref
 from functools import cached_property
-from typing import Any, cast
+from typing import Any
 
 import structlog
 from keystoneauth1 import session as ksa_session
-from keystoneauth1.identity import v3
 from openstack import connection
-from openstack.identity.v3._proxy import Proxy as IdentityV3
 
 from tenantfusion.errors import (
     PoolError,
     PoolNotAdmin,
 )
-from tenantfusion.metrics import POOL_TOKEN_ISSUES
 from tenantfusion.pools.drivers.base import (
     Capabilities,
     PoolAuth,
@@ -25,6 +22,7 @@ from tenantfusion.pools.drivers.base import (
     RemoteUser,
 )
 from tenantfusion.pools.drivers.openstack_errors import translate
+from tenantfusion.pools.drivers.openstack_identity import CountingPassword, OpenStackIdentity
 from tenantfusion.pools.drivers.openstack_purge import OpenStackPurge
 from tenantfusion.pools.drivers.openstack_resources import OpenStackResources
 
@@ -34,19 +32,7 @@ log = structlog.get_logger(__name__)
 PROBED_SERVICES = ("compute", "network", "image", "placement", "block-storage", "volumev3")
 
 
-class CountingPassword(v3.Password):
-    """A v3 password plugin that counts every token it obtains from Keystone."""
-
-    def __init__(self, *, pool: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._pool = pool
-
-    def get_auth_ref(self, session: ksa_session.Session, **kwargs: Any) -> Any:
-        POOL_TOKEN_ISSUES.labels(pool=self._pool).inc()
-        return super().get_auth_ref(session, **kwargs)
-
-
-class OpenStackDriver(OpenStackPurge, OpenStackResources, PoolDriver):
+class OpenStackDriver(OpenStackPurge, OpenStackIdentity, OpenStackResources, PoolDriver):
     """Talks to one OpenStack cloud as its admin."""
 
     kind = "openstack"
@@ -70,11 +56,6 @@ class OpenStackDriver(OpenStackPurge, OpenStackResources, PoolDriver):
     def admin_session(self) -> ksa_session.Session:
         return self._session(self.auth)
 
-    @property
-    def identity(self) -> IdentityV3:
-        """The pool's Keystone v3 API (the SDK types ``conn.identity`` as v2 | v3)."""
-        return cast(IdentityV3, self.conn.identity)
-
     @cached_property
     def conn(self) -> connection.Connection:
         return connection.Connection(
@@ -92,11 +73,6 @@ class OpenStackDriver(OpenStackPurge, OpenStackResources, PoolDriver):
                 found = self.identity.find_domain(domain, ignore_missing=False)
             self._domain_ids[domain] = found.id
         return self._domain_ids[domain]
-
-    @cached_property
-    def _role_names(self) -> dict[str, str]:
-        with translate(self.pool, "list_roles"):
-            return {r.id: r.name for r in self.identity.roles()}
 
     def check(self) -> Capabilities:
         with translate(self.pool, "authenticate"):
@@ -227,15 +203,6 @@ class OpenStackDriver(OpenStackPurge, OpenStackResources, PoolDriver):
         with translate(self.pool, "grant_role"):
             role_obj = self.identity.find_role(role, ignore_missing=False)
             self.identity.assign_project_role_to_user(project_id, user_id, role_obj.id)
-
-    def list_project_roles(self, *, user_id: str) -> dict[str, list[str]]:
-        result: dict[str, list[str]] = {}
-        with translate(self.pool, "list_role_assignments"):
-            for a in self.identity.role_assignments(user_id=user_id):
-                scope = (a.scope or {}).get("project", {}).get("id", "*")
-                name = self._role_names.get(a.role["id"], a.role["id"])
-                result.setdefault(scope, []).append(name)
-        return result
 
     def tenant_session(self, auth: PoolAuth) -> ksa_session.Session:
         return self._session(auth)

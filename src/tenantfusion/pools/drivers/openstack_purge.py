@@ -10,10 +10,9 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from keystoneauth1 import session as ksa_session
-from openstack import connection
 from openstack import exceptions as sdk_exc
 
+from tenantfusion.pools.drivers.openstack_admin import AdminAccess
 from tenantfusion.pools.drivers.openstack_errors import translate
 from tenantfusion.pools.drivers.openstack_resources import ROUTER_INTERFACE_OWNERS
 from tenantfusion.pools.drivers.remote import PurgeKind, RemoteObject
@@ -40,21 +39,11 @@ def _remote(kind: str, obj: Any) -> RemoteObject:
     )
 
 
-class OpenStackPurge:
+class OpenStackPurge(AdminAccess):
     """The admin-side purge half of the OpenStack driver (mixed into OpenStackDriver)."""
 
     pool: str
     auth: Any
-
-    @property
-    def conn(self) -> connection.Connection:
-        """The pool admin's connection (provided by the driver)."""
-        raise NotImplementedError
-
-    @property
-    def admin_session(self) -> ksa_session.Session:
-        """The pool admin's session (provided by the driver)."""
-        raise NotImplementedError
 
     @cached_property
     def _offered(self) -> dict[str, bool]:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from keystoneauth1 import session as ksa_session
 from openstack import connection
 from openstack import exceptions as sdk_exc
 
 from tenantfusion.errors import PoolError, PoolObjectNotFound, PoolRejected
+from tenantfusion.pools.drivers.openstack_admin import AdminAccess
 from tenantfusion.pools.drivers.openstack_errors import translate
 from tenantfusion.pools.drivers.remote import (
     Capacity,
@@ -234,23 +234,13 @@ def _body(kind: str, spec: Mapping[str, Any]) -> dict[str, Any]:
     return {"name": spec["name"], "description": spec["description"]}
 
 
-class OpenStackResources:
+class OpenStackResources(AdminAccess):
     """The tenant-resource half of the OpenStack driver (mixed into OpenStackDriver)."""
 
     pool: str
     _tenant_conn: Callable[[Any], connection.Connection]
 
     _capacity_cache: tuple[float, Capacity | None] | None = None
-
-    @property
-    def conn(self) -> connection.Connection:
-        """The pool admin's connection (provided by the driver)."""
-        raise NotImplementedError
-
-    @property
-    def admin_session(self) -> ksa_session.Session:
-        """The pool admin's session (provided by the driver)."""
-        raise NotImplementedError
 
     def _adapter(self, session: Any, kind: str) -> Any:
         return getattr(self._tenant_conn(session), KINDS[kind].service)

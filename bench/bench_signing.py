@@ -1,0 +1,191 @@
+"""Signed API keys: HMAC verification cost per request, and cached-read throughput with
+RFC 9421 signatures vs bearer tokens, measured in the same run against one server.
+
+1. In process: ``signing.verify`` (parse Signature-Input/Signature, rebuild the signature
+   base, HMAC-SHA256, Content-Digest of the body) over distinct signed requests; and the
+   nonce insert into the shared store (SQLite here) that each signed request adds.
+2. Over HTTP: ``tenantfusion serve`` on SQLite; ``GET /v1/auth/tokens`` (token cache hit
+   for bearer; key cache hit + nonce insert for signatures), requests built and signed
+   before the clock starts so the client's own signing does not count; bearer and signed
+   phases alternate, several rounds.
+
+Usage: .venv/bin/python bench/bench_signing.py [--requests 1500] [--rounds 3] [--clients 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from bench.common import pct, served  # noqa: E402
+from tenantfusion.apikeys import service as api_key_service  # noqa: E402
+from tenantfusion.apikeys.signing import Message, request_message, sign, verify  # noqa: E402
+from tenantfusion.config import Settings  # noqa: E402
+from tenantfusion.db import session_factory, upgrade  # noqa: E402
+from tenantfusion.platform import service as platform_service  # noqa: E402
+
+PATH = "/v1/auth/tokens"
+
+
+def signed_request(url: str, key_id: str, secret: str, body: bytes = b"") -> httpx.Request:
+    request = httpx.Request("GET", url, content=body)
+    sign(
+        message=Message(request.method, str(request.url), request.headers),
+        body=body,
+        key_id=key_id,
+        secret=secret,
+    )
+    return request
+
+
+def bench_verify(n: int) -> dict[str, float]:
+    secret = "tfs_" + "s" * 43
+    body = b'{"name": "bench", "flavor": "m1.nano", "image": "cirros"}'
+    messages = []
+    for i in range(n):
+        r = signed_request(
+            f"http://127.0.0.1:8080/v1/servers?limit=50&i={i}", "tfk_b", secret, body
+        )
+        messages.append(
+            request_message(method="GET", url=str(r.url), headers=list(r.headers.items()))
+        )
+    times = []
+    for m in messages:
+        t = time.perf_counter()
+        verify(message=m, body=body, lookup=lambda _: secret.encode())
+        times.append((time.perf_counter() - t) * 1e3)
+    return {"p50": pct(times, 0.5), "p95": pct(times, 0.95), "mean": statistics.fmean(times)}
+
+
+def bench_nonce(settings: Settings, n: int) -> dict[str, float]:
+    sessions = session_factory(settings)
+    times = []
+    created = datetime.now(UTC)
+    for i in range(n):
+        t = time.perf_counter()
+        with sessions() as db:
+            assert api_key_service.use_nonce(
+                db=db, key_id="tfk_b", nonce=f"n-{i:08d}", created=created
+            )
+        times.append((time.perf_counter() - t) * 1e3)
+    return {"p50": pct(times, 0.5), "p95": pct(times, 0.95)}
+
+
+def run_phase(requests: list[httpx.Request], clients: int) -> tuple[float, list[float]]:
+    """Send prebuilt requests from ``clients`` threads; returns (req/s, latencies ms)."""
+    chunks = [requests[i::clients] for i in range(clients)]
+    latencies: list[float] = []
+    lock = threading.Lock()
+    failures: list[str] = []
+
+    def worker(chunk: list[httpx.Request]) -> None:
+        mine = []
+        with httpx.Client(timeout=30) as client:
+            for request in chunk:
+                t = time.perf_counter()
+                r = client.send(request)
+                mine.append((time.perf_counter() - t) * 1e3)
+                if r.status_code != 200:
+                    failures.append(r.text[:200])
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    assert not failures, failures[:3]
+    return len(requests) / elapsed, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=1500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+
+    v = bench_verify(2000)
+    print(
+        f"verify (in process, 2000 signed requests): p50 {v['p50']:.3f} ms, "
+        f"p95 {v['p95']:.3f} ms, mean {v['mean']:.3f} ms"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        key = Fernet.generate_key().decode()
+        url = f"sqlite:///{tmp}/bench.db"
+        settings = Settings(database_url=url, secret_key=key, data_dir=Path(tmp))  # type: ignore[arg-type]
+        upgrade(settings)
+        nonce = bench_nonce(settings, 1000)
+        print(
+            f"nonce insert (SQLite, own transaction): p50 {nonce['p50']:.3f} ms, "
+            f"p95 {nonce['p95']:.3f} ms"
+        )
+        with session_factory(settings)() as db:
+            platform_service.create_platform_admin(db=db, username="root", password="bench-pass-1")
+            db.commit()
+        env = {
+            "TENANTFUSION_DATABASE_URL": url,
+            "TENANTFUSION_SECRET_KEY": key,
+            "TENANTFUSION_DATA_DIR": tmp,
+            "TENANTFUSION_RUN_WORKER": "false",
+            "TENANTFUSION_LOG_LEVEL": "WARNING",
+        }
+        with served(env) as base:
+            token = httpx.post(
+                f"{base}/v1/auth/tokens", json={"username": "root", "password": "bench-pass-1"}
+            ).json()["token"]
+            api_key = httpx.post(
+                f"{base}/v1/api-keys", headers={"X-Auth-Token": token}, json={"name": "bench"}
+            ).json()
+            bearer_rates, signed_rates = [], []
+            bearer_lat: list[float] = []
+            signed_lat: list[float] = []
+            for _ in range(args.rounds):
+                bearer = [
+                    httpx.Request("GET", f"{base}{PATH}", headers={"X-Auth-Token": token})
+                    for _ in range(args.requests)
+                ]
+                rate, lat = run_phase(bearer, args.clients)
+                bearer_rates.append(rate)
+                bearer_lat += lat
+                signed = [
+                    signed_request(f"{base}{PATH}", api_key["key_id"], api_key["secret"])
+                    for _ in range(args.requests)
+                ]
+                rate, lat = run_phase(signed, args.clients)
+                signed_rates.append(rate)
+                signed_lat += lat
+    b, s = statistics.median(bearer_rates), statistics.median(signed_rates)
+    print(f"GET {PATH}, {args.clients} clients, {args.rounds} rounds x {args.requests} requests:")
+    print(
+        f"  bearer token: {b:.0f} req/s (rounds {[round(x) for x in bearer_rates]}), "
+        f"p50 {pct(bearer_lat, 0.5):.2f} ms, p99 {pct(bearer_lat, 0.99):.2f} ms"
+    )
+    print(
+        f"  signed:       {s:.0f} req/s (rounds {[round(x) for x in signed_rates]}), "
+        f"p50 {pct(signed_lat, 0.5):.2f} ms, p99 {pct(signed_lat, 0.99):.2f} ms"
+    )
+    print(
+        f"  signed / bearer throughput: {s / b:.2f}x (goal >= 0.9x); "
+        f"p50 added {pct(signed_lat, 0.5) - pct(bearer_lat, 0.5):.2f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""API keys: per-user HMAC keys that sign requests per RFC 9421 (HTTP Message Signatures)."""

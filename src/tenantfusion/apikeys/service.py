@@ -1,0 +1,153 @@
+"""API keys: create (secret shown once, stored encrypted), list, revoke; resolve a key id
+for signature verification, and remember each nonce once."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tenantfusion.apikeys.models import ApiKey, SignatureNonce
+from tenantfusion.apikeys.schemas import ApiKeyCreate
+from tenantfusion.apikeys.signing import WINDOW
+from tenantfusion.audit import service as audit_service
+from tenantfusion.config import Settings
+from tenantfusion.crypto import decrypt_json, encrypt_json
+from tenantfusion.db import utcnow
+from tenantfusion.errors import NotFound
+from tenantfusion.platform.models import Tenant, User
+from tenantfusion.platform.principal import Principal
+
+KEY_PREFIX = "tfk_"
+SECRET_PREFIX = "tfs_"  # noqa: S105  the visible prefix of generated secrets, not one
+#: A resolved key is reused this long in a process; a revocation elsewhere shows within it.
+CACHE_SECONDS = 1.0
+PURGE_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class KeyState:
+    """What verification needs to know about a key id."""
+
+    secret: bytes
+    #: None when the key's user or tenant is disabled.
+    principal: Principal | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+_cache: dict[str, tuple[KeyState, float]] = {}
+_last_purge = 0.0
+
+
+def create(
+    *, db: Session, actor: Principal, data: ApiKeyCreate, settings: Settings
+) -> tuple[ApiKey, str]:
+    """A new key for the caller; returns it with its secret (never stored in clear)."""
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        key_id=KEY_PREFIX + secrets.token_urlsafe(12),
+        user_id=actor.user_id,
+        name=data.name,
+        secret=encrypt_json({"secret": secret}, settings=settings),
+        expires_at=utcnow() + timedelta(days=data.expires_in_days)
+        if data.expires_in_days
+        else None,
+    )
+    db.add(key)
+    db.flush()
+    audit_service.record(
+        db=db,
+        actor=actor,
+        action="api_key.create",
+        target_kind="api_key",
+        target_id=key.key_id,
+        tenant_id=actor.tenant_id,
+        detail={"name": key.name},
+    )
+    return key, secret
+
+
+def list_(*, db: Session, actor: Principal) -> list[ApiKey]:
+    """The caller's keys, newest first."""
+    return list(
+        db.scalars(
+            select(ApiKey).where(ApiKey.user_id == actor.user_id).order_by(ApiKey.created_at.desc())
+        )
+    )
+
+
+def get_or_raise(*, db: Session, actor: Principal, ref: str) -> ApiKey:
+    """One of the caller's keys by id or key id; raises NotFound."""
+    key = db.scalar(
+        select(ApiKey).where(
+            ApiKey.user_id == actor.user_id, or_(ApiKey.id == ref, ApiKey.key_id == ref)
+        )
+    )
+    if key is None:
+        raise NotFound(f"api key {ref} not found")
+    return key
+
+
+def revoke(*, db: Session, actor: Principal, key: ApiKey) -> ApiKey:
+    """Revoke a key at once (in this process; other replicas within CACHE_SECONDS)."""
+    _cache.pop(key.key_id, None)
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        audit_service.record(
+            db=db,
+            actor=actor,
+            action="api_key.revoke",
+            target_kind="api_key",
+            target_id=key.key_id,
+            tenant_id=actor.tenant_id,
+        )
+    db.flush()
+    return key
+
+
+def resolve(*, db: Session, key_id: str, settings: Settings) -> KeyState | None:
+    """The state of a key id (cached CACHE_SECONDS), or None if unknown."""
+    hit = _cache.get(key_id)
+    if hit is not None and hit[1] > time.monotonic():
+        return hit[0]
+    row = db.execute(
+        select(ApiKey, User, Tenant.is_enabled)
+        .join(User, User.id == ApiKey.user_id)
+        .outerjoin(Tenant, Tenant.id == User.tenant_id)
+        .where(ApiKey.key_id == key_id)
+    ).first()
+    if row is None:
+        return None
+    key, user, tenant_enabled = row
+    enabled = user.is_enabled and (user.tenant_id is None or bool(tenant_enabled))
+    state = KeyState(
+        secret=decrypt_json(key.secret, settings=settings)["secret"].encode(),
+        principal=Principal(user.id, user.username, user.role, user.tenant_id) if enabled else None,
+        expires_at=key.expires_at,
+        revoked_at=key.revoked_at,
+    )
+    _cache[key_id] = (state, time.monotonic() + CACHE_SECONDS)
+    return state
+
+
+def use_nonce(*, db: Session, key_id: str, nonce: str, created: datetime) -> bool:
+    """Record a nonce in the shared store; False if this key used it before (commits:
+    the nonce counts as used even if the request fails later)."""
+    global _last_purge
+    if time.monotonic() - _last_purge > PURGE_SECONDS:
+        _last_purge = time.monotonic()
+        db.execute(delete(SignatureNonce).where(SignatureNonce.expires_at < utcnow()))
+    row = {"key_id": key_id, "nonce": nonce, "expires_at": created + 2 * WINDOW}
+    try:
+        db.execute(insert(SignatureNonce), [row])  # Core insert: no unit-of-work flush
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        return False
+    return True
