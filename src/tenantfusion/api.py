@@ -8,18 +8,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from tenantfusion import problems, web
 from tenantfusion.audit.views import router as audit_router
 from tenantfusion.config import Settings, get_settings
 from tenantfusion.db import session_factory
+from tenantfusion.health import HealthProbe
 from tenantfusion.jobs.views import router as jobs_router
 from tenantfusion.jobs.worker import Worker
 from tenantfusion.mapping import jobs as _mapping_jobs  # noqa: F401  (registers job handlers)
 from tenantfusion.mapping.views import router as mapping_router
 from tenantfusion.observe import ObserveMiddleware
 from tenantfusion.platform.views import router as platform_router
+from tenantfusion.pools import breaker
 from tenantfusion.pools.views import router as pools_router
 from tenantfusion.resources import jobs as _resource_jobs  # noqa: F401
 from tenantfusion.resources.views import router as resources_router
@@ -32,6 +33,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     settings = settings or get_settings()
     sessions = session_factory(settings)
     start_worker = settings.run_worker if run_worker is None else run_worker
+    breaker.configure(slow_seconds=settings.pool_slow_seconds)
+    health = HealthProbe(settings.resolved_database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -42,6 +45,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         if worker:
             worker.stop()
             worker.join(timeout=10)
+        health.close()
 
     app = FastAPI(
         title="tenantfusion",
@@ -67,12 +71,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     web.install(app)
 
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> JSONResponse:
-        try:
-            with sessions() as db:
-                db.execute(text("SELECT 1"))
-        except Exception as e:  # report, don't crash the probe
-            return JSONResponse({"status": "fail", "database": type(e).__name__}, status_code=503)
+    async def healthz() -> JSONResponse:  # async: never waits for a request thread
+        failure = await health.check()
+        if failure is not None:
+            return JSONResponse({"status": "fail", "database": failure}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
     @app.get("/metrics", tags=["ops"])

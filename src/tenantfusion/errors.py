@@ -10,6 +10,7 @@ TenantFusionError (type, status, title)
  ├── QuotaExceeded           409 quota-exceeded
  ├── PoolError               502 pool-error
  │    ├── PoolUnreachable    502 pool-unreachable
+ │    │    └── PoolTimeout    504 pool-timeout (no answer within the operation's deadline)
  │    ├── PoolAuthFailed     422 pool-auth-failed
  │    ├── PoolNotAdmin       422 pool-not-admin
  │    ├── PoolConflict       409 pool-conflict
@@ -83,6 +84,10 @@ class PoolError(TenantFusionError):
 
 class PoolUnreachable(PoolError):
     type, status, title = "pool-unreachable", 502, "Resource pool unreachable"
+
+
+class PoolTimeout(PoolUnreachable):
+    type, status, title = "pool-timeout", 504, "Resource pool did not answer in time"
 
 
 class PoolAuthFailed(PoolError):
