@@ -1,0 +1,203 @@
+"""The world of the fault test and bench: one `tenantfusion serve` on a fresh PostgreSQL
+database, two real full pools (east, west), tenant ``calm`` with a server in east only and
+tenant ``hit`` with a server in each pool. Then west's APIs hang or die while both tenants
+list, `/healthz` is polled and PostgreSQL is watched for connections held in a transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from tenantfusion.config import Settings
+from tenantfusion.db import session_factory, upgrade
+from tenantfusion.platform import service as platform_service
+from tenantfusion.testbed import PoolInfo
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    PG_ADMIN_DSN,
+    TEST_KEY,
+    _drop_pg_database,
+    _pg_database,
+    pool_body,
+)
+from tests.live import Samples, free_port, sample, serve_env, serving, timer
+
+CIDRS = {"east": "10.78.1.0/24", "west": "10.78.2.0/24"}
+#: Seconds a pool call may take; the operation deadline is a little longer.
+POOL_TIMEOUT = 3.0
+
+
+@dataclass
+class World:
+    http: httpx.Client
+    admin: dict[str, str]
+    calm: dict[str, str]
+    hit: dict[str, str]
+    database: str
+    servers: dict[str, str] = field(default_factory=dict)  # name -> platform id
+
+    def login(self, tenant: str | None, username: str, password: str) -> dict[str, str]:
+        r = self.http.post(
+            "/v1/auth/tokens", json={"tenant": tenant, "username": username, "password": password}
+        )
+        assert r.status_code == 201, r.text
+        return {"X-Auth-Token": r.json()["token"]}
+
+
+def _tenant(http: httpx.Client, admin: dict[str, str], name: str) -> dict[str, str]:
+    r = http.post(
+        "/v1/tenants",
+        headers=admin,
+        json={"name": name, "admin": {"username": "boss", "password": "boss-password"}},
+    )
+    assert r.status_code == 201, r.text
+    r = http.post(
+        "/v1/auth/tokens", json={"tenant": name, "username": "boss", "password": "boss-password"}
+    )
+    assert r.status_code == 201, r.text
+    return {"X-Auth-Token": r.json()["token"]}
+
+
+def _server(world: World, headers: dict[str, str], name: str, pool: str) -> None:
+    r = world.http.post(
+        "/v1/servers",
+        headers=headers,
+        json={"name": name, "pool": pool, "flavor": "m1.nano", "image": "cirros-tiny"},
+    )
+    assert r.status_code == 201, r.text
+    world.servers[name] = r.json()["id"]
+
+
+@contextmanager
+def fault_world(pools: list[PoolInfo], tmp_path: Path, *, concurrency: int = 2) -> Iterator[World]:
+    """Serve, register east and west, make the tenants and their servers; delete them and
+    drop the database afterwards."""
+    database = f"tf_faults_{uuid.uuid4().hex[:8]}"
+    url = _pg_database(database)
+    upgrade(Settings(database_url=url, secret_key=TEST_KEY))  # type: ignore[arg-type]
+    with session_factory(Settings(database_url=url, secret_key=TEST_KEY))() as db:  # type: ignore[arg-type]
+        platform_service.create_platform_admin(db=db, username="root", password=ADMIN_PASSWORD)
+        db.commit()
+    env = serve_env(
+        database_url=url,
+        data_dir=tmp_path,
+        key=TEST_KEY,
+        TENANTFUSION_POOL_TIMEOUT_SECONDS=str(POOL_TIMEOUT),
+        TENANTFUSION_OPERATION_DEADLINE_SECONDS=str(POOL_TIMEOUT + 1),
+        TENANTFUSION_POOL_CONCURRENCY=str(concurrency),
+    )
+    try:
+        with (
+            serving(env, port=free_port(), log=tmp_path / "serve.log") as base,
+            httpx.Client(base_url=base, timeout=120) as http,
+        ):
+            r = http.post("/v1/auth/tokens", json={"username": "root", "password": ADMIN_PASSWORD})
+            admin = {"X-Auth-Token": r.json()["token"]}
+            for name, info in zip(CIDRS, pools, strict=True):
+                body = {**pool_body(info, name), "default_network_cidr": CIDRS[name]}
+                r = http.post("/v1/pools", headers=admin, json=body)
+                assert r.status_code == 201, r.text
+            suffix = uuid.uuid4().hex[:6]
+            world = World(
+                http=http,
+                admin=admin,
+                calm=_tenant(http, admin, f"calm-{suffix}"),
+                hit=_tenant(http, admin, f"hit-{suffix}"),
+                database=database,
+            )
+            _server(world, world.calm, "calm-east", "east")
+            _server(world, world.hit, "hit-east", "east")
+            _server(world, world.hit, "hit-west", "west")
+            try:
+                yield world
+            finally:
+                _cleanup(world)
+    finally:
+        _drop_pg_database(database)
+
+
+def _cleanup(world: World) -> None:
+    jobs = []
+    for name, server_id in world.servers.items():
+        headers = world.calm if name.startswith("calm") else world.hit
+        r = world.http.delete(f"/v1/servers/{server_id}", headers=headers)
+        if r.status_code == 202:
+            jobs.append((headers, r.json()["id"]))
+    deadline = time.monotonic() + 120
+    for headers, job in jobs:
+        while time.monotonic() < deadline:
+            state = world.http.get(f"/v1/jobs/{job}", headers=headers).json()["state"]
+            if state in ("succeeded", "failed"):
+                break
+            time.sleep(1)
+
+
+def held_in_transaction(database: str) -> int:
+    """Connections of ``database`` sitting idle inside an open transaction now."""
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = %s AND state = 'idle in transaction'",
+            (database,),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+@dataclass
+class Load:
+    """What happened while west was faulted (or not)."""
+
+    calm: Samples
+    hit: list[Samples]
+    healthz: Samples
+    held_max: int
+
+
+def run_load(world: World, seconds: float, *, hitters: int = 4) -> Load:
+    """For ``seconds``: tenant calm lists its servers (east only) back to back, ``hitters``
+    clients of tenant hit list theirs (east + west), `/healthz` every 50 ms, and
+    PostgreSQL is polled for connections held in a transaction."""
+    base = str(world.http.base_url)
+    results: dict[str, Any] = {"hit": []}
+    held = [0]
+    until = timer(seconds)
+
+    def lister(key: str, headers: dict[str, str] | None, path: str, pause: float) -> None:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            got = sample(client, path, headers=headers, until=until, pause=pause)
+        if key == "hit":
+            results["hit"].append(got)
+        else:
+            results[key] = got
+
+    def watch() -> None:
+        while not until():
+            held[0] = max(held[0], held_in_transaction(world.database))
+            time.sleep(0.3)
+
+    threads = [
+        threading.Thread(target=lister, args=("calm", world.calm, "/v1/servers", 0.0)),
+        threading.Thread(target=lister, args=("healthz", None, "/healthz", 0.05)),
+        threading.Thread(target=watch),
+        *[
+            threading.Thread(target=lister, args=("hit", world.hit, "/v1/servers", 0.0))
+            for _ in range(hitters)
+        ],
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return Load(
+        calm=results["calm"], hit=results["hit"], healthz=results["healthz"], held_max=held[0]
+    )

@@ -1,0 +1,82 @@
+"""A hung pool and a dead pool (issue 10, bulkheads), on two real full pools, one served
+tenantfusion and the machine's PostgreSQL.
+
+West's nova-api and neutron are frozen (SIGSTOP of their uwsgi masters and workers: the
+sockets accept, nothing answers), then stopped. Meanwhile tenant ``calm`` (east only) and
+four clients of tenant ``hit`` (east + west) list servers and `/healthz` is polled:
+every answer is a 200, hit's lists are partial with west ``timeout``/``unavailable``,
+calm's are whole, and no database connection sits in an open transaction while the
+requests wait for west. Latency goals (calm's p99 within 1.2x, `/healthz` < 100 ms) are
+measured by ``bench/bench_faults.py``; here `/healthz` must only never wait for a pool.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tenantfusion.testbed import PoolInfo, ensure_pools, start_service, stop_service
+from tests.live import frozen
+from tests.resources.fault_world import POOL_TIMEOUT, Load, World, fault_world, run_load
+
+pytestmark = [pytest.mark.pools, pytest.mark.postgres]
+
+FAULTED = ("nova", "neutron")
+
+
+@pytest.fixture(scope="module")
+def full_pools() -> list[PoolInfo]:
+    return ensure_pools(count=2, kind="full")
+
+
+def assert_bulkheaded(world: World, load: Load, *, west: set[str]) -> None:
+    assert set(load.calm.statuses) == {200}, load.calm.statuses
+    assert all(b["pools"] == {"east": "ok"} for b in load.calm.bodies)
+    assert all(b["items"][0]["id"] == world.servers["calm-east"] for b in load.calm.bodies)
+    for hits in load.hit:
+        assert hits.statuses and set(hits.statuses) == {200}, hits.statuses  # 0 server errors
+        for body in hits.bodies:
+            assert body["pools"]["east"] == "ok" and body["pools"]["west"] in west, body
+            assert [i["id"] for i in body["items"]] == [world.servers["hit-east"]]  # partial
+    assert set(load.healthz.statuses) == {200}
+    # never queued behind a pool call (that took POOL_TIMEOUT s and more before)
+    assert max(load.healthz.ms) < POOL_TIMEOUT * 1000 / 3, max(load.healthz.ms)
+    assert load.held_max == 0, "a request held a database connection across a pool call"
+
+
+def test_a_hung_pool_and_a_dead_pool(full_pools: list[PoolInfo], tmp_path: Path) -> None:
+    west = full_pools[1]
+    with fault_world(full_pools, tmp_path) as world:
+        whole = world.http.get("/v1/servers", headers=world.hit).json()
+        assert whole["pools"] == {"east": "ok", "west": "ok"} and len(whole["items"]) == 2
+
+        with frozen(west, FAULTED):
+            load = run_load(world, 4 * POOL_TIMEOUT)
+            shown = world.http.get(f"/v1/servers/{world.servers['hit-west']}", headers=world.hit)
+        assert_bulkheaded(world, load, west={"timeout", "unavailable"})
+        # one object in the hung pool: a problem naming the pool, not a 500
+        assert shown.status_code in (502, 504), shown.text
+        assert shown.json()["type"] in ("pool-timeout", "pool-unreachable")
+
+        stopped = []
+        try:
+            for service in FAULTED:
+                stop_service(west, service)
+                stopped.append(service)
+            load = run_load(world, 2 * POOL_TIMEOUT)
+            assert_bulkheaded(world, load, west={"timeout", "unavailable"})
+        finally:
+            for service in reversed(stopped):
+                start_service(west, service)
+
+        # west answers again: once its breaker lets a trial through, lists are whole
+        deadline = time.monotonic() + 60
+        while True:
+            body = world.http.get("/v1/servers", headers=world.hit).json()
+            if body["pools"] == {"east": "ok", "west": "ok"}:
+                break
+            assert time.monotonic() < deadline, body
+            time.sleep(1)
+        assert len(body["items"]) == 2
