@@ -45,6 +45,7 @@ class World:
     hit: dict[str, str]
     database: str
     servers: dict[str, str] = field(default_factory=dict)  # name -> platform id
+    owners: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> headers
 
     def login(self, tenant: str | None, username: str, password: str) -> dict[str, str]:
         r = self.http.post(
@@ -54,7 +55,7 @@ class World:
         return {"X-Auth-Token": r.json()["token"]}
 
 
-def _tenant(http: httpx.Client, admin: dict[str, str], name: str) -> dict[str, str]:
+def tenant(http: httpx.Client, admin: dict[str, str], name: str) -> dict[str, str]:
     r = http.post(
         "/v1/tenants",
         headers=admin,
@@ -68,7 +69,7 @@ def _tenant(http: httpx.Client, admin: dict[str, str], name: str) -> dict[str, s
     return {"X-Auth-Token": r.json()["token"]}
 
 
-def _server(world: World, headers: dict[str, str], name: str, pool: str) -> None:
+def server(world: World, headers: dict[str, str], name: str, pool: str) -> None:
     r = world.http.post(
         "/v1/servers",
         headers=headers,
@@ -76,6 +77,7 @@ def _server(world: World, headers: dict[str, str], name: str, pool: str) -> None
     )
     assert r.status_code == 201, r.text
     world.servers[name] = r.json()["id"]
+    world.owners[name] = headers
 
 
 @contextmanager
@@ -111,13 +113,13 @@ def fault_world(pools: list[PoolInfo], tmp_path: Path, *, concurrency: int = 2) 
             world = World(
                 http=http,
                 admin=admin,
-                calm=_tenant(http, admin, f"calm-{suffix}"),
-                hit=_tenant(http, admin, f"hit-{suffix}"),
+                calm=tenant(http, admin, f"calm-{suffix}"),
+                hit=tenant(http, admin, f"hit-{suffix}"),
                 database=database,
             )
-            _server(world, world.calm, "calm-east", "east")
-            _server(world, world.hit, "hit-east", "east")
-            _server(world, world.hit, "hit-west", "west")
+            server(world, world.calm, "calm-east", "east")
+            server(world, world.hit, "hit-east", "east")
+            server(world, world.hit, "hit-west", "west")
             try:
                 yield world
             finally:
@@ -127,13 +129,18 @@ def fault_world(pools: list[PoolInfo], tmp_path: Path, *, concurrency: int = 2) 
 
 
 def _cleanup(world: World) -> None:
+    """Delete every server (retrying while a breaker still fails its pool fast)."""
     jobs = []
+    deadline = time.monotonic() + 120
     for name, server_id in world.servers.items():
-        headers = world.calm if name.startswith("calm") else world.hit
-        r = world.http.delete(f"/v1/servers/{server_id}", headers=headers)
+        headers = world.owners[name]
+        while True:
+            r = world.http.delete(f"/v1/servers/{server_id}", headers=headers)
+            if r.status_code < 500 or time.monotonic() > deadline:
+                break
+            time.sleep(2)
         if r.status_code == 202:
             jobs.append((headers, r.json()["id"]))
-    deadline = time.monotonic() + 120
     for headers, job in jobs:
         while time.monotonic() < deadline:
             state = world.http.get(f"/v1/jobs/{job}", headers=headers).json()["state"]
@@ -163,10 +170,13 @@ class Load:
     held_max: int
 
 
-def run_load(world: World, seconds: float, *, hitters: int = 4) -> Load:
+def run_load(
+    world: World, seconds: float, *, hitters: int = 4, hit: dict[str, str] | None = None
+) -> Load:
     """For ``seconds``: tenant calm lists its servers (east only) back to back, ``hitters``
-    clients of tenant hit list theirs (east + west), `/healthz` every 50 ms, and
-    PostgreSQL is polled for connections held in a transaction."""
+    clients of tenant hit (or ``hit``'s headers) list theirs (east + the faulted pool),
+    `/healthz` every 50 ms, and PostgreSQL is polled for connections held in a
+    transaction."""
     base = str(world.http.base_url)
     results: dict[str, Any] = {"hit": []}
     held = [0]
@@ -190,7 +200,7 @@ def run_load(world: World, seconds: float, *, hitters: int = 4) -> Load:
         threading.Thread(target=lister, args=("healthz", None, "/healthz", 0.05)),
         threading.Thread(target=watch),
         *[
-            threading.Thread(target=lister, args=("hit", world.hit, "/v1/servers", 0.0))
+            threading.Thread(target=lister, args=("hit", hit or world.hit, "/v1/servers", 0.0))
             for _ in range(hitters)
         ],
     ]
