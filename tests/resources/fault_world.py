@@ -34,7 +34,7 @@ from tests.live import Samples, free_port, sample, serve_env, serving, timer
 
 CIDRS = {"east": "10.78.1.0/24", "west": "10.78.2.0/24"}
 #: Seconds a pool call may take; the operation deadline is a little longer.
-POOL_TIMEOUT = 3.0
+POOL_TIMEOUT = 5.0
 
 
 @dataclass
@@ -44,15 +44,26 @@ class World:
     calm: dict[str, str]
     hit: dict[str, str]
     database: str
+    envs: dict[bool, dict[str, str]]
+    log: Path
     servers: dict[str, str] = field(default_factory=dict)  # name -> platform id
     owners: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> headers
 
-    def login(self, tenant: str | None, username: str, password: str) -> dict[str, str]:
-        r = self.http.post(
-            "/v1/auth/tokens", json={"tenant": tenant, "username": username, "password": password}
-        )
-        assert r.status_code == 201, r.text
-        return {"X-Auth-Token": r.json()["token"]}
+    @contextmanager
+    def served(self, *, patient: bool) -> Iterator[httpx.Client]:
+        """Another replica on the same database, ``patient`` (a 30 s pool timeout, for
+        setting up on a loaded machine) or not (``POOL_TIMEOUT``); ``http`` talks to it
+        meanwhile."""
+        before = self.http
+        with (
+            serving(self.envs[patient], port=free_port(), log=self.log) as base,
+            httpx.Client(base_url=base, timeout=120) as http,
+        ):
+            self.http = http
+            try:
+                yield http
+            finally:
+                self.http = before
 
 
 def tenant(http: httpx.Client, admin: dict[str, str], name: str) -> dict[str, str]:
@@ -82,25 +93,29 @@ def server(world: World, headers: dict[str, str], name: str, pool: str) -> None:
 
 @contextmanager
 def fault_world(pools: list[PoolInfo], tmp_path: Path, *, concurrency: int = 2) -> Iterator[World]:
-    """Serve, register east and west, make the tenants and their servers; delete them and
-    drop the database afterwards."""
+    """Register east and west, make the tenants and their servers (on a patient replica),
+    serve with a short pool timeout; delete the servers and drop the database afterwards."""
     database = f"tf_faults_{uuid.uuid4().hex[:8]}"
     url = _pg_database(database)
-    upgrade(Settings(database_url=url, secret_key=TEST_KEY))  # type: ignore[arg-type]
-    with session_factory(Settings(database_url=url, secret_key=TEST_KEY))() as db:  # type: ignore[arg-type]
+    settings = Settings(database_url=url, secret_key=TEST_KEY)  # type: ignore[arg-type]
+    upgrade(settings)
+    with session_factory(settings)() as db:
         platform_service.create_platform_admin(db=db, username="root", password=ADMIN_PASSWORD)
         db.commit()
-    env = serve_env(
-        database_url=url,
-        data_dir=tmp_path,
-        key=TEST_KEY,
-        TENANTFUSION_POOL_TIMEOUT_SECONDS=str(POOL_TIMEOUT),
-        TENANTFUSION_OPERATION_DEADLINE_SECONDS=str(POOL_TIMEOUT + 1),
-        TENANTFUSION_POOL_CONCURRENCY=str(concurrency),
-    )
+    envs = {
+        patient: serve_env(
+            database_url=url,
+            data_dir=tmp_path,
+            key=TEST_KEY,
+            TENANTFUSION_POOL_TIMEOUT_SECONDS=str(30 if patient else POOL_TIMEOUT),
+            TENANTFUSION_OPERATION_DEADLINE_SECONDS=str(45 if patient else POOL_TIMEOUT + 1),
+            TENANTFUSION_POOL_CONCURRENCY=str(concurrency),
+        )
+        for patient in (True, False)
+    }
     try:
         with (
-            serving(env, port=free_port(), log=tmp_path / "serve.log") as base,
+            serving(envs[True], port=free_port(), log=tmp_path / "serve.log") as base,
             httpx.Client(base_url=base, timeout=120) as http,
         ):
             r = http.post("/v1/auth/tokens", json={"username": "root", "password": ADMIN_PASSWORD})
@@ -116,12 +131,15 @@ def fault_world(pools: list[PoolInfo], tmp_path: Path, *, concurrency: int = 2) 
                 calm=tenant(http, admin, f"calm-{suffix}"),
                 hit=tenant(http, admin, f"hit-{suffix}"),
                 database=database,
+                envs=envs,
+                log=tmp_path / "serve.log",
             )
             server(world, world.calm, "calm-east", "east")
             server(world, world.hit, "hit-east", "east")
             server(world, world.hit, "hit-west", "west")
             try:
-                yield world
+                with world.served(patient=False):
+                    yield world
             finally:
                 _cleanup(world)
     finally:
@@ -150,11 +168,13 @@ def _cleanup(world: World) -> None:
 
 
 def held_in_transaction(database: str) -> int:
-    """Connections of ``database`` sitting idle inside an open transaction now."""
+    """Connections of ``database`` sitting idle inside an open transaction for over a
+    second now (between two queries of a request it is a matter of milliseconds; across
+    a call into a hung pool, of seconds)."""
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
         row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = %s AND state = 'idle in transaction'",
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+            "AND state = 'idle in transaction' AND now() - state_change > interval '1 second'",
             (database,),
         ).fetchone()
     return int(row[0]) if row else 0
