@@ -39,6 +39,20 @@ def serve_env(*, database_url: str, data_dir: Path, key: str, **extra: str) -> d
     }
 
 
+def wait_healthy(url: str, process: subprocess.Popen[bytes], *, log: Path, seconds: float) -> None:
+    """Wait until ``url``/healthz answers 200; fail if ``process`` exits or time runs out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, f"{process.args} exited: {log.read_text()[-2000:]}"
+        assert time.monotonic() < deadline, f"{process.args} did not start"
+        time.sleep(0.2)
+
+
 @contextmanager
 def serving(env: dict[str, str], *, port: int, log: Path) -> Iterator[str]:
     """`tenantfusion serve` on 127.0.0.1:``port`` (log in ``log``); yields its URL and
@@ -52,16 +66,7 @@ def serving(env: dict[str, str], *, port: int, log: Path) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, f"serve exited: {log.read_text()[-2000:]}"
-            assert time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.2)
+        wait_healthy(url, server, log=log, seconds=90)
         yield url
     finally:
         server.send_signal(signal.SIGINT)
@@ -179,16 +184,7 @@ def balanced(*, port: int, backends: Sequence[str], folder: Path) -> Iterator[st
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proxy.poll() is None, (folder / "haproxy.log").read_text()
-            assert time.monotonic() < deadline, "haproxy did not start"
-            time.sleep(0.2)
+        wait_healthy(url, proxy, log=folder / "haproxy.log", seconds=20)
         yield url
     finally:
         proxy.terminate()

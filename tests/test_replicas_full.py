@@ -115,10 +115,14 @@ class Tally:
     jobs: list[tuple[dict[str, str], str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    errors: list[str] = field(default_factory=list)
+
     def note(self, what: str, r: httpx.Response) -> None:
         with self.lock:
             self.sent[what] += 1
             self.statuses[r.status_code] += 1
+            if r.status_code >= 400 and not (what == "delete" and r.status_code == 404):
+                self.errors.append(f"{what} {r.status_code} {r.text[:300]}")
 
 
 def _tenant(lb: str, admin: dict[str, str], name: str) -> tuple[str, dict[str, str]]:
@@ -201,6 +205,9 @@ def test_two_replicas_under_mixed_load(replicas: Replicas) -> None:
             pending.append((headers, job))
             time.sleep(0.5)
     lost = [j for _, j in tally.jobs if states.get(j) != "succeeded"]
+    sent = f"sent {dict(tally.sent)}, statuses {dict(tally.statuses)}, errors {tally.errors[:5]}"
+    assert not [s for s in tally.statuses if s >= 500], sent  # 0 server errors
+    assert len(tally.created) == len(requests), sent  # every create request got a server
 
     duplicates = {"projects": 0, "users": 0, "servers": 0}
     orphans, missing = 0, 0
@@ -225,13 +232,11 @@ def test_two_replicas_under_mixed_load(replicas: Replicas) -> None:
             duplicates["servers"] += max(0, len(in_pool) - (asked - 1))  # s0 was deleted
     answered_twice = sum(1 for ids in tally.created.values() if len(ids) > 1)
     report = (
-        f"sent {dict(tally.sent)}, statuses {dict(tally.statuses)}, duplicates {duplicates}, "
+        f"{sent}, duplicates {duplicates}, "
         f"creates answered with two servers {answered_twice}, orphans {orphans}, "
         f"missing {missing}, delete jobs {len(tally.jobs)}, lost {len(lost)}"
     )
     print(report)
-    assert not [s for s in tally.statuses if s >= 500], report  # 0 server errors
-    assert len(tally.created) == len(requests), report  # every create request got a server
     assert duplicates["projects"] == 0 and duplicates["users"] == 0, report
     assert orphans == 0 and missing == 0, report
     assert lost == [], report
