@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     settings = settings or get_settings()
     sessions = session_factory(settings)
     start_worker = settings.run_worker if run_worker is None else run_worker
-    breaker.configure(slow_seconds=settings.pool_slow_seconds)
+    breaker.configure(slow_seconds=settings.pool_slow_seconds or settings.pool_timeout_seconds)
     health = HealthProbe(settings.resolved_database_url)
 
     @asynccontextmanager

@@ -33,8 +33,9 @@ class Settings(BaseSettings):
     #: Calls into one pool at once from this process; more wait in that pool's own queue,
     #: so a slow pool cannot take the threads other pools' calls need.
     pool_concurrency: int = 8
-    #: A pool answer slower than this counts as a failure for the pool's circuit breaker.
-    pool_slow_seconds: float = 5.0
+    #: A pool answer slower than this counts as a failure for the pool's circuit breaker
+    #: (unset: the pool timeout, so only answers that barely made it count).
+    pool_slow_seconds: float | None = None
     #: Keystone domain holding tenant projects and users, unless a pool sets its own.
     pool_project_domain: str = "Default"
     #: How long a worker owns a mapping or job before another may take over.

@@ -22,7 +22,7 @@ from tenantfusion.metrics import POOL_BREAKER_STATE
 FAILURES_TO_OPEN = 3
 OPEN_SECONDS = 15.0
 #: A successful answer that took at least this long still counts as a failure.
-SLOW_SECONDS = 5.0
+SLOW_SECONDS = 10.0
 CLOSED, HALF_OPEN, OPEN = 0, 1, 2
 
 
