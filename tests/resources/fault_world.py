@@ -57,7 +57,7 @@ class World:
         before = self.http
         with (
             serving(self.envs[patient], port=free_port(), log=self.log) as base,
-            httpx.Client(base_url=base, timeout=120) as http,
+            httpx.Client(base_url=base, timeout=300) as http,
         ):
             self.http = http
             try:
@@ -116,7 +116,7 @@ def fault_world(pools: list[PoolInfo], tmp_path: Path, *, concurrency: int = 2) 
     try:
         with (
             serving(envs[True], port=free_port(), log=tmp_path / "serve.log") as base,
-            httpx.Client(base_url=base, timeout=120) as http,
+            httpx.Client(base_url=base, timeout=300) as http,
         ):
             r = http.post("/v1/auth/tokens", json={"username": "root", "password": ADMIN_PASSWORD})
             admin = {"X-Auth-Token": r.json()["token"]}
