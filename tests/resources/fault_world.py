@@ -139,11 +139,26 @@ def fault_world(pools: list[PoolInfo], tmp_path: Path, *, concurrency: int = 2) 
             server(world, world.hit, "hit-west", "west")
             try:
                 with world.served(patient=False):
+                    warm(world, world.calm, {"east"})
+                    warm(world, world.hit, {"east", "west"})
                     yield world
             finally:
                 _cleanup(world)
     finally:
         _drop_pg_database(database)
+
+
+def warm(world: World, headers: dict[str, str], pools: set[str]) -> dict[str, Any]:
+    """The tenant's list once every pool in ``pools`` answers it (a cold session's first
+    token on a loaded machine, or a breaker still open after a fault, may need a few
+    tries)."""
+    deadline = time.monotonic() + 60
+    while True:
+        body: dict[str, Any] = world.http.get("/v1/servers", headers=headers).json()
+        if body["pools"] == dict.fromkeys(pools, "ok"):
+            return body
+        assert time.monotonic() < deadline, body
+        time.sleep(1)
 
 
 def _cleanup(world: World) -> None:

@@ -12,9 +12,7 @@ measured by ``bench/bench_faults.py``; here `/healthz` must only never wait for 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -30,6 +28,7 @@ from tests.resources.fault_world import (
     run_load,
     server,
     tenant,
+    warm,
 )
 
 pytestmark = [pytest.mark.pools, pytest.mark.postgres]
@@ -60,22 +59,10 @@ def assert_bulkheaded(world: World, load: Load, *, faulted: str = "west", hit: s
     assert load.held_max == 0, "a request held a database connection across a pool call"
 
 
-def whole(world: World) -> dict[str, Any]:
-    """Tenant hit's list once both pools answer (a cold or just-restarted pool may need a
-    few tries; a breaker opened by the fault lets a trial through after its cool-down)."""
-    deadline = time.monotonic() + 60
-    while True:
-        body: dict[str, Any] = world.http.get("/v1/servers", headers=world.hit).json()
-        if body["pools"] == {"east": "ok", "west": "ok"}:
-            return body
-        assert time.monotonic() < deadline, body
-        time.sleep(1)
-
-
 def test_a_hung_pool_and_a_dead_pool(full_pools: list[PoolInfo], tmp_path: Path) -> None:
     west = full_pools[1]
     with fault_world(full_pools, tmp_path) as world:
-        assert len(whole(world)["items"]) == 2
+        assert len(warm(world, world.hit, {"east", "west"})["items"]) == 2
 
         with frozen(west, FAULTED):
             load = run_load(world, 4 * POOL_TIMEOUT)
@@ -97,7 +84,7 @@ def test_a_hung_pool_and_a_dead_pool(full_pools: list[PoolInfo], tmp_path: Path)
                 start_service(west, service)
 
         # west answers again: once its breaker lets a trial through, lists are whole
-        assert len(whole(world)["items"]) == 2
+        assert len(warm(world, world.hit, {"east", "west"})["items"]) == 2
 
 
 def test_a_slow_pool_through_a_delaying_proxy(full_pools: list[PoolInfo], tmp_path: Path) -> None:
@@ -122,6 +109,7 @@ def test_a_slow_pool_through_a_delaying_proxy(full_pools: list[PoolInfo], tmp_pa
                 lag = tenant(world.http, world.admin, f"lag-{world.database[-8:]}")
                 server(world, lag, "lag-east", "east")
                 server(world, lag, "lag-slow", "slow")
+            warm(world, lag, {"east", "slow"})
             for proxy in proxies.values():
                 proxy.delay = 2 * POOL_TIMEOUT
             load = run_load(world, 4 * POOL_TIMEOUT, hit=lag)
