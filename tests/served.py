@@ -4,7 +4,6 @@ several replicas: start with extra settings, wait until it dies, stop it by pid.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,12 +13,7 @@ import httpx
 
 from tenantfusion.faults import CRASH_EXIT_CODE
 from tests.conftest import TEST_KEY
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.live import free_port
 
 
 class Served:

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from tenantfusion import problems, web
 from tenantfusion.apikeys.views import router as api_keys_router
@@ -19,6 +18,7 @@ from tenantfusion.crypto import require_keys
 from tenantfusion.db import session_factory
 from tenantfusion.deps import get_platform_admin
 from tenantfusion.guard import GuardMiddleware
+from tenantfusion.health import HealthProbe
 from tenantfusion.idempotency import guard as idempotency
 from tenantfusion.jobs.views import router as jobs_router
 from tenantfusion.jobs.worker import Worker
@@ -27,6 +27,7 @@ from tenantfusion.mapping.views import router as mapping_router
 from tenantfusion.observe import ObserveMiddleware
 from tenantfusion.platform.throttle import LoginGate
 from tenantfusion.platform.views import router as platform_router
+from tenantfusion.pools import breaker
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.views import router as pools_router
 from tenantfusion.reconciler import jobs as _reconciler_jobs  # noqa: F401
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     settings = settings or get_settings()
     sessions = session_factory(settings)
     start_worker = settings.run_worker if run_worker is None else run_worker
+    breaker.configure(slow_seconds=settings.pool_slow_seconds or settings.pool_timeout_seconds)
+    health = HealthProbe(settings.resolved_database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,6 +61,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         for thread in threads:
             thread.stop()
             thread.join(timeout=10)
+        health.close()
 
     app = FastAPI(
         title="tenantfusion",
@@ -94,12 +98,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     web.install(app)
 
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> JSONResponse:
-        try:
-            with sessions() as db:
-                db.execute(text("SELECT 1"))
-        except Exception as e:  # report, don't crash the probe
-            return JSONResponse({"status": "fail", "database": type(e).__name__}, status_code=503)
+    async def healthz() -> JSONResponse:  # async: never waits for a request thread
+        failure = await health.check()
+        if failure is not None:
+            return JSONResponse({"status": "fail", "database": failure}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
     @app.get(

@@ -27,6 +27,15 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = 8 * 3600
     #: Upper bound for any single call into a pool (connect + read).
     pool_timeout_seconds: float = 10.0
+    #: The longest a list, show or action waits for its pools in total (a merged list
+    #: reports a pool still silent then as ``timeout``; a show or action answers 504).
+    operation_deadline_seconds: float = 15.0
+    #: Calls into one pool at once from this process; more wait in that pool's own queue,
+    #: so a slow pool cannot take the threads other pools' calls need.
+    pool_concurrency: int = 8
+    #: A pool answer slower than this counts as a failure for the pool's circuit breaker
+    #: (unset: the pool timeout, so only answers that barely made it count).
+    pool_slow_seconds: float | None = None
     #: Keystone domain holding tenant projects and users, unless a pool sets its own.
     pool_project_domain: str = "Default"
     #: How long a worker owns a mapping or job before another may take over.

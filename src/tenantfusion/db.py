@@ -94,9 +94,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-@lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
-    """One engine per database URL in this process."""
+def new_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
+    """A new engine for ``url`` (SQLite: WAL, foreign keys; a connection pool otherwise)."""
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         engine = create_engine(
@@ -110,8 +109,18 @@ def engine_for(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        hide_parameters=True,
     )
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """One engine per database URL in this process."""
+    return new_engine(url)
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
@@ -127,6 +136,16 @@ def _factory(url: str) -> sessionmaker[Session]:
 def session_factory(settings: Settings | None = None) -> sessionmaker[Session]:
     """A session factory bound to the configured database."""
     return _factory((settings or get_settings()).resolved_database_url)
+
+
+def release(db: Session) -> None:
+    """End the session's transaction so its connection goes back to the pool, before a call
+    into a resource pool: no database connection is ever held while a pool answers (or
+    hangs). Loaded objects stay usable (sessions do not expire them on commit); the next
+    query takes a connection again. Call it where nothing is written yet, or after what
+    was written may be committed.
+    """
+    db.commit()
 
 
 @contextmanager

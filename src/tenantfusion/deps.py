@@ -48,7 +48,9 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     await run_in_threadpool(_finish, session, ok=True)
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+#: ``scope="function"``: committed before the response is sent, so a client (or another
+#: replica behind the balancer) never acts on an answer whose writes are not visible yet.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
 Sessions = Annotated[sessionmaker[Session], Depends(get_sessions)]
 

@@ -12,6 +12,7 @@ TenantFusionError (type, status, title)
  ├── QuotaExceeded           409 quota-exceeded
  ├── PoolError               502 pool-error
  │    ├── PoolUnreachable    502 pool-unreachable
+ │    │    └── PoolTimeout    504 pool-timeout (no answer within the operation's deadline)
  │    ├── PoolAuthFailed     422 pool-auth-failed
  │    ├── PoolNotAdmin       422 pool-not-admin
  │    ├── PoolConflict       409 pool-conflict
@@ -98,6 +99,10 @@ class PoolError(TenantFusionError):
 
 class PoolUnreachable(PoolError):
     type, status, title = "pool-unreachable", 502, "Resource pool unreachable"
+
+
+class PoolTimeout(PoolUnreachable):
+    type, status, title = "pool-timeout", 504, "Resource pool did not answer in time"
 
 
 class PoolAuthFailed(PoolError):

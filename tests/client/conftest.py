@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,14 +21,9 @@ from tenantfusion.cli import app
 from tenantfusion.db import session_factory
 from tenantfusion.platform import service as platform_service
 from tests.conftest import TEST_KEY, _truncate, make_settings
+from tests.live import free_port
 
 ADMIN_PASSWORD = "cli-admin-password"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

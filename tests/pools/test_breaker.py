@@ -9,7 +9,7 @@ import pytest
 from keystoneauth1 import exceptions as ksa_exc
 from prometheus_client import generate_latest
 
-from tenantfusion.errors import PoolUnreachable
+from tenantfusion.errors import PoolError, PoolUnreachable
 from tenantfusion.pools import breaker
 from tenantfusion.pools.drivers.openstack_errors import translate
 
@@ -58,4 +58,20 @@ def test_a_failed_trial_reopens_and_other_answers_keep_it_closed(
         raise ksa_exc.NotFound("gone")  # an answer: the pool is reachable
     _unreachable(pool)
     _unreachable(pool)
+    assert breaker.state(pool) == breaker.CLOSED
+
+
+def test_a_500_and_slow_answers_open_it_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(breaker, "SLOW_SECONDS", 0.05)
+    pool = "breaker-test-3"
+    breaker.reset(pool)
+    with pytest.raises(PoolError), translate(pool, "probe"):
+        raise ksa_exc.HttpError("boom", http_status=500)
+    for _ in range(breaker.FAILURES_TO_OPEN - 1):
+        with translate(pool, "probe"):
+            time.sleep(0.06)  # an answer, but too late to count as one
+    assert breaker.state(pool) == breaker.OPEN
+    breaker.reset(pool)
+    with translate(pool, "probe"):
+        pass  # a fast answer keeps it closed
     assert breaker.state(pool) == breaker.CLOSED

@@ -1,6 +1,10 @@
-"""A circuit breaker per pool: after a run of calls that found the pool unreachable, fail
-fast for a while instead of waiting for the timeout on every request; then let one trial
-call through (half-open) and close again on its success.
+"""A circuit breaker per pool: after a run of failed calls, fail fast for a while instead
+of waiting for the timeout on every request; then let one trial call through (half-open)
+and close again on its success.
+
+A call fails when the pool is unreachable or does not answer in time, answers 5xx, or
+answers only after ``SLOW_SECONDS`` (a pool that slow is treated like one that is down:
+its callers would give up on it anyway).
 
 State is per process (each replica learns on its own) and exported as the gauge
 ``tenantfusion_pool_breaker_state`` (0 closed, 1 half-open, 2 open).
@@ -17,6 +21,8 @@ from tenantfusion.metrics import POOL_BREAKER_STATE
 
 FAILURES_TO_OPEN = 3
 OPEN_SECONDS = 15.0
+#: A successful answer that took at least this long still counts as a failure.
+SLOW_SECONDS = 10.0
 CLOSED, HALF_OPEN, OPEN = 0, 1, 2
 
 
@@ -45,7 +51,7 @@ def before_call(pool: str) -> None:
         if waited < OPEN_SECONDS or st.trial_running:
             retry = max(0.0, OPEN_SECONDS - waited)
             raise PoolUnreachable(
-                f"pool {pool} is failing fast after {st.failures} unreachable calls "
+                f"pool {pool} is failing fast after {st.failures} failed calls "
                 f"(circuit open; next trial in {retry:.0f} s)",
                 pool=pool,
             )
@@ -53,12 +59,19 @@ def before_call(pool: str) -> None:
         _set(pool, HALF_OPEN)
 
 
-def after_call(pool: str, *, unreachable: bool) -> None:
-    """Record a call's outcome (any answer from the pool counts as reachable)."""
+def configure(*, slow_seconds: float) -> None:
+    """Set how slow an answer may be before it counts as a failure (from the settings)."""
+    global SLOW_SECONDS
+    SLOW_SECONDS = slow_seconds
+
+
+def after_call(pool: str, *, failed: bool, seconds: float = 0.0) -> None:
+    """Record a call's outcome: ``failed`` (unreachable, timed out, 5xx), or an answer that
+    took ``seconds`` (slow answers count as failures; other answers close the circuit)."""
     with _lock:
         st = _states.setdefault(pool, _State())
         st.trial_running = False
-        if not unreachable:
+        if not failed and seconds < SLOW_SECONDS:
             if st.failures or st.opened_at is not None:
                 _set(pool, CLOSED)
             st.failures, st.opened_at = 0, None

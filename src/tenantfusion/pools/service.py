@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from tenantfusion.audit import service as audit_service
 from tenantfusion.config import Settings
 from tenantfusion.crypto import decrypt_json, encrypt_json
-from tenantfusion.db import utcnow
+from tenantfusion.db import release, utcnow
 from tenantfusion.errors import Conflict, InvalidInput, NotFound, PoolError, PoolUnreachable
 from tenantfusion.metrics import POOL_STATUS
 from tenantfusion.platform.principal import Principal
@@ -95,6 +95,7 @@ def register(*, db: Session, actor: Principal, data: PoolCreate, settings: Setti
         raise Conflict(f"pool name {data.name!r} is taken")
     auth = _auth(data.auth, data.region_name)
     breaker.reset(data.name)  # a new pool (or a retry with a fixed URL) starts closed
+    release(db)  # the pool is asked with no database connection held
     caps = _new_driver(kind=data.driver, auth=auth, name=data.name, settings=settings).check()
     pool = Pool(
         name=data.name,
@@ -133,6 +134,7 @@ def update(
         region = data.region_name if "region_name" in changes else pool.region_name
         auth = _auth(data.auth, region)
         breaker.reset(pool.name)
+        release(db)
         caps = _new_driver(kind=pool.driver, auth=auth, name=pool.name, settings=settings).check()
         pool.credential = encrypt_json(auth.to_dict(), settings=settings)
         pool.auth_url = auth.auth_url
@@ -197,6 +199,7 @@ def refresh_health(*, db: Session, pool: Pool, settings: Settings) -> Pool:
     An explicit check always asks the pool, whatever its circuit breaker says.
     """
     breaker.reset(pool.name)
+    release(db)  # the pool is asked with no database connection held
     record_health(db=db, pool=pool, outcome=check(pool=pool, settings=settings))
     return pool
 

@@ -12,6 +12,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from tenantfusion.config import Settings
+from tenantfusion.db import release
 from tenantfusion.errors import InvalidInput, NotFound
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import service as pool_service
@@ -59,7 +60,10 @@ def _list(
     def fetch(p: Pool) -> list[RemoteObject]:
         return pool_service.driver_for(pool=p, settings=settings).find_catalog(kind=kind)
 
-    answers = fan_out(pools, fetch, timeout=settings.pool_timeout_seconds)
+    release(db)  # no database connection held while the pools answer
+    answers = fan_out(
+        pools, fetch, timeout=settings.pool_timeout_seconds, concurrency=settings.pool_concurrency
+    )
     items = [read(a.pool, o) for a in answers for o in a.value or []]
     items.sort(key=lambda m: (m.pool, m.name))
     return ResourcePage[M](items=items, pools={a.pool.name: a.outcome for a in answers})

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.audit import service as audit_service
 from tenantfusion.config import Settings
+from tenantfusion.db import release
 from tenantfusion.errors import (
     Conflict,
     Forbidden,
@@ -51,7 +52,7 @@ from tenantfusion.pools.drivers.remote import (
 from tenantfusion.pools.models import Pool
 from tenantfusion.resources import scheduler
 from tenantfusion.resources import service as record_service
-from tenantfusion.resources.fanout import fan_out
+from tenantfusion.resources.fanout import Deadline, call_pool, fan_out
 from tenantfusion.resources.models import RecordState, RoutingRecord
 from tenantfusion.resources.schemas import ListQuery, Placement, ResourcePage, ResourceRead
 
@@ -308,9 +309,10 @@ def list_(
 ) -> ResourcePage[R]:
     """The tenant's objects of ``kind`` across its pools, in creation order.
 
-    Only pools holding records past the marker are asked, all at once, each bounded by
-    the pool timeout. A pool that fails is reported in ``pools`` and its objects are
-    left out (a partial list, never an error). Pages are keyset-paginated on the
+    Only pools holding records past the marker are asked, all at once, in their own lanes,
+    within the operation's deadline, with no database connection held. A pool that fails
+    is reported in ``pools`` and its objects are left out (a partial list, never an
+    error). Pages are keyset-paginated on the
     records' (created_at, id), so walking ``next_marker`` neither repeats nor skips an
     object, whichever pools answer.
     """
@@ -347,7 +349,13 @@ def list_(
         session = tenant_session(mapping=mapping, pool=pool, settings=settings)
         return {o.remote_id: o for o in driver.list_objects(session=session, kind=kind.name)}
 
-    answers = fan_out(asked, fetch, timeout=settings.pool_timeout_seconds)
+    release(db)  # bulkhead: the pools are asked with no database connection held
+    answers = fan_out(
+        asked,
+        fetch,
+        timeout=min(settings.pool_timeout_seconds, settings.operation_deadline_seconds),
+        concurrency=settings.pool_concurrency,
+    )
     outcome = {a.pool.name: a.outcome for a in answers}
     remotes = {a.pool.id: a.value for a in answers if a.value is not None}
     items: list[R] = []
@@ -434,11 +442,38 @@ def follow(
     return target, Placement(pool=pool.name, reason=f"pool of the {field}")
 
 
-def read_target(*, db: Session, target: Target, kind: ResourceKind[R]) -> R:
-    """Read the object from its pool now. Raises PoolObjectNotFound if it is gone there."""
+def in_lane(
+    target: Target, call: Callable[[], Any], *, settings: Settings, deadline: Deadline
+) -> Any:
+    """``call()`` in the target pool's lane (bounded concurrency per pool), within what is
+    left of ``deadline``. Raises PoolTimeout when the pool does not answer in time."""
+    return call_pool(
+        target.where.pool,
+        call,
+        timeout=deadline.remaining(),
+        concurrency=settings.pool_concurrency,
+    )
+
+
+def read_target(
+    *,
+    db: Session,
+    target: Target,
+    kind: ResourceKind[R],
+    settings: Settings,
+    deadline: Deadline | None = None,
+) -> R:
+    """Read the object from its pool now (the session's transaction ended first). Raises
+    NotFound if it is gone there, PoolTimeout past the deadline."""
     where = target.where
-    remote = where.driver.get_object(
-        session=where.session, kind=kind.name, remote_id=target.record.remote_id or ""
+    release(db)
+    remote = in_lane(
+        target,
+        lambda: where.driver.get_object(
+            session=where.session, kind=kind.name, remote_id=target.record.remote_id or ""
+        ),
+        settings=settings,
+        deadline=deadline or Deadline(settings.operation_deadline_seconds),
     )
     if remote is None:
         raise NotFound(
@@ -462,7 +497,7 @@ def show(
         settings=settings,
         states=record_service.VISIBLE,
     )
-    return read_target(db=db, target=target, kind=kind)
+    return read_target(db=db, target=target, kind=kind, settings=settings)
 
 
 def act(
@@ -490,14 +525,22 @@ def act(
     )
     where = target.where
     remote_id = target.record.remote_id or ""
-    try:
-        where.driver.act(
-            session=where.session, kind=kind.name, remote_id=remote_id, action=action, args=args
-        )
-    except PoolUnreachable:
-        now = where.driver.get_object(session=where.session, kind=kind.name, remote_id=remote_id)
-        if done is None or now is None or not done(now):
-            raise
+    deadline = Deadline(settings.operation_deadline_seconds)
+
+    def run() -> None:
+        try:
+            where.driver.act(
+                session=where.session, kind=kind.name, remote_id=remote_id, action=action, args=args
+            )
+        except PoolUnreachable:
+            now = where.driver.get_object(
+                session=where.session, kind=kind.name, remote_id=remote_id
+            )
+            if done is None or now is None or not done(now):
+                raise
+
+    release(db)
+    in_lane(target, run, settings=settings, deadline=deadline)
     audit_service.record(
         db=db,
         actor=actor,
@@ -508,7 +551,7 @@ def act(
         detail={"pool": where.pool.name, **{k: v for k, v in args.items() if v is not None}},
     )
     db.commit()
-    return read_target(db=db, target=target, kind=kind)
+    return read_target(db=db, target=target, kind=kind, settings=settings, deadline=deadline)
 
 
 @dataclass(frozen=True)

@@ -1,28 +1,61 @@
-"""Ask several pools the same question in parallel, each bounded by the pool timeout.
+"""Calls into pools, bulkheaded: each pool has its own lane of threads, every wait has a
+deadline.
 
-A pool that errors or does not answer in time is reported, never waited for past the
-bound and never allowed to fail the whole call.
+A lane runs at most ``concurrency`` calls into its pool at once; more wait in that lane's
+queue. So a pool that hangs fills only its own lane: other pools' calls never queue
+behind it, and the caller gives up at its deadline (a call still queued then is
+cancelled; one already running ends at the pool session's own timeout). A pool that errors
+or does not answer in time is reported, never waited for past the deadline and never
+allowed to fail a merged call.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import structlog
 
-from tenantfusion.errors import PoolUnreachable, TenantFusionError
+from tenantfusion.errors import PoolTimeout, PoolUnreachable, TenantFusionError
 from tenantfusion.pools.models import Pool
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
-#: Shared by every request: no thread start-up per list. A hung pool holds a worker only
-#: until its session timeout.
-_EXECUTOR = ThreadPoolExecutor(max_workers=64, thread_name_prefix="fanout")
+DEFAULT_CONCURRENCY = 8
+
+_lock = threading.Lock()
+_lanes: dict[tuple[str, int], ThreadPoolExecutor] = {}
+
+
+def _lane(pool: Pool, concurrency: int) -> ThreadPoolExecutor:
+    key = (pool.id, concurrency)
+    lane = _lanes.get(key)
+    if lane is None:
+        with _lock:
+            lane = _lanes.setdefault(
+                key,
+                ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"pool-{pool.name}"),
+            )
+    return lane
+
+
+class Deadline:
+    """The time an operation may still spend waiting for pools."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+
+    def remaining(self, cap: float | None = None) -> float:
+        """Seconds left (never negative), at most ``cap``."""
+        left = max(0.0, self._end - time.monotonic())
+        return left if cap is None else min(left, cap)
 
 
 @dataclass(frozen=True)
@@ -35,37 +68,56 @@ class Answer(Generic[T]):
 
 
 def _outcome(error: BaseException) -> str:
+    if isinstance(error, PoolTimeout):
+        return "timeout"
     return "unavailable" if isinstance(error, PoolUnreachable) else "error"
 
 
-def fan_out(pools: Sequence[Pool], call: Callable[[Pool], T], *, timeout: float) -> list[Answer[T]]:
-    """``call(pool)`` for every pool at once; answers in the order of ``pools``."""
+def _answer(pool: Pool, future: Future[T]) -> Answer[T]:
+    error = future.exception()
+    if error is None:
+        return Answer(pool, "ok", future.result())
+    if isinstance(error, TenantFusionError):
+        return Answer(pool, _outcome(error), detail=error.detail)
+    log.error("fanout.unexpected", pool=pool.name, error=type(error).__name__)
+    return Answer(pool, "error", detail=type(error).__name__)
+
+
+def fan_out(
+    pools: Sequence[Pool],
+    call: Callable[[Pool], T],
+    *,
+    timeout: float,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> list[Answer[T]]:
+    """``call(pool)`` for every pool at once, each in its pool's lane; answers in the order
+    of ``pools``, waiting at most ``timeout`` seconds in all."""
     if not pools:
         return []
-    if len(pools) == 1:  # no thread hop for the common single-pool tenant
-        try:
-            return [Answer(pools[0], "ok", call(pools[0]))]
-        except TenantFusionError as e:
-            return [Answer(pools[0], _outcome(e), detail=e.detail)]
-    futures = [_EXECUTOR.submit(call, p) for p in pools]
+    futures = [_lane(p, concurrency).submit(call, p) for p in pools]
     try:
         done, _ = wait(futures, timeout=timeout)
-        answers: list[Answer[T]] = []
-        for pool, future in zip(pools, futures, strict=True):
-            if future not in done:
-                answers.append(Answer(pool, "timeout", detail=f"no answer in {timeout:g} s"))
-                continue
-            error = future.exception()
-            if error is None:
-                answers.append(Answer(pool, "ok", future.result()))
-            elif isinstance(error, TenantFusionError):
-                answers.append(Answer(pool, _outcome(error), detail=error.detail))
-            else:
-                log.error("fanout.unexpected", pool=pool.name, error=type(error).__name__)
-                answers.append(Answer(pool, "error", detail=type(error).__name__))
-        return answers
+        return [
+            _answer(pool, future)
+            if future in done
+            else Answer(pool, "timeout", detail=f"no answer in {timeout:g} s")
+            for pool, future in zip(pools, futures, strict=True)
+        ]
     finally:
-        # never wait for a pool that still hangs: its answer is no longer wanted (its
-        # worker is freed by the session's own timeout)
+        # never wait for a pool that still hangs: its answer is no longer wanted (a
+        # queued call is dropped; a running one ends at the session's own timeout)
         for future in futures:
             future.cancel()
+
+
+def call_pool(
+    pool: Pool, call: Callable[[], T], *, timeout: float, concurrency: int = DEFAULT_CONCURRENCY
+) -> T:
+    """``call()`` in ``pool``'s lane, waiting at most ``timeout`` seconds. Raises what the
+    call raised, or PoolTimeout."""
+    future = _lane(pool, concurrency).submit(call)
+    done, _ = wait([future], timeout=timeout)
+    if future not in done:
+        future.cancel()
+        raise PoolTimeout(f"pool {pool.name} did not answer within {timeout:g} s", pool=pool.name)
+    return future.result()

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.config import Settings
+from tenantfusion.db import release
 from tenantfusion.errors import InvalidInput
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools.drivers.remote import RemoteObject
@@ -98,6 +99,7 @@ def action(
             )
         args["subnet_id"] = subnet.remote_id
     elif data.action == "set_gateway":
+        release(db)  # a pool call follows: no database connection held meanwhile
         args["network_id"] = catalog.external_network(
             driver=target.where.driver, pool=target.where.pool
         ).remote_id

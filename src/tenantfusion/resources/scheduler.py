@@ -16,6 +16,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from tenantfusion.config import Settings
+from tenantfusion.db import release
 from tenantfusion.errors import InvalidInput, PoolUnavailable, TenantFusionError
 from tenantfusion.mapping import service as mapping_service
 from tenantfusion.mapping.models import MappingState
@@ -80,8 +81,19 @@ def choose(
             rejected[pool.name] = "labels do not match pool_selector"
         else:
             candidates.append(pool)
+    mapped = {
+        m.pool_id
+        for m in mapping_service.list_for_tenant(db=db, tenant_id=tenant_id)
+        if m.state is MappingState.active
+    }
+    release(db)  # what follows asks the pools: no database connection held meanwhile
     if fits is not None:
-        verdicts = fan_out(candidates, fits, timeout=settings.pool_timeout_seconds)
+        verdicts = fan_out(
+            candidates,
+            fits,
+            timeout=settings.pool_timeout_seconds,
+            concurrency=settings.pool_concurrency,
+        )
         candidates = []
         for answer in verdicts:
             why = answer.value if answer.outcome == "ok" else f"pool {answer.outcome}"
@@ -92,11 +104,6 @@ def choose(
     if not candidates:
         reasons = "; ".join(f"{name}: {why}" for name, why in sorted(rejected.items()))
         raise PoolUnavailable(f"no pool can take it ({reasons or 'no pools registered'})")
-    mapped = {
-        m.pool_id
-        for m in mapping_service.list_for_tenant(db=db, tenant_id=tenant_id)
-        if m.state is MappingState.active
-    }
     preferred = [p for p in candidates if p.id in mapped]
     because = ["tenant already has a mapping there"] if preferred else ["no mapping yet"]
     pool_set = preferred or candidates
@@ -111,7 +118,12 @@ def choose(
 
         free = {
             a.pool.id: a.value
-            for a in fan_out(pool_set, ram, timeout=settings.pool_timeout_seconds)
+            for a in fan_out(
+                pool_set,
+                ram,
+                timeout=settings.pool_timeout_seconds,
+                concurrency=settings.pool_concurrency,
+            )
         }
     best = min(pool_set, key=lambda p: (-(free.get(p.id) or -1), p.name))
     if len(pool_set) > 1:

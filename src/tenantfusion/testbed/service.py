@@ -19,6 +19,7 @@ from tenantfusion.testbed.pool import PoolInfo, read_pools_json, write_pools_jso
 from tenantfusion.testbed.process import (
     Process,
     UwsgiApp,
+    children,
     is_healthy,
     rss_kib,
     running_pid,
@@ -248,6 +249,16 @@ def stop_service(
     layout = Layout.at(root)
     with _locked(layout):
         return stop_pidfile(_process(layout, pool, service).pidfile)
+
+
+def service_pids(
+    pool: PoolInfo | str | int, service: str = "keystone", root: Path | str | None = None
+) -> list[int]:
+    """Pids of one process of one pool and its children (a uwsgi master and its workers;
+    names as in `stop_service`), for tests that freeze a pool with SIGSTOP/SIGCONT.
+    Empty when it is not running."""
+    pid = running_pid(_process(Layout.at(root), pool, service).pidfile)
+    return [] if pid is None else [pid, *children(pid)]
 
 
 def start_service(

@@ -129,9 +129,10 @@ def check_pool(
     """Ask the pool how it is now (status, services, features)."""
 
     def action() -> tuple[str, str]:
-        with sessions.begin() as db:
+        with sessions() as db:  # not begin(): the check ends the transaction before asking
             found = pool_service.get_or_raise(db=db, ref=pool)
             checked = pool_service.refresh_health(db=db, pool=found, settings=settings)
+            db.commit()
             result = f"Pool {checked.name}: {checked.status.value}"
         return HOME, result
 

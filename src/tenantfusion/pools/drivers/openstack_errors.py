@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,9 +29,11 @@ def _status_of(exc: Exception) -> int | None:
 
 @contextmanager
 def translate(pool: str, operation: str) -> Iterator[None]:
-    """Map keystoneauth/openstacksdk exceptions to PoolError subclasses (the one place)."""
+    """Map keystoneauth/openstacksdk exceptions to PoolError subclasses (the one place), and
+    tell the pool's breaker how the call went (unreachable, timed out, 5xx or slow: failed)."""
     breaker.before_call(pool)
     outcome = "ok"
+    started = time.monotonic()
     try:
         yield
     except (
@@ -69,5 +72,6 @@ def translate(pool: str, operation: str) -> Iterator[None]:
         outcome = "error"
         raise PoolError(f"pool {pool}: {operation} failed: {type(e).__name__}", pool=pool) from e
     finally:
-        breaker.after_call(pool, unreachable=outcome == "unreachable")
+        failed = outcome == "unreachable" or outcome.startswith("http_5")
+        breaker.after_call(pool, failed=failed, seconds=time.monotonic() - started)
         POOL_CALLS.labels(pool=pool, operation=operation, outcome=outcome).inc()
