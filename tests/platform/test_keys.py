@@ -143,7 +143,8 @@ def test_rotate_keys_re_encrypts_every_secret_in_one_transaction(
             Fernet(TEST_KEY.encode()).decrypt(token.encode())
     # the old key dropped: the pool's credential still opens and Keystone accepts it
     only_new = make_settings(url, tmp_path, secret_key=new_key)
-    with api.sessions.begin() as db:
+    with api.sessions() as db:  # refresh_health ends the transaction before asking the pool
         found = pool_service.get_or_raise(db=db, ref="rot")
         checked = pool_service.refresh_health(db=db, pool=found, settings=only_new)
+        db.commit()
     assert checked.status.value == "ok", checked.status_reason
