@@ -47,6 +47,11 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "PUT /v1/tenants/{tenant_id}/mappings/{pool}": (401, 404, 403, 200, 200),
     "GET /v1/jobs": (401, 200, 200, 200, 200),
     "GET /v1/jobs/{job_id}": (401, 404, 404, 404, 404),
+    "POST /v1/jobs/{job_id}/retry": (401, 404, 404, 404, 404),
+    "POST /v1/tenants/{tenant_id}/mappings/{pool}/rotate": (401, 404, 403, 200, 200),
+    "POST /v1/api-keys": (401, 422, 422, 422, 422),  # every user may; {} lacks a name
+    "GET /v1/api-keys": (401, 200, 200, 200, 200),
+    "GET /v1/api-keys/{key}": (401, 404, 404, 404, 404),
     "GET /v1/audit": (401, 200, 403, 200, 200),
     "POST /v1/servers": (401, 422, 422, 422, 422),
     "GET /v1/servers": (401, 200, 200, 200, 403),
@@ -72,6 +77,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /metrics": (401, 403, 403, 403, 200),
     # deletes, last
     "DELETE /v1/auth/tokens": (401, 204, 204, 204, 204),
+    "DELETE /v1/api-keys/{key}": (401, 404, 404, 404, 404),
     "DELETE /v1/servers/{record_id}": (401, 404, 404, 404, 403),
     "DELETE /v1/networks/{record_id}": (401, 404, 404, 404, 403),
     "DELETE /v1/subnets/{record_id}": (401, 404, 404, 404, 403),
@@ -136,6 +142,7 @@ def test_rbac_matrix(api: Api, keystone_pools: list[Any]) -> None:
         "pool": "kp",
         "job_id": UNKNOWN,
         "record_id": UNKNOWN,
+        "key": UNKNOWN,
     }
 
     spec_ops = operations(api)
