@@ -66,7 +66,7 @@ def _sweep(api: Api) -> dict[str, Any]:
 
 
 def _status_metric(api: Api, pool: str) -> str:
-    body = api.client.get("/metrics").text
+    body = api.client.get("/metrics", headers=api.admin).text
     line = next(
         x for x in body.splitlines() if x.startswith(f'tenantfusion_pool_status{{pool="{pool}"}}')
     )
@@ -182,7 +182,7 @@ def test_reconciler_resumes_onboarding_and_lost_deprovision(
     users = users_named(pool, mc["project_name"])
     assert len(users) == 1 and users[0].id == shown["remote_user_id"]
     assert projects_of(pool, leaving["id"]) == []
-    metrics = api.client.get("/metrics").text
+    metrics = api.client.get("/metrics", headers=api.admin).text
     assert 'tenantfusion_reconcile_findings{kind="resumed",pool="alpha"} 1.0' in metrics
     # the tenant's next ensure repairs the drifted row; the next period finds nothing left
     fixed = api.client.put(f"/v1/tenants/{drifted['id']}/mappings/alpha", headers=boss_d).json()
@@ -192,7 +192,7 @@ def test_reconciler_resumes_onboarding_and_lost_deprovision(
     result = _job(api, again["queued"][0], api.admin)["result"]
     assert result["clean"] is True and result["findings"]["mapping_ok"] == 2
     assert 'tenantfusion_reconcile_findings{kind="resumed",pool="alpha"} 0.0' in (
-        api.client.get("/metrics").text
+        api.client.get("/metrics", headers=api.admin).text
     )
 
 
