@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.config import Settings
-from tenantfusion.db import utcnow
+from tenantfusion.db import release, utcnow
 from tenantfusion.errors import TenantFusionError
 from tenantfusion.mapping import service as mapping_service
 from tenantfusion.mapping.flows import mapping_ensure_flow
@@ -47,6 +47,7 @@ def reconcile_pool(
     """
     driver = pool_service.driver_for(pool=pool, settings=settings)
     install = platform_service.installation_id(db=db)
+    release(db)  # no transaction stays open while the pool is asked
     remote = {p.remote_id: p for p in driver.list_projects(tag=installation_tag(install))}
     by_name = {p.name: p for p in remote.values()}
     report: dict[str, Any] = {

@@ -14,7 +14,7 @@ from tenantfusion.db import utcnow
 from tenantfusion.platform.principal import Principal
 from tenantfusion.platform.security import token_digest
 
-CACHE_SECONDS = 1.0
+CACHE_SECONDS = 0.5
 CACHE_MAX = 50_000
 _entries: dict[str, tuple[Principal, float]] = {}
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenantfusion.config import Settings
-from tenantfusion.db import utcnow
+from tenantfusion.db import release, utcnow
 from tenantfusion.errors import TenantFusionError
 from tenantfusion.mapping import service as mapping_service
 from tenantfusion.mapping.models import MappingState
@@ -79,6 +79,7 @@ def reconcile_records(*, db: Session, pool: Pool, settings: Settings) -> dict[st
             )
         }
         for kind in kinds:
+            release(db)  # no transaction stays open while the pool is asked
             try:
                 objects = driver.list_objects(session=session, kind=kind)
             except TenantFusionError as e:

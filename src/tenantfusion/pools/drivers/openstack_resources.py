@@ -15,7 +15,7 @@ import structlog
 from openstack import connection
 from openstack import exceptions as sdk_exc
 
-from tenantfusion.errors import PoolError, PoolObjectNotFound, PoolRejected
+from tenantfusion.errors import PoolAuthFailed, PoolError, PoolObjectNotFound, PoolRejected
 from tenantfusion.pools.drivers.openstack_admin import AdminAccess
 from tenantfusion.pools.drivers.openstack_errors import translate
 from tenantfusion.pools.drivers.remote import (
@@ -243,7 +243,16 @@ class OpenStackResources(AdminAccess):
     _capacity_cache: tuple[float, Capacity | None] | None = None
 
     def _adapter(self, session: Any, kind: str) -> Any:
-        return getattr(self._tenant_conn(session), KINDS[kind].service)
+        """The tenant's service adapter (authenticates and discovers on first use). A 404
+        here is Keystone no longer knowing the tenant's credential, never a missing object."""
+        service = KINDS[kind].service
+        try:
+            with translate(self.pool, f"connect_{service}"):
+                return getattr(self._tenant_conn(session), service)
+        except PoolObjectNotFound as e:
+            raise PoolAuthFailed(
+                f"pool {self.pool} no longer knows the tenant's credential", pool=self.pool
+            ) from e
 
     def _call(self, adapter: Any, method: str, url: str, ops: KindOps, **kw: Any) -> Any:
         if ops.microversion:
