@@ -288,7 +288,9 @@ def delete_killed_at(world: World, point: str) -> dict[str, Any]:
     created = httpx.post(f"{world.url}{path}", headers=headers, json=body, timeout=120)
     assert created.status_code == 201, created.text
     obj = created.json()
-    r = kill_then_retry(world, point, "DELETE", f"{path}/{obj['id']}", headers, tenant_id=tenant_id)
+    r = kill_then_retry(
+        world, point, "DELETE", f"{path}/{obj['id']}", headers, tenant_id=tenant_id, jobs=True
+    )
     assert r.status_code in (202, 204, 404), (point, r.text)
     _wait_gone(world, tenant_id, kind, obj["remote_id"])
     expected_servers = 0

@@ -88,10 +88,23 @@ def _check_restricted(
         )
 
 
-def _switch_to_password(mapping: Mapping) -> None:
-    mapping.auth_kind = AuthKind.password_fallback
+def _forget_app_credential(mapping: Mapping) -> None:
     mapping.app_credential = mapping.app_credential_next = None
     mapping.app_credential_id = mapping.app_credential_expires_at = None
+
+
+def _switch_to_password(mapping: Mapping) -> None:
+    mapping.auth_kind = AuthKind.password_fallback
+    _forget_app_credential(mapping)
+
+
+def user_replaced(mapping: Mapping) -> None:
+    """The pool user was created again or adopted under another id: its application
+    credentials were the old user's and died with it. The mapping runs on the password
+    until the credential step issues a new one (it is due from now)."""
+    if mapping.auth_kind is AuthKind.application_credential:
+        mapping.auth_kind = AuthKind.password
+    _forget_app_credential(mapping)
 
 
 def rotate(*, mapping: Mapping, driver: Any, domain: str, settings: Settings, save: Any) -> None:

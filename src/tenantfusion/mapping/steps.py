@@ -111,6 +111,7 @@ def ensure_service_user(ctx: StepContext) -> None:
                 default_project_id=m.project_remote_id,
             )
             m.user_remote_id = found.remote_id
+            credentials.user_replaced(m)
             return
         except PoolConflict:
             found = ctx.driver.find_user(name=m.user_name, domain=ctx.domain)
@@ -120,6 +121,7 @@ def ensure_service_user(ctx: StepContext) -> None:
         # Adopted (earlier crash or restored database): make the stored password the real one.
         ctx.driver.set_user_password(found.remote_id, password=password)
         m.user_remote_id = found.remote_id
+        credentials.user_replaced(m)
 
 
 def grant_member_role(ctx: StepContext) -> None:

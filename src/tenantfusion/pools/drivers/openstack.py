@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import weakref
 from functools import cached_property
 from typing import Any
@@ -29,6 +30,8 @@ from tenantfusion.pools.drivers.openstack_resources import OpenStackResources
 log = structlog.get_logger(__name__)
 
 #: Services whose health is probed when they appear in the catalog.
+#: Seconds Keystone's token revocation events may cover after a password change.
+PASSWORD_REVOCATION_GRANULARITY = 1.0
 PROBED_SERVICES = ("compute", "network", "image", "placement", "block-storage", "volumev3")
 
 
@@ -194,6 +197,10 @@ class OpenStackDriver(OpenStackPurge, OpenStackIdentity, OpenStackResources, Poo
     def set_user_password(self, remote_id: str, *, password: str) -> None:
         with translate(self.pool, "update_user"):
             self.identity.update_user(remote_id, password=password)
+        # Keystone revokes the user's tokens by an event stamped with the current time,
+        # and compares it with token issue times at one-second resolution: a token
+        # issued within the same second would be refused. Let that second pass.
+        time.sleep(PASSWORD_REVOCATION_GRANULARITY)
 
     def delete_user(self, remote_id: str, *, ignore_missing: bool = True) -> None:
         with translate(self.pool, "delete_user"):
