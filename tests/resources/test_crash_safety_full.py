@@ -302,11 +302,6 @@ def delete_killed_at(world: World, point: str) -> dict[str, Any]:
 
 
 @pytest.mark.timeout(1800)
-@pytest.mark.xfail(
-    strict=False,
-    reason="open since the jobs/reconciler merge: a killed delete's job did not finish "
-    "within 240 s in one CI run; 0/0/0/0 before it",
-)
 def test_kill_at_every_step_of_a_delete(world: World) -> None:
     rows = [delete_killed_at(world, p) for p in DELETES]  # one at a time: any worker
     # would take another tenant's delete job, crash point and all

@@ -87,11 +87,6 @@ def test_a_hung_pool_and_a_dead_pool(full_pools: list[PoolInfo], tmp_path: Path)
         assert len(warm(world, world.hit, {"east", "west"})["items"]) == 2
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open since merging application credentials: Nova answers 'Not authorized for "
-    "image' through the delaying proxy",
-)
 def test_a_slow_pool_through_a_delaying_proxy(full_pools: list[PoolInfo], tmp_path: Path) -> None:
     """West's cloud registered once more as pool ``slow``, reached through loopback proxies
     that answer late (Keystone's catalog rewritten to the Nova and Neutron proxies): with
