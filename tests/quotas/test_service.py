@@ -231,3 +231,15 @@ def test_limits_are_pushed_to_the_onboarded_projects(world: World) -> None:
     cloud.down = True
     result = quotas.push(sessions=w.sessions, tenant_id=w.tenant_id, settings=w.settings)
     assert result["qa"].startswith("fake pool down")
+
+
+def test_onboarding_pushes_the_limits_already_set(world: World) -> None:
+    w = world
+    w.limit(routers=3)
+    w.limit("qb", routers=2)
+    w.create(pool="qb")  # onboards the tenant in qb: the ensure steps push its limits
+    [pushed] = w.clouds["qb"].quotas.values()
+    assert pushed["routers"] == 2 and pushed["servers"] is None
+    w.create(pool="qa")
+    [pushed] = w.clouds["qa"].quotas.values()
+    assert pushed["routers"] == 3
