@@ -227,3 +227,43 @@ def test_limits_are_pushed_down_and_drift_is_reported(
     found = _quotas(served, tenant_id, boss, reconcile="true")
     assert found["drift"] == [{"pool": POOL, "resource": "networks", "records": 1, "pool_count": 2}]
     assert found["unreachable"] == []
+
+
+def test_a_server_charges_its_flavor_and_gives_it_back(
+    served: Served, tenant: tuple[str, dict[str, str], str]
+) -> None:
+    tenant_id, boss, _ = tenant
+    api = httpx.Client(base_url=served.url, headers=boss, timeout=120)
+    network = api.post("/v1/networks", json={"name": "srv", "pool": POOL}).json()
+    r = api.post(
+        "/v1/subnets", json={"name": "srv", "network": network["id"], "cidr": "10.81.0.0/24"}
+    )
+    assert r.status_code == 201, r.text
+    flavor = next(
+        f
+        for f in api.get("/v1/flavors", params={"pool": POOL}).json()["items"]
+        if f["name"] == "m1.nano"
+    )
+    r = httpx.put(
+        f"{served.url}/v1/tenants/{tenant_id}/quotas",
+        headers=served.admin,
+        json={"vcpus": flavor["vcpus"]},
+        timeout=60,
+    )
+    assert r.status_code == 200, r.text
+    body = {"flavor": "m1.nano", "image": "cirros-tiny", "network": network["id"]}
+    first = api.post("/v1/servers", json={"name": "s1", **body})
+    assert first.status_code == 201, first.text
+    used = _quotas(served, tenant_id, boss)["resources"]
+    assert used["servers"]["usage"] == 1 and used["vcpus"]["usage"] == flavor["vcpus"]
+    assert used["ram_mb"]["usage"] == flavor["ram_mb"]
+    second = api.post("/v1/servers", json={"name": "s2", **body})
+    assert second.status_code == 409 and second.json()["type"] == "quota-exceeded"
+    assert (second.json()["resource"], second.json()["limit"]) == ("vcpus", flavor["vcpus"])
+
+    job = api.delete(f"/v1/servers/{first.json()['id']}").json()
+    deadline = time.monotonic() + 180
+    while api.get(f"/v1/jobs/{job['id']}").json()["state"] != "succeeded":
+        assert time.monotonic() < deadline, "server delete did not finish"
+        time.sleep(1)
+    assert _quotas(served, tenant_id, boss)["resources"]["vcpus"]["usage"] == 0
