@@ -243,3 +243,15 @@ def test_onboarding_pushes_the_limits_already_set(world: World) -> None:
     w.create(pool="qa")
     [pushed] = w.clouds["qa"].quotas.values()
     assert pushed["routers"] == 3
+
+
+def test_records_from_before_charges_count_one_of_their_kind(world: World) -> None:
+    w = world
+    w.create()
+    with w.sessions() as db:
+        db.execute(RoutingRecord.__table__.update().values(charges=None))
+        db.commit()
+    w.limit(networks=1)
+    assert w.usage("networks") == (1, 1, 0)
+    with pytest.raises(QuotaExceeded):
+        w.create("second")
