@@ -45,6 +45,8 @@ class FakeCloud:
         #: False: a Keystone without the application credentials API (answers 404).
         self.has_app_credentials = True
         self.app_credentials: dict[str, tuple[str, RemoteAppCredential, str]] = {}
+        #: project id -> the quotas last set there
+        self.quotas: dict[str, dict[str, int | None]] = {}
 
     def _check(self, op: str) -> None:
         if self.down or op in self.fail_on:
@@ -228,6 +230,13 @@ class FakeDriver(PoolDriver):
     def purge_object(self, *, kind: PurgeKind, remote_id: str, force: bool = False) -> None:
         self.cloud._check(f"purge_{kind}")
         self.cloud.objects.pop(remote_id, None)
+
+    def set_project_quotas(
+        self, *, project_id: str, limits: Mapping[str, int | None]
+    ) -> dict[str, int]:
+        self.cloud._check("set_project_quotas")
+        self.cloud.quotas[project_id] = dict(limits)
+        return {k: v for k, v in limits.items() if v is not None}
 
     def detach_router(self, *, remote_id: str) -> None:
         self.cloud._check("detach_router")

@@ -45,6 +45,9 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /v1/tenants/{tenant_id}/mappings": (401, 404, 200, 200, 200),
     "GET /v1/tenants/{tenant_id}/mappings/{pool}": (401, 404, 200, 200, 200),
     "PUT /v1/tenants/{tenant_id}/mappings/{pool}": (401, 404, 403, 200, 200),
+    "GET /v1/tenants/{tenant_id}/quotas": (401, 404, 200, 200, 200),
+    "PUT /v1/tenants/{tenant_id}/quotas": (401, 403, 403, 403, 200),
+    "PUT /v1/tenants/{tenant_id}/quotas/{pool}": (401, 403, 403, 403, 200),
     "GET /v1/jobs": (401, 200, 200, 200, 200),
     "GET /v1/jobs/{job_id}": (401, 404, 404, 404, 404),
     "POST /v1/jobs/{job_id}/retry": (401, 404, 404, 404, 404),
@@ -106,6 +109,8 @@ def body_for(op: str, role: str) -> dict[str, Any] | None:
         return {"username": f"probe-{role}", "password": "probe-password"}
     if path == "/v1/networks" and method == "POST":
         return {"name": "probe", "pool": "kp"}
+    if "/quotas" in path and method == "PUT":
+        return {}  # no limits: a no-op for a tenant without any
     return {} if method in ("POST", "PATCH") else None
 
 

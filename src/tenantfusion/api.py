@@ -30,6 +30,7 @@ from tenantfusion.platform.views import router as platform_router
 from tenantfusion.pools import breaker
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.views import router as pools_router
+from tenantfusion.quotas.views import router as quotas_router
 from tenantfusion.reconciler import jobs as _reconciler_jobs  # noqa: F401
 from tenantfusion.reconciler.loop import Reconciler
 from tenantfusion.resources import deletion as _deletion  # noqa: F401  (its job handler)
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         jobs_router,
         audit_router,
         resources_router,
+        quotas_router,
     ):
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(idempotency.guard)])
     web.install(app)

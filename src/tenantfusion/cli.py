@@ -7,7 +7,7 @@ import sys
 import typer
 
 from tenantfusion.audit.cli import verify as audit_verify
-from tenantfusion.client import account, api_keys, resources, tenancy
+from tenantfusion.client import account, api_keys, quotas, resources, tenancy
 from tenantfusion.client.base import EXIT_CODES
 from tenantfusion.dvr.cli import app as dvr_app
 from tenantfusion.errors import TenantFusionError
@@ -30,6 +30,7 @@ for group in (
     tenancy.users,
     tenancy.pools,
     tenancy.mappings,
+    quotas.quotas,
     api_keys.api_keys,
     resources.servers,
     resources.networks,

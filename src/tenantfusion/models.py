@@ -8,6 +8,7 @@ from tenantfusion.jobs.models import Job
 from tenantfusion.mapping.models import Mapping
 from tenantfusion.platform.models import Installation, LoginFailure, Tenant, Token, User
 from tenantfusion.pools.models import Pool
+from tenantfusion.quotas.models import QuotaLimit, TenantQuota
 from tenantfusion.reconciler.models import LeaderLease
 from tenantfusion.resources.models import RoutingRecord
 
@@ -23,8 +24,10 @@ __all__ = [
     "LoginFailure",
     "Mapping",
     "Pool",
+    "QuotaLimit",
     "RoutingRecord",
     "SignatureNonce",
+    "TenantQuota",
     "Tenant",
     "Token",
     "User",

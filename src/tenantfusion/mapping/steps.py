@@ -11,15 +11,26 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import structlog
 from sqlalchemy.orm import Session
 
 from tenantfusion.config import Settings
 from tenantfusion.crypto import decrypt_json, encrypt_json
-from tenantfusion.errors import ExcessPrivilege, PoolConflict, StepFailed
+from tenantfusion.db import release
+from tenantfusion.errors import (
+    ExcessPrivilege,
+    PoolConflict,
+    PoolError,
+    PoolUnreachable,
+    StepFailed,
+)
 from tenantfusion.mapping import credentials
 from tenantfusion.mapping.credentials import MEMBER_ROLE
 from tenantfusion.mapping.models import Mapping
 from tenantfusion.pools.drivers.base import PoolDriver, RemoteProject
+from tenantfusion.quotas import service as quota_service
+
+log = structlog.get_logger(__name__)
 
 
 def tenant_tag(tenant_id: str) -> str:
@@ -171,6 +182,26 @@ def ensure_application_credential(ctx: StepContext) -> None:
         )
 
 
+def push_quotas(ctx: StepContext) -> None:
+    """Set the project's quotas in the pool to the tenant's platform limits there, when it
+    has any (the transaction ends first). A pool that refuses quotas keeps its own; one
+    that does not answer fails the step (resumed here)."""
+    m = ctx.mapping
+    assert m.project_remote_id
+    bounds = quota_service.limits(db=ctx.db, tenant_id=m.tenant_id)
+    release(ctx.db)
+    if not bounds:
+        return
+    try:
+        ctx.driver.set_project_quotas(
+            project_id=m.project_remote_id, limits=quota_service.pool_limits(bounds, m.pool_id)
+        )
+    except PoolUnreachable:
+        raise
+    except PoolError as e:
+        log.warning("mapping.quotas_not_pushed", pool=ctx.driver.pool, reason=e.detail)
+
+
 Step = Callable[[StepContext], None]
 
 ENSURE_STEPS: list[Step] = [
@@ -179,6 +210,7 @@ ENSURE_STEPS: list[Step] = [
     grant_member_role,
     verify_least_privilege,
     ensure_application_credential,
+    push_quotas,
 ]
 
 #: Rotation (and the upgrade of a password-only mapping): check the user, then re-issue.

@@ -169,6 +169,7 @@ def create(
     spec: Fields[str, Any],
     placement: Placement | None = None,
     tag: str | None = None,
+    charges: Fields[str, int] | None = None,
 ) -> R:
     """Write a ``creating`` record, create the object in the pool, then activate the record.
 
@@ -177,6 +178,10 @@ def create(
     resumes its first attempt's record: the object is looked up by its tag first and
     adopted if the first attempt made it. A create the pool refused leaves neither a
     record nor an object; one whose outcome is unknown keeps its ``creating`` record.
+
+    The record reserves the object's quota ``charges`` (beyond one of its kind: a server's
+    ``vcpus``, ``ram_mb``) in the transaction that writes it; raises QuotaExceeded before
+    anything is written or asked of the pool.
     """
     tenant_id = tenant_of(actor)
     request_key = idempotency.CURRENT.get() if tag is None else None
@@ -189,6 +194,7 @@ def create(
             name=str(spec.get("name", "")),
             tag=tag,
             request_key=request_key,
+            charges=charges,
         )
     crash_point(f"resource.create.{kind.name}.record_written")
     remote = _resume(record=record, kind=kind, where=where) if resumed else None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenantfusion.db import Base, IdMixin, TimestampMixin, UTCDateTime
@@ -45,3 +46,6 @@ class RoutingRecord(IdMixin, TimestampMixin, Base):
     missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: the Idempotency-Key of the request that created it (hashed with its scope)
     request_key: Mapped[str | None] = mapped_column(String(64))
+    #: what it counts against the tenant's quotas (``{"servers": 1, "vcpus": 2, ...}``):
+    #: reserved while ``creating``, used once ``active``, given back when the record goes
+    charges: Mapped[dict[str, Any] | None] = mapped_column(JSON)

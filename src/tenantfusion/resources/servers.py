@@ -123,6 +123,7 @@ def create(
             "network_id": network_id,
         },
         placement=placement,
+        charges={"vcpus": flavor.attrs["vcpus"], "ram_mb": flavor.attrs["ram_mb"]},
     )
 
 

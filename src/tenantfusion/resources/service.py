@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tenantfusion.errors import NotFound
+from tenantfusion.errors import NotFound, QuotaExceeded
+from tenantfusion.quotas import service as quota_service
 from tenantfusion.resources.models import RecordState, RoutingRecord
 
 #: Records a tenant sees (lists, show): deletes in progress and failed deletes included.
@@ -24,17 +26,27 @@ def begin(
     name: str,
     tag: str | None = None,
     request_key: str | None = None,
+    charges: Mapping[str, int] | None = None,
 ) -> tuple[RoutingRecord, bool]:
     """A ``creating`` record, committed before the pool is asked to create anything, and
     whether it already existed: a retried request (same ``request_key``, from its
     Idempotency-Key) gets the record of its first attempt back, whatever its state.
 
-    Raises IntegrityError when ``tag`` is already taken for this tenant, pool and kind.
+    The record reserves its ``charges`` (default: one of its kind) against the tenant's
+    quotas in the same transaction, under the tenant's quota lock. Raises QuotaExceeded
+    (nothing written), IntegrityError when ``tag`` is already taken for this tenant, pool
+    and kind.
     """
     if request_key is not None:
         earlier = by_request_key(db=db, tenant_id=tenant_id, request_key=request_key)
         if earlier is not None:
             return earlier, True
+    charged = quota_service.charges_for(kind=kind, extra=charges)
+    try:
+        quota_service.reserve(db=db, tenant_id=tenant_id, pool_id=pool_id, charges=charged)
+    except QuotaExceeded:
+        db.rollback()
+        raise
     record = RoutingRecord(
         tenant_id=tenant_id,
         pool_id=pool_id,
@@ -42,6 +54,7 @@ def begin(
         name=name,
         tag=tag,
         request_key=request_key,
+        charges=charged,
     )
     db.add(record)
     try:

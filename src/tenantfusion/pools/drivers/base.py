@@ -253,6 +253,18 @@ class PoolDriver(abc.ABC):
     def capacity(self) -> Capacity | None:
         """Free compute capacity, or None when the pool has no Placement."""
 
+    # --- quotas: admin-side, on a tenant's project ---------------------------------------
+
+    @abc.abstractmethod
+    def set_project_quotas(
+        self, *, project_id: str, limits: Mapping[str, int | None]
+    ) -> dict[str, int]:
+        """Set the project's quotas in the pool to the platform's ``limits`` (resource →
+        limit: ``servers``, ``vcpus``, ``ram_mb``, ``networks``, ``routers``,
+        ``floating_ips``, ...); a None limit puts the pool's default back. Resources the
+        pool has no quota for are left out. Returns what was set, in the pool's terms
+        (``{}``: the pool offers none of these quotas)."""
+
     # --- leaving a pool: admin-side, over everything a project owns ----------------------
 
     @abc.abstractmethod

@@ -25,6 +25,7 @@ from tenantfusion.pools.drivers.base import (
 from tenantfusion.pools.drivers.openstack_errors import translate
 from tenantfusion.pools.drivers.openstack_identity import CountingPassword, OpenStackIdentity
 from tenantfusion.pools.drivers.openstack_purge import OpenStackPurge
+from tenantfusion.pools.drivers.openstack_quotas import OpenStackQuotas
 from tenantfusion.pools.drivers.openstack_resources import OpenStackResources
 
 log = structlog.get_logger(__name__)
@@ -35,7 +36,9 @@ PASSWORD_REVOCATION_GRANULARITY = 1.0
 PROBED_SERVICES = ("compute", "network", "image", "placement", "block-storage", "volumev3")
 
 
-class OpenStackDriver(OpenStackPurge, OpenStackIdentity, OpenStackResources, PoolDriver):
+class OpenStackDriver(
+    OpenStackQuotas, OpenStackPurge, OpenStackIdentity, OpenStackResources, PoolDriver
+):
     """Talks to one OpenStack cloud as its admin."""
 
     kind = "openstack"
