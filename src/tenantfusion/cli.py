@@ -7,7 +7,7 @@ import sys
 import typer
 
 from tenantfusion.audit.cli import verify as audit_verify
-from tenantfusion.client import account, api_keys, resources, tenancy
+from tenantfusion.client import account, api_keys, profiles, resources, status, tenancy
 from tenantfusion.client.base import EXIT_CODES
 from tenantfusion.dvr.cli import app as dvr_app
 from tenantfusion.errors import TenantFusionError
@@ -21,11 +21,13 @@ app = typer.Typer(
     help="tenantfusion: one tenant API over many resource pools.",
     epilog=EXIT_CODES,
 )
+app.callback()(profiles.select_profile)
 app.add_typer(admin_app, name="admin")
 app.add_typer(dvr_app, name="dvr")
-for command in (account.login, account.logout, account.whoami):
+for command in (account.login, account.logout, account.whoami, status.status):
     app.command(epilog=EXIT_CODES)(command)
 for group in (
+    profiles.profile,
     tenancy.tenants,
     tenancy.users,
     tenancy.pools,

@@ -24,9 +24,9 @@ ONE_ERROR_LINE = re.compile(r"error: [^\n]+: [^\n]* \([^\n]+, HTTP \d{3}\)\n")
 def test_login_whoami_and_exit_codes(cli: Cli) -> None:
     bad = cli("login", "--username", "root", "--password-stdin", input="wrong\n", code=1)
     assert ONE_ERROR_LINE.fullmatch(bad.stderr) and "HTTP 401" in bad.stderr
-    assert not (cli.config_dir / "login.json").exists()
+    assert not cli.saved().exists()
     cli.login("root", ADMIN_PASSWORD)
-    saved = cli.config_dir / "login.json"
+    saved = cli.saved()
     assert saved.stat().st_mode & 0o777 == 0o600
     assert ADMIN_PASSWORD not in saved.read_text()
     me = cli.json("whoami")
