@@ -108,8 +108,9 @@ def emit(
     (an empty page accepts any)."""
     items = data.get("items") if isinstance(data, dict) else None
     if isinstance(items, list):
-        known = {*columns, *(key for item in items for key in item)}
-        chosen = _choose(pick, default=columns, known=known if items else pick or ())
+        # an empty page has no fields to check a column against: it accepts any
+        known = {*columns, *(key for item in items for key in item)} if items else set(pick or ())
+        chosen = _choose(pick, default=columns, known=known)
         if fmt in (Format.json, Format.yaml):
             _dump({**data, "items": [_narrow(i, chosen) for i in items]} if pick else data, fmt)
         else:
