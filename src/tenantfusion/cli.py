@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -100,18 +101,23 @@ def demo(
     ),
     stop: bool = typer.Option(False, "--stop", help="Stop the demo's pools and exit"),
     no_serve: bool = typer.Option(False, "--no-serve", help="Prepare everything, don't serve"),
+    testbed_root: Path | None = typer.Option(
+        None, "--testbed-root", help="The pools' folder (default: <project>/var/testbed)"
+    ),
 ) -> None:
     """Start local real OpenStack pools and the server, with a demo tenant ready to use."""
     from tenantfusion import demo as demo_flow
     from tenantfusion.logging import configure
 
     if stop:
-        demo_flow.stop()
+        demo_flow.stop(root=testbed_root)
         return
     configure("WARNING")
     if kind not in demo_flow.SERVICES:
         raise typer.BadParameter(f"--kind must be one of {', '.join(demo_flow.SERVICES)}")
-    demo_flow.run(host=host, port=port, pools=pools, kind=kind, serve=not no_serve)
+    demo_flow.run(
+        host=host, port=port, pools=pools, kind=kind, serve=not no_serve, root=testbed_root
+    )
 
 
 def main() -> None:
