@@ -167,7 +167,7 @@ def _ensure_full(ctx: PoolContext, timeout: float, report: Report) -> None:
         _wait_up(launched[spec.name], timeout)
         if spec.after_start:
             spec.after_start(ctx, conn, timeout)
-        if spec is not specs[-1]:
+        if spec is not specs[-1]:  # the last (Nova) is up once its flavors and images are in
             report(Step(ctx.name, spec.name, "up", done=True))
     last = specs[-1].name
     if not marker_done(ctx, SEED_MARKER):
