@@ -16,6 +16,7 @@ from tenantfusion import demo
 from tenantfusion.api import create_app
 from tenantfusion.config import get_settings
 from tenantfusion.jobs.worker import run_pending
+from tests.conftest import TESTBED_ROOT
 
 pytestmark = pytest.mark.pools
 
@@ -31,8 +32,8 @@ def demo_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def test_demo_prepares_pools_and_tenant_and_its_commands_work(demo_env: Path) -> None:
-    creds, tenant_id = demo.prepare(pools=2, kind="full")
-    again, same_tenant = demo.prepare(pools=2, kind="full")  # idempotent rerun
+    creds, tenant_id = demo.prepare(pools=2, kind="full", root=TESTBED_ROOT)
+    again, same_tenant = demo.prepare(pools=2, kind="full", root=TESTBED_ROOT)  # a rerun
     assert (again, same_tenant) == (creds, tenant_id)
     assert (demo_env / "demo-credentials.json").stat().st_mode & 0o777 == 0o600
     assert json.loads((demo_env / "demo-credentials.json").read_text()) == creds

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
 from tenantfusion.audit.cli import verify as audit_verify
-from tenantfusion.client import account, api_keys, quotas, resources, tenancy
+from tenantfusion.client import account, api_keys, profiles, quotas, resources, status, tenancy
 from tenantfusion.client.base import EXIT_CODES
 from tenantfusion.dvr.cli import app as dvr_app
 from tenantfusion.errors import TenantFusionError
@@ -21,11 +22,13 @@ app = typer.Typer(
     help="tenantfusion: one tenant API over many resource pools.",
     epilog=EXIT_CODES,
 )
+app.callback()(profiles.select_profile)
 app.add_typer(admin_app, name="admin")
 app.add_typer(dvr_app, name="dvr")
-for command in (account.login, account.logout, account.whoami):
+for command in (account.login, account.logout, account.whoami, status.status):
     app.command(epilog=EXIT_CODES)(command)
 for group in (
+    profiles.profile,
     tenancy.tenants,
     tenancy.users,
     tenancy.pools,
@@ -99,18 +102,23 @@ def demo(
     ),
     stop: bool = typer.Option(False, "--stop", help="Stop the demo's pools and exit"),
     no_serve: bool = typer.Option(False, "--no-serve", help="Prepare everything, don't serve"),
+    testbed_root: Path | None = typer.Option(
+        None, "--testbed-root", help="The pools' folder (default: <project>/var/testbed)"
+    ),
 ) -> None:
     """Start local real OpenStack pools and the server, with a demo tenant ready to use."""
     from tenantfusion import demo as demo_flow
     from tenantfusion.logging import configure
 
     if stop:
-        demo_flow.stop()
+        demo_flow.stop(root=testbed_root)
         return
     configure("WARNING")
     if kind not in demo_flow.SERVICES:
         raise typer.BadParameter(f"--kind must be one of {', '.join(demo_flow.SERVICES)}")
-    demo_flow.run(host=host, port=port, pools=pools, kind=kind, serve=not no_serve)
+    demo_flow.run(
+        host=host, port=port, pools=pools, kind=kind, serve=not no_serve, root=testbed_root
+    )
 
 
 def main() -> None:

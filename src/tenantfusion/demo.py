@@ -11,7 +11,6 @@ from pathlib import Path
 import typer
 from pydantic import SecretStr
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tenantfusion.config import Settings, get_settings
 from tenantfusion.db import session_scope, upgrade
@@ -22,12 +21,17 @@ from tenantfusion.platform.schemas import TenantAdmin, TenantCreate
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.schemas import PoolAuthIn, PoolCreate, PoolUpdate
 from tenantfusion.testbed import ensure_pools, stop_pools
+from tenantfusion.testbed.progress import ServiceProgress, Step
+from tenantfusion.testbed.registry import KIND_SERVICES
 
 console = Console()
 DEMO_TENANT = "demo"
 EXTRACT_TOKEN = "python3 -c 'import sys,json;print(json.load(sys.stdin)[\"token\"])'"  # noqa: S105 - a shell snippet printed for the user, not a secret
 
 
+DATABASE = ("tenantfusion", "database")
+REGISTRY = ("tenantfusion", "registry")
+DEMO_ROWS = (DATABASE, REGISTRY)
 SERVICES = {
     "full": "Keystone, Nova, Neutron, Placement, Glance",
     "keystone": "Keystone only",
@@ -62,19 +66,13 @@ def prepare(
     """
     settings = get_settings()
     creds = _credentials(settings)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
-        what = SERVICES[kind]
-        task = progress.add_task(
-            f"starting {pools} real OpenStack pools ({what}; the first run installs OpenStack)",
-            total=None,
-        )
-        infos = ensure_pools(count=pools, kind=kind, root=root)
-        progress.update(task, description=f"{pools} pools running ({what})", completed=1, total=1)
-        task = progress.add_task("migrating the database", total=None)
+    rows = [(f"pool{i}", name) for i in range(1, pools + 1) for name in KIND_SERVICES[kind]]
+    with ServiceProgress(console, rows=[*rows, *DEMO_ROWS]) as shown:
+        infos = ensure_pools(count=pools, kind=kind, root=root, report=shown.report)
+        shown.report(Step(*DATABASE, "migrating"))
         upgrade(settings)
-        progress.update(task, completed=1, total=1)
-        task = progress.add_task("registering pools and the demo tenant", total=len(infos) + 2)
+        shown.report(Step(*DATABASE, "at head", done=True))
+        shown.report(Step(*REGISTRY, "registering"))
         with session_scope(settings) as db:
             try:
                 platform_service.create_platform_admin(
@@ -82,7 +80,6 @@ def prepare(
                 )
             except Conflict:
                 pass
-            progress.advance(task)
             for index, info in enumerate(infos):
                 existing = pool_service.get(db=db, ref=info.name)
                 auth = PoolAuthIn(
@@ -114,7 +111,7 @@ def prepare(
                             auth=auth,
                         ),
                     )
-                progress.advance(task)
+                shown.report(Step(*REGISTRY, f"{index + 1}/{len(infos)} pools registered"))
             tenant = platform_service.get_tenant_by_name_or_id(db=db, ref=DEMO_TENANT)
             if tenant is None:
                 tenant = platform_service.create_tenant(
@@ -128,8 +125,8 @@ def prepare(
                         ),
                     ),
                 )
-            progress.advance(task)
             tenant_id = tenant.id
+        shown.report(Step(*REGISTRY, f"pools, tenant {DEMO_TENANT}", done=True))
     return creds, tenant_id
 
 
@@ -169,9 +166,11 @@ def stop(root: Path | None = None) -> None:
     console.print(f"stopped pools: {', '.join(stopped) or 'none running'}")
 
 
-def run(*, host: str, port: int, pools: int, kind: str, serve: bool) -> None:
+def run(
+    *, host: str, port: int, pools: int, kind: str, serve: bool, root: Path | None = None
+) -> None:
     started = time.monotonic()
-    creds, tenant_id = prepare(pools=pools, kind=kind)
+    creds, tenant_id = prepare(pools=pools, kind=kind, root=root)
     console.print(f"ready in {time.monotonic() - started:.0f} s")
     print_next_steps(url=f"http://{host}:{port}", creds=creds, tenant_id=tenant_id)
     if serve:

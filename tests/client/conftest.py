@@ -104,7 +104,11 @@ class Cli:
         self("login", "--username", username, *extra, "--password-stdin", input=password + "\n")
 
     def token(self) -> str:
-        return str(json.loads((self.config_dir / "login.json").read_text())["token"])
+        return str(json.loads(self.saved().read_text())["token"])
+
+    def saved(self, profile: str = "default") -> Path:
+        """Where ``profile``'s login is saved."""
+        return self.config_dir / "profiles" / f"{profile}.json"
 
     def api(self, path: str) -> Any:
         """GET ``path`` straight from the API with the saved token: the CLI's witness."""

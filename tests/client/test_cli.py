@@ -16,7 +16,7 @@ import pytest
 from tenantfusion.db import session_factory
 from tenantfusion.resources import service as record_service
 from tests.client.conftest import ADMIN_PASSWORD, Cli, free_port, register
-from tests.conftest import admin_conn, make_settings
+from tests.conftest import TESTBED_ROOT, admin_conn, make_settings
 
 ONE_ERROR_LINE = re.compile(r"error: [^\n]+: [^\n]* \([^\n]+, HTTP \d{3}\)\n")
 
@@ -24,9 +24,9 @@ ONE_ERROR_LINE = re.compile(r"error: [^\n]+: [^\n]* \([^\n]+, HTTP \d{3}\)\n")
 def test_login_whoami_and_exit_codes(cli: Cli) -> None:
     bad = cli("login", "--username", "root", "--password-stdin", input="wrong\n", code=1)
     assert ONE_ERROR_LINE.fullmatch(bad.stderr) and "HTTP 401" in bad.stderr
-    assert not (cli.config_dir / "login.json").exists()
+    assert not cli.saved().exists()
     cli.login("root", ADMIN_PASSWORD)
-    saved = cli.config_dir / "login.json"
+    saved = cli.saved()
     assert saved.stat().st_mode & 0o777 == 0o600
     assert ADMIN_PASSWORD not in saved.read_text()
     me = cli.json("whoami")
@@ -163,7 +163,7 @@ def test_wait_that_runs_out_is_exit_5(
 def test_a_newcomer_creates_a_server_from_the_cli(cli: Cli) -> None:
     from tenantfusion.testbed import connect, ensure_pools
 
-    pool = ensure_pools(count=1, kind="full")[0]
+    pool = ensure_pools(count=1, kind="full", root=TESTBED_ROOT)[0]
     cli.login("root", ADMIN_PASSWORD)
     register(cli, pool, "full", "--default-network-cidr", "10.66.0.0/24")
     cli.json(

@@ -10,9 +10,9 @@ from tests.client.conftest import ADMIN_PASSWORD, Cli
 def test_api_key_create_save_and_login_with_key(cli: Cli) -> None:
     cli.login("root", ADMIN_PASSWORD)
     created = cli.json("api-keys", "create", "laptop", "--expires-in-days", "7", "--save")
-    saved = json.loads((cli.config_dir / "login.json").read_text())
+    saved = json.loads(cli.saved().read_text())
     assert saved["api_key_id"] == created["key_id"] and saved["token"] == ""
-    assert (cli.config_dir / "login.json").stat().st_mode & 0o777 == 0o600
+    assert cli.saved().stat().st_mode & 0o777 == 0o600
     # every command now signs: no token is sent
     assert cli.json("whoami")["username"] == "root"
     listed = cli.json("api-keys", "list")["items"]

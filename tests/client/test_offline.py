@@ -44,7 +44,7 @@ def test_server_not_running_is_exit_3(nowhere: Cli) -> None:
     r = nowhere("login", "-u", "root", "--password-stdin", input="secret-pw\n", code=3)
     assert re.fullmatch(r"error: cannot reach http://127\.0\.0\.1:\d+ \(ConnectError\)\n", r.stderr)
     assert "secret-pw" not in r.output
-    assert not (nowhere.config_dir / "login.json").exists()
+    assert not nowhere.saved().exists()
 
 
 def test_usage_errors_are_exit_2(nowhere: Cli) -> None:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from tenantfusion.client import config
 from tenantfusion.client.base import (
-    Output,
-    OutputOpt,
     UrlOpt,
     client,
     one_line_errors,
+    prints,
     read_secret,
 )
 from tenantfusion.client.http import Client, NotLoggedIn
-from tenantfusion.client.output import emit, note
+from tenantfusion.client.output import note
 
 
 def _login_with_key(*, key_id: str, from_stdin: bool, base: str) -> None:
@@ -91,6 +90,7 @@ def logout(url: UrlOpt = None) -> None:
 
 
 @one_line_errors
-def whoami(output: OutputOpt = Output.table, url: UrlOpt = None) -> None:
+@prints()
+def whoami(url: UrlOpt = None) -> Any:
     """Who the saved token belongs to."""
-    emit(client(url=url).call("GET", "/v1/auth/tokens"), output=output, columns=())
+    return client(url=url).call("GET", "/v1/auth/tokens")

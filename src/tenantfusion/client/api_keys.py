@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from tenantfusion.client import config
-from tenantfusion.client.base import Output, OutputOpt, UrlOpt, client, one_line_errors
+from tenantfusion.client.base import UrlOpt, client, one_line_errors, prints
 from tenantfusion.client.group import resource_group
 from tenantfusion.client.http import NotLoggedIn
-from tenantfusion.client.output import emit, note
+from tenantfusion.client.output import note
 
 api_keys = resource_group(
     name="api-keys",
@@ -23,6 +23,7 @@ api_keys = resource_group(
 
 @api_keys.command("create")
 @one_line_errors
+@prints()
 def create_api_key(
     name: str,
     expires_in_days: Annotated[
@@ -31,9 +32,8 @@ def create_api_key(
     save: Annotated[
         bool, typer.Option("--save", help="Sign the following commands with this key")
     ] = False,
-    output: OutputOpt = Output.table,
     url: UrlOpt = None,
-) -> None:
+) -> Any:
     """Create a key; its secret is shown once (and saved, mode 0600, with --save)."""
     body: dict[str, object] = {"name": name}
     if expires_in_days is not None:
@@ -54,4 +54,4 @@ def create_api_key(
             )
         )
         note(f"saved key {answer['key_id']} in {path}; commands now sign with it")
-    emit(answer, output=output, columns=())
+    return answer

@@ -3,11 +3,11 @@ stable exit codes, reading secrets, and waiting with progress."""
 
 from __future__ import annotations
 
-import enum
 import functools
+import inspect
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
@@ -16,7 +16,7 @@ from typer.exceptions import TyperException
 
 from tenantfusion.client import config
 from tenantfusion.client.http import Client, ClientError, NotLoggedIn, WaitFailed
-from tenantfusion.client.output import err, note
+from tenantfusion.client.output import Format, emit, err, note
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -27,11 +27,6 @@ EXIT_CODES = (
 )
 
 
-class Output(enum.StrEnum):
-    table = "table"
-    json = "json"
-
-
 def _url(value: str | None) -> str | None:
     try:
         return None if value is None else config.check_url(value)
@@ -39,8 +34,19 @@ def _url(value: str | None) -> str | None:
         raise typer.BadParameter(str(e)) from e
 
 
-OutputOpt = Annotated[
-    Output, typer.Option("--output", "-o", help="table, or json: the API's JSON on stdout")
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        "--output",
+        "-o",
+        help="table, json or yaml (the API's answer), value (bare values), csv",
+    ),
+]
+ColumnOpt = Annotated[
+    list[str] | None,
+    typer.Option("--column", "-c", help="Show this column (repeat: several, in this order)"),
 ]
 UrlOpt = Annotated[
     str | None,
@@ -113,6 +119,36 @@ def one_line_errors(fn: Callable[P, T]) -> Callable[P, T]:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def prints(*, columns: Sequence[str] = ()) -> Callable[[Callable[..., Any]], Callable[..., None]]:
+    """A command returning what to show (None: nothing) gets ``-f/--format`` and
+    ``-c/--column`` and prints it with them; ``columns``: a list's default columns."""
+    extra = [
+        inspect.Parameter(
+            "fmt", inspect.Parameter.KEYWORD_ONLY, default=Format.table, annotation=FormatOpt
+        ),
+        inspect.Parameter(
+            "column", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ColumnOpt
+        ),
+    ]
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., None]:
+        @functools.wraps(fn)
+        def wrapper(
+            *args: Any, fmt: Format = Format.table, column: list[str] | None = None, **kw: Any
+        ) -> None:
+            shown = fn(*args, **kw)
+            if shown is not None:
+                emit(shown, fmt=fmt, columns=columns, pick=column)
+
+        signature = inspect.signature(fn, eval_str=True)
+        params = [*signature.parameters.values(), *extra]
+        wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {**fn.__annotations__, **{p.name: p.annotation for p in extra}}
+        return wrapper
+
+    return decorate
 
 
 def _progress() -> Progress:

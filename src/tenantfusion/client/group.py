@@ -17,18 +17,18 @@ import typer
 
 from tenantfusion.client.base import (
     EXIT_CODES,
-    Output,
-    OutputOpt,
     TenantOpt,
     TimeoutOpt,
     UrlOpt,
     WaitOpt,
     client,
     one_line_errors,
+    prints,
     tenant_path,
     wait_job,
 )
-from tenantfusion.client.output import emit, note, warn_partial
+from tenantfusion.client.http import Client
+from tenantfusion.client.output import note, warn_partial
 
 
 @dataclass(frozen=True)
@@ -56,17 +56,38 @@ def option(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -
     return inspect.Parameter(name, kind, default=default, annotation=annotation)
 
 
-COMMON = (option("output", OutputOpt, Output.table), option("url", UrlOpt, None))
+COMMON = (option("url", UrlOpt, None),)
 
 
 def command(
-    run: Callable[..., None], *, params: Sequence[inspect.Parameter], doc: str
+    run: Callable[..., Any],
+    *,
+    params: Sequence[inspect.Parameter],
+    doc: str,
+    columns: Sequence[str] = (),
 ) -> Callable[..., None]:
-    """``run(**options)`` as a Typer command callback taking ``params``."""
+    """``run(**options)`` as a Typer command callback taking ``params`` (and ``-f``/``-c``:
+    it returns what to print, a list in ``columns`` by default)."""
     run.__signature__ = inspect.Signature(list(params))  # type: ignore[attr-defined]
     run.__annotations__ = {p.name: p.annotation for p in params}
     run.__doc__ = doc
-    return one_line_errors(run)
+    return one_line_errors(prints(columns=columns)(run))
+
+
+def fetch(api: Client, path: str, *, params: dict[str, Any], every: bool) -> dict[str, Any]:
+    """GET a list: one page, or with ``every`` all of them (following ``next_marker``),
+    each pool's outcome the first failure seen on any page."""
+    page: dict[str, Any] = api.call("GET", path, params=params)
+    outcomes = dict(page.get("pools") or {})
+    while every and page.get("next_marker"):
+        more = api.call("GET", path, params={**params, "marker": page["next_marker"]})
+        for pool, outcome in (more.get("pools") or {}).items():
+            if outcomes.get(pool, "ok") == "ok":  # keep the first failure seen
+                outcomes[pool] = outcome
+        page = {**more, "items": page["items"] + more["items"]}
+    if outcomes:
+        page["pools"] = outcomes
+    return page
 
 
 def resource_group(
@@ -93,22 +114,12 @@ def resource_group(
         common.insert(0, option("tenant", TenantOpt, None))
     ref_arg = option("ref", Annotated[str, typer.Argument(metavar=ref.upper(), help=ref)])
 
-    def list_(**o: Any) -> None:
-        api = client(url=o["url"])
+    def list_(**o: Any) -> Any:
         where = f"/v1/{tenant_path(path=path, tenant=o.get('tenant'))}"
         params = {f.param: o[f.param] for f in filters} | {"limit": o.get("limit")}
-        page = api.call("GET", where, params=params)
-        outcomes = dict(page.get("pools") or {})
-        while o.get("all") and page.get("next_marker"):
-            more = api.call("GET", where, params={**params, "marker": page["next_marker"]})
-            for pool, outcome in (more.get("pools") or {}).items():
-                if outcomes.get(pool, "ok") == "ok":  # keep the first failure seen
-                    outcomes[pool] = outcome
-            page = {**more, "items": page["items"] + more["items"]}
-        if outcomes:
-            page["pools"] = outcomes
+        page = fetch(client(url=o["url"]), where, params=params, every=o.get("all", False))
         warn_partial(page)
-        emit(page, output=o["output"], columns=columns)
+        return page
 
     paging = []
     if max_limit:
@@ -120,27 +131,26 @@ def resource_group(
         for f in filters
     ]
     if "list" in verbs:
-        group.command("list")(command(list_, params=[*options, *paging, *common], doc="List."))
+        group.command("list")(
+            command(list_, params=[*options, *paging, *common], doc="List.", columns=columns)
+        )
 
-    def show(**o: Any) -> None:
+    def show(**o: Any) -> Any:
         where = tenant_path(path=path, tenant=o.get("tenant"))
-        found = client(url=o["url"]).call("GET", f"/v1/{where}/{o['ref']}")
-        emit(found, output=o["output"], columns=())
+        return client(url=o["url"]).call("GET", f"/v1/{where}/{o['ref']}")
 
     if "show" in verbs:
         group.command("show")(command(show, params=[ref_arg, *common], doc="Show one."))
 
-    def delete(**o: Any) -> None:
+    def delete(**o: Any) -> Any:
         api = client(url=o["url"])
         where = tenant_path(path=path, tenant=o.get("tenant"))
         params = {"purge": "true"} if o.get("purge") else None
         job = api.call("DELETE", f"/v1/{where}/{o['ref']}", params=params)
         if job is None:
             note(f"deleted {name} {o['ref']}")
-            return
-        if o.get("wait"):
-            job = wait_job(api=api, job=job, timeout=o["timeout"])
-        emit(job, output=o["output"], columns=())
+            return None
+        return wait_job(api=api, job=job, timeout=o["timeout"]) if o.get("wait") else job
 
     waiting = [option("wait", WaitOpt, False), option("timeout", TimeoutOpt, 600.0)]
     purging = [option("purge", PurgeOpt, False)] if purge_delete else []
@@ -167,10 +177,9 @@ def add_action(
     """``<group> <action> ID [fields]``: POST ``/v1/{path}/ID/action`` with ``action`` and
     the fields, printing the object it answers."""
 
-    def run(**o: Any) -> None:
+    def run(**o: Any) -> Any:
         body = {"action": action, **{f.name: o[f.name] for f in fields}}
-        answer = client(url=o["url"]).call("POST", f"/v1/{path}/{o['ref']}/action", json=body)
-        emit(answer, output=o["output"], columns=())
+        return client(url=o["url"]).call("POST", f"/v1/{path}/{o['ref']}/action", json=body)
 
     ref = option("ref", Annotated[str, typer.Argument(metavar="ID", help="id")])
     params = [ref, *fields, *COMMON]

@@ -5,6 +5,7 @@ Exceptions (each is one line for the user; ``exit_code`` is what the process ret
     ClientError               exit 1
     ├── ApiError              exit 1  the API answered 4xx/5xx (status, type, title, detail)
     ├── BadResponse           exit 1  the answer was not the API's JSON
+    ├── UsageError            exit 2  bad input found after parsing (an unknown -c column)
     ├── Unreachable           exit 3  no connection, or no answer in time
     ├── NotLoggedIn           exit 4  no saved login, or the token was refused (401)
     └── WaitFailed            exit 5  --wait saw a failure or ran out of time
@@ -46,6 +47,10 @@ class ApiError(ClientError):
 
 class BadResponse(ClientError):
     pass
+
+
+class UsageError(ClientError):
+    exit_code = 2
 
 
 class Unreachable(ClientError):
@@ -100,9 +105,11 @@ class Client:
         json: Any = None,
         params: dict[str, Any] | None = None,
         auth: bool = True,
+        text: bool = False,
     ) -> Any:
-        """The answer's JSON (None for an empty answer). Raises ApiError, BadResponse,
-        Unreachable, and NotLoggedIn on a 401 when ``auth`` (the token was refused).
+        """The answer's JSON (None for an empty answer; with ``text``, its text). Raises
+        ApiError, BadResponse, Unreachable, and NotLoggedIn on a 401 when ``auth`` (the token
+        was refused).
 
         A POST/PUT/PATCH carries a fresh Idempotency-Key; when its answer is lost (no
         connection, a timeout, 502/503) or the server still runs the first attempt, it is
@@ -125,15 +132,17 @@ class Client:
                     raise Unreachable(f"cannot reach {self.url} ({type(e).__name__})") from e
             else:
                 if last or not _worth_retry(r):
-                    return self._answer(r, method=method, path=path, auth=auth)
+                    return self._answer(r, method=method, path=path, auth=auth, text=text)
             time.sleep(RETRY_PAUSE_SECONDS * (attempt + 1))
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
 
-    def _answer(self, r: httpx.Response, *, method: str, path: str, auth: bool) -> Any:
+    def _answer(self, r: httpx.Response, *, method: str, path: str, auth: bool, text: bool) -> Any:
         if r.status_code == 401 and auth:
             raise NotLoggedIn("not logged in or the token expired: run `tenantfusion login`")
         if r.status_code >= 400:
             raise ApiError(status=r.status_code, body=_problem(r))
+        if text:
+            return r.text
         if r.status_code == 204 or not r.content:
             return None
         try:

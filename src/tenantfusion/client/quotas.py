@@ -8,15 +8,14 @@ import typer
 
 from tenantfusion.client.base import (
     EXIT_CODES,
-    Output,
-    OutputOpt,
     TenantOpt,
     UrlOpt,
     client,
     one_line_errors,
+    prints,
     tenant_path,
 )
-from tenantfusion.client.output import emit, note
+from tenantfusion.client.output import note
 
 COLUMNS = ("scope", "resource", "limit", "usage", "reserved")
 
@@ -40,11 +39,8 @@ def _rows(found: dict[str, Any], pool: str | None) -> list[dict[str, Any]]:
     return [{"scope": s, "resource": k, **v} for s, usage in scopes for k, v in usage.items()]
 
 
-def _show(found: dict[str, Any], *, pool: str | None, output: Output) -> None:
-    if output is Output.json:
-        emit(found, output=output, columns=())
-        return
-    emit({"items": _rows(found, pool)}, output=output, columns=COLUMNS)
+def _show(found: dict[str, Any], *, pool: str | None) -> dict[str, Any]:
+    """The rows to print; drift, unreachable pools and failed pushes as stderr notes."""
     for drift in found.get("drift") or []:
         note(
             f"drift: pool {drift['pool']} holds {drift['pool_count']} {drift['resource']}, "
@@ -55,27 +51,29 @@ def _show(found: dict[str, Any], *, pool: str | None, output: Output) -> None:
     for pool_name, outcome in (found.get("pushed") or {}).items():
         if outcome not in ("ok", "skipped"):
             note(f"warning: limits not pushed to pool {pool_name}: {outcome}")
+    return {**found, "items": _rows(found, pool)}  # json/yaml: the API's answer, rows too
 
 
 @quotas.command("show")
 @one_line_errors
+@prints(columns=COLUMNS)
 def show(
     tenant: TenantOpt = None,
     pool: PoolOpt = None,
     reconcile: Annotated[
         bool, typer.Option("--reconcile", help="Also compare the records with the pools")
     ] = False,
-    output: OutputOpt = Output.table,
     url: UrlOpt = None,
-) -> None:
+) -> dict[str, Any]:
     """Limit, usage and reservations of each resource."""
     path = tenant_path(path="tenants/{tenant}/quotas", tenant=tenant)
     params = {"reconcile": "true"} if reconcile else None
-    _show(client(url=url).call("GET", f"/v1/{path}", params=params), pool=pool, output=output)
+    return _show(client(url=url).call("GET", f"/v1/{path}", params=params), pool=pool)
 
 
 @quotas.command("set")
 @one_line_errors
+@prints(columns=COLUMNS)
 def set_(
     tenant: TenantOpt = None,
     pool: PoolOpt = None,
@@ -90,9 +88,8 @@ def set_(
     unset: Annotated[
         list[str] | None, typer.Option(help="Remove this resource's limit (repeatable)")
     ] = None,
-    output: OutputOpt = Output.table,
     url: UrlOpt = None,
-) -> None:
+) -> dict[str, Any]:
     """Change limits platform-wide (or in --pool); the others stay. Pushed to the pools."""
     given = dict(
         servers=servers,
@@ -116,4 +113,4 @@ def set_(
     limits |= {r: v for r, v in given.items() if v is not None}
     body = {r: v for r, v in limits.items() if r not in (unset or ())}
     answer = api.call("PUT", f"{path}/{pool}" if pool else path, json=body)
-    _show(answer, pool=pool, output=output)
+    return _show(answer, pool=pool)

@@ -8,18 +8,16 @@ from typing import Annotated, Any
 import typer
 
 from tenantfusion.client.base import (
-    Output,
-    OutputOpt,
     TimeoutOpt,
     UrlOpt,
     client,
     key_values,
     one_line_errors,
+    prints,
     wait_for,
 )
 from tenantfusion.client.group import RESOURCE_FILTERS, Filter, add_action, option, resource_group
 from tenantfusion.client.http import Client
-from tenantfusion.client.output import emit
 
 COLUMNS = ("id", "name", "pool", "status")
 
@@ -80,6 +78,7 @@ def _selector(items: list[str] | None) -> dict[str, str] | None:
 
 @servers.command("create")
 @one_line_errors
+@prints()
 def create_server(
     name: str,
     flavor: Annotated[str, typer.Option(help="Flavor name or id in the pool")],
@@ -89,9 +88,8 @@ def create_server(
     selector: SelectorOpt = None,
     wait: Annotated[bool, typer.Option("--wait", help="Until ACTIVE (exit 5 on ERROR)")] = False,
     timeout: TimeoutOpt = 600.0,
-    output: OutputOpt = Output.table,
     url: UrlOpt = None,
-) -> None:
+) -> Any:
     """Create a server (onboards the tenant into the pool first if needed)."""
     body = {
         "name": name,
@@ -112,25 +110,26 @@ def create_server(
             failed={"ERROR"},
             timeout=timeout,
         )
-    emit(server, output=output, columns=())
+    return server
 
 
 @networks.command("create")
 @one_line_errors
+@prints()
 def create_network(
     name: str,
     pool: PoolOpt = None,
     selector: SelectorOpt = None,
-    output: OutputOpt = Output.table,
     url: UrlOpt = None,
-) -> None:
+) -> Any:
     """Create a network."""
     body = {"name": name, "pool": pool, "pool_selector": _selector(selector)}
-    emit(_create(api=client(url=url), path="networks", body=body), output=output, columns=())
+    return _create(api=client(url=url), path="networks", body=body)
 
 
 @subnets.command("create")
 @one_line_errors
+@prints()
 def create_subnet(
     name: str,
     network: Annotated[str, typer.Option(help="Network id")],
@@ -138,9 +137,8 @@ def create_subnet(
     gateway_ip: str | None = None,
     dhcp: Annotated[bool, typer.Option(help="DHCP on the subnet")] = True,
     dns: Annotated[list[str] | None, typer.Option(help="DNS nameserver, repeatable")] = None,
-    output: OutputOpt = Output.table,
     url: UrlOpt = None,
-) -> None:
+) -> Any:
     """Create a subnet in one of your networks."""
     body = {
         "name": name,
@@ -150,19 +148,19 @@ def create_subnet(
         "enable_dhcp": dhcp,
         "dns_nameservers": dns,
     }
-    emit(_create(api=client(url=url), path="subnets", body=body), output=output, columns=())
+    return _create(api=client(url=url), path="subnets", body=body)
 
 
 @routers.command("create")
 @one_line_errors
+@prints()
 def create_router(
     name: str,
     pool: PoolOpt = None,
     selector: SelectorOpt = None,
     external_gateway: Annotated[bool, typer.Option(help="To the pool's external net")] = False,
-    output: OutputOpt = Output.table,
     url: UrlOpt = None,
-) -> None:
+) -> Any:
     """Create a router (distributed where the pool has DVR)."""
     body = {
         "name": name,
@@ -170,21 +168,21 @@ def create_router(
         "pool_selector": _selector(selector),
         "external_gateway": external_gateway,
     }
-    emit(_create(api=client(url=url), path="routers", body=body), output=output, columns=())
+    return _create(api=client(url=url), path="routers", body=body)
 
 
 @floating_ips.command("create")
 @one_line_errors
+@prints()
 def create_floating_ip(
     server: Annotated[str | None, typer.Option(help="Server id to associate")] = None,
     pool: PoolOpt = None,
     selector: SelectorOpt = None,
-    output: OutputOpt = Output.table,
     url: UrlOpt = None,
-) -> None:
+) -> Any:
     """Allocate a floating IP (and associate it with --server)."""
     body = {"server": server, "pool": pool, "pool_selector": _selector(selector)}
-    emit(_create(api=client(url=url), path="floating-ips", body=body), output=output, columns=())
+    return _create(api=client(url=url), path="floating-ips", body=body)
 
 
 def _field(name: str, help: str, annotation: Any = str) -> Any:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from tenantfusion.client.base import (
-    Output,
-    OutputOpt,
     TenantOpt,
     TimeoutOpt,
     UrlOpt,
@@ -16,12 +14,12 @@ from tenantfusion.client.base import (
     client,
     key_values,
     one_line_errors,
+    prints,
     read_secret,
     tenant_path,
     wait_job,
 )
 from tenantfusion.client.group import Filter, resource_group
-from tenantfusion.client.output import emit
 
 tenants = resource_group(
     name="tenants",
@@ -81,36 +79,37 @@ PasswordStdin = Annotated[
 
 @tenants.command("create")
 @one_line_errors
+@prints()
 def create_tenant(
     name: str,
     admin_username: Annotated[str, typer.Option(help="The tenant's first tenant_admin")],
     admin_password: Password,
-    output: OutputOpt = Output.table,
     url: UrlOpt = None,
-) -> None:
+) -> Any:
     """Create a tenant with its first tenant_admin."""
     body = {"name": name, "admin": {"username": admin_username, "password": admin_password}}
-    emit(client(url=url).call("POST", "/v1/tenants", json=body), output=output, columns=())
+    return client(url=url).call("POST", "/v1/tenants", json=body)
 
 
 @users.command("create")
 @one_line_errors
+@prints()
 def create_user(
     username: str,
     password: Password,
     role: Annotated[str, typer.Option(help="member or tenant_admin")] = "member",
     tenant: TenantOpt = None,
-    output: OutputOpt = Output.table,
     url: UrlOpt = None,
-) -> None:
+) -> Any:
     """Add a user to a tenant."""
     body = {"username": username, "password": password, "role": role}
     path = tenant_path(path="tenants/{tenant}/users", tenant=tenant)
-    emit(client(url=url).call("POST", f"/v1/{path}", json=body), output=output, columns=())
+    return client(url=url).call("POST", f"/v1/{path}", json=body)
 
 
 @pools.command("create")
 @one_line_errors
+@prints()
 def create_pool(
     name: str,
     auth_url: Annotated[str, typer.Option(help="The pool's Keystone, e.g. http://host:5000/v3")],
@@ -120,9 +119,8 @@ def create_pool(
     region_name: str | None = None,
     label: Annotated[list[str] | None, typer.Option(help="key=value, repeatable")] = None,
     default_network_cidr: str | None = None,
-    output: OutputOpt = Output.table,
     url: UrlOpt = None,
-) -> None:
+) -> Any:
     """Register a pool (its credential is verified first, then stored encrypted)."""
     body = {
         "name": name,
@@ -136,78 +134,74 @@ def create_pool(
             "project_name": project_name,
         },
     }
-    emit(client(url=url).call("POST", "/v1/pools", json=body), output=output, columns=())
+    return client(url=url).call("POST", "/v1/pools", json=body)
 
 
 @pools.command("check")
 @one_line_errors
-def check_pool(name: str, output: OutputOpt = Output.table, url: UrlOpt = None) -> None:
+@prints()
+def check_pool(name: str, url: UrlOpt = None) -> Any:
     """Ask the pool now and record its health."""
-    emit(client(url=url).call("POST", f"/v1/pools/{name}/check"), output=output, columns=())
+    return client(url=url).call("POST", f"/v1/pools/{name}/check")
 
 
 @pools.command("reconcile")
 @one_line_errors
+@prints()
 def reconcile_pool(
     name: str,
     wait: WaitOpt = False,
     timeout: TimeoutOpt = 600.0,
-    output: OutputOpt = Output.table,
     url: UrlOpt = None,
-) -> None:
+) -> Any:
     """Compare the pool with mappings and routing records (a job)."""
-    _post_job(
-        path=f"/v1/pools/{name}/reconcile", wait=wait, timeout=timeout, output=output, url=url
-    )
+    return _post_job(path=f"/v1/pools/{name}/reconcile", wait=wait, timeout=timeout, url=url)
 
 
 @mappings.command("create")
 @one_line_errors
-def ensure_mapping(
-    pool: str, tenant: TenantOpt = None, output: OutputOpt = Output.table, url: UrlOpt = None
-) -> None:
+@prints()
+def ensure_mapping(pool: str, tenant: TenantOpt = None, url: UrlOpt = None) -> Any:
     """Onboard the tenant into a pool now (idempotent: ensure)."""
     path = tenant_path(path="tenants/{tenant}/mappings", tenant=tenant)
-    emit(client(url=url).call("PUT", f"/v1/{path}/{pool}"), output=output, columns=())
+    return client(url=url).call("PUT", f"/v1/{path}/{pool}")
 
 
 @jobs.command("wait")
 @one_line_errors
-def wait(
-    job_id: str, timeout: TimeoutOpt = 600.0, output: OutputOpt = Output.table, url: UrlOpt = None
-) -> None:
+@prints()
+def wait(job_id: str, timeout: TimeoutOpt = 600.0, url: UrlOpt = None) -> Any:
     """Wait for a job to finish (exit 5 if it fails or times out)."""
     api = client(url=url)
     job = api.call("GET", f"/v1/jobs/{job_id}")
-    emit(wait_job(api=api, job=job, timeout=timeout), output=output, columns=())
+    return wait_job(api=api, job=job, timeout=timeout)
 
 
 @jobs.command("retry")
 @one_line_errors
+@prints()
 def retry(
     job_id: str,
     wait: WaitOpt = False,
     timeout: TimeoutOpt = 600.0,
-    output: OutputOpt = Output.table,
     url: UrlOpt = None,
-) -> None:
+) -> Any:
     """Queue a failed job again with its attempts reset (--wait: until it finishes)."""
-    _post_job(path=f"/v1/jobs/{job_id}/retry", wait=wait, timeout=timeout, output=output, url=url)
+    return _post_job(path=f"/v1/jobs/{job_id}/retry", wait=wait, timeout=timeout, url=url)
 
 
-def _post_job(*, path: str, wait: bool, timeout: float, output: Output, url: str | None) -> None:
-    """POST ``path``, which answers a job; print it, or wait for it with --wait."""
+def _post_job(*, path: str, wait: bool, timeout: float, url: str | None) -> Any:
+    """POST ``path``, which answers a job: the job, or with ``wait`` the finished job."""
     api = client(url=url)
     job = api.call("POST", path)
-    emit(wait_job(api=api, job=job, timeout=timeout) if wait else job, output=output, columns=())
+    return wait_job(api=api, job=job, timeout=timeout) if wait else job
 
 
 @mappings.command("rotate")
 @one_line_errors
-def rotate_mapping(
-    pool: str, tenant: TenantOpt = None, output: OutputOpt = Output.table, url: UrlOpt = None
-) -> None:
+@prints()
+def rotate_mapping(pool: str, tenant: TenantOpt = None, url: UrlOpt = None) -> Any:
     """Give the tenant's identity in a pool a new application credential (the old one is
     deleted once the new one works)."""
     path = tenant_path(path="tenants/{tenant}/mappings", tenant=tenant)
-    emit(client(url=url).call("POST", f"/v1/{path}/{pool}/rotate"), output=output, columns=())
+    return client(url=url).call("POST", f"/v1/{path}/{pool}/rotate")

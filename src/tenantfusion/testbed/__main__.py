@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from tenantfusion.testbed import service
+from tenantfusion.testbed.progress import ServiceProgress
 
 app = typer.Typer(name="testbed", no_args_is_help=True, help="Local real-OpenStack pools.")
 RootOption = Annotated[
@@ -26,9 +28,13 @@ def up(
         int | None, typer.Option("--port-offset", help="Shift all ports (multiple of 100).")
     ] = None,
 ) -> None:
-    """Start pools 1..N (reuses running ones) and print their info as JSON."""
+    """Start pools 1..N (reuses running ones) and print their info as JSON (each service's
+    progress on stderr)."""
     started = time.monotonic()
-    infos = service.ensure_pools(count=pools, kind=kind, root=root, port_offset=port_offset)
+    with ServiceProgress(Console(stderr=True)) as shown:
+        infos = service.ensure_pools(
+            count=pools, kind=kind, root=root, port_offset=port_offset, report=shown.report
+        )
     typer.echo(json.dumps([i.to_dict() for i in infos], indent=2))
     typer.echo(f"ready in {time.monotonic() - started:.1f} s", err=True)
 

@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from tenantfusion.testbed.layout import Layout
+from tenantfusion.testbed.progress import Report, Step, quiet
 
 REQUIREMENTS = "requirements-openstack.txt"
 MARKER = ".tf-requirements.sha256"
@@ -38,24 +39,37 @@ def is_installed(layout: Layout) -> bool:
     return marker.is_file() and marker.read_text().strip() == digest
 
 
-def ensure_venv(layout: Layout) -> Path:
-    """Install the pinned OpenStack services into the test-bed venv unless already done.
+def log_path(layout: Layout) -> Path:
+    """Where the installer's own output goes."""
+    return layout.root / "install.log"
 
-    Returns the venv path. Raises `subprocess.CalledProcessError` when uv fails.
+
+def ensure_venv(layout: Layout, report: Report = quiet) -> Path:
+    """Install the pinned OpenStack services into the test-bed venv unless already done,
+    uv's output going to `log_path` (named in the step's note).
+
+    Returns the venv path. Raises RuntimeError naming the log when uv fails.
     """
     if is_installed(layout):
         return layout.venv
     text = requirements_text()
     layout.root.mkdir(parents=True, exist_ok=True)
     uv = _uv()
-    if not layout.venv_bin("python").exists():
-        subprocess.run([*uv, "venv", "--python", "3.11", str(layout.venv)], check=True)
+    log = log_path(layout)
+    note = f"installing OpenStack into {layout.venv}; the installer's output goes to {log}"
+    report(Step("openstack", "install", "installing", note=note))
     req_file = layout.root / REQUIREMENTS
     req_file.write_text(text)
-    subprocess.run(
-        [*uv, "pip", "sync", "--python", str(layout.venv_bin("python")), str(req_file)],
-        check=True,
-    )
+    commands = [[*uv, "pip", "sync", "--python", str(layout.venv_bin("python")), str(req_file)]]
+    if not layout.venv_bin("python").exists():
+        commands.insert(0, [*uv, "venv", "--python", "3.11", str(layout.venv)])
+    with log.open("a") as out:
+        for command in commands:
+            try:
+                subprocess.run(command, check=True, stdout=out, stderr=subprocess.STDOUT)
+            except subprocess.CalledProcessError as e:
+                raise RuntimeError(f"installing OpenStack failed: see {log}") from e
     digest = hashlib.sha256(text.encode()).hexdigest()
     (layout.venv / MARKER).write_text(digest + "\n")
+    report(Step("openstack", "install", "installed", done=True))
     return layout.venv

@@ -27,7 +27,8 @@ from tenantfusion.testbed.process import (
     stop_pidfile,
     wait_healthy,
 )
-from tenantfusion.testbed.registry import KIND_SERVICES, SERVICES, all_processes
+from tenantfusion.testbed.progress import Report, Step, quiet
+from tenantfusion.testbed.registry import KIND_SERVICES, SERVICES, ServiceSpec, all_processes
 from tenantfusion.testbed.setup_util import mark_done, marker_done
 
 START_TIMEOUT = 180.0
@@ -75,6 +76,11 @@ def _is_up(process: Process) -> bool:
 
 def _start(ctx: PoolContext, processes: Sequence[Process], timeout: float) -> None:
     """Start the processes that are not up (all at once), then wait for the APIs."""
+    _wait_up(_launch(ctx, processes, timeout), timeout)
+
+
+def _launch(ctx: PoolContext, processes: Sequence[Process], timeout: float) -> list[Process]:
+    """Start the processes that are not up (a wedged one again); those started."""
     launched = []
     for process in processes:
         if running_pid(process.pidfile) is not None:
@@ -91,57 +97,84 @@ def _start(ctx: PoolContext, processes: Sequence[Process], timeout: float) -> No
             raise RuntimeError(f"port {process.port} serves something not started by this bed")
         start(process, ctx.layout.venv)
         launched.append(process)
+    return launched
+
+
+def _wait_up(launched: Sequence[Process], timeout: float) -> None:
     for process in launched:
         if isinstance(process, UwsgiApp):
             wait_healthy(process, timeout=timeout)
 
 
-def _ensure_pool(layout: Layout, index: int, kind: str, timeout: float) -> PoolInfo:
+def _ensure_pool(layout: Layout, index: int, kind: str, timeout: float, report: Report) -> PoolInfo:
     ctx = PoolContext.create(layout, index)
     if pool_kind(ctx) == "full":
         kind = "full"
     if all(_is_up(p) for p in all_processes(ctx, kind)):
+        for name in KIND_SERVICES[kind]:
+            report(Step(ctx.name, name, "running", done=True))
         return _info(ctx, kind)
     if kind == "full":
-        _ensure_full(ctx, timeout)
+        _ensure_full(ctx, timeout, report)
     else:
-        _ensure_keystone(ctx, timeout)
+        _ensure_keystone(ctx, timeout, report)
+        report(Step(ctx.name, "keystone", "up", done=True))
     (ctx.dir / "kind").write_text(kind + "\n")
     return _info(ctx, kind)
 
 
-def _ensure_keystone(ctx: PoolContext, timeout: float) -> None:
+def _ensure_keystone(ctx: PoolContext, timeout: float, report: Report = quiet) -> None:
+    report(Step(ctx.name, "keystone", "setting up"))
     keystone.setup(ctx)
+    report(Step(ctx.name, "keystone", "starting"))
     _start(ctx, SERVICES["keystone"].processes(ctx), timeout)
 
 
-def _ensure_catalog(ctx: PoolContext, timeout: float) -> None:
-    _ensure_keystone(ctx, timeout)
+def _ensure_catalog(ctx: PoolContext, timeout: float, report: Report) -> None:
+    _ensure_keystone(ctx, timeout, report)
     if not marker_done(ctx, CATALOG_MARKER):
+        report(Step(ctx.name, "keystone", "registering the catalog"))
         catalog.register(ctx, connect(_info(ctx, "keystone")))
         mark_done(ctx, CATALOG_MARKER)
+    report(Step(ctx.name, "keystone", "up", done=True))
 
 
-def _ensure_full(ctx: PoolContext, timeout: float) -> None:
-    """Keystone and the other services' database setup run side by side, then the rest."""
+def _setup(ctx: PoolContext, spec: ServiceSpec, report: Report) -> None:
+    report(Step(ctx.name, spec.name, "setting up"))
+    spec.setup(ctx)
+    report(Step(ctx.name, spec.name, "set up; waiting"))
+
+
+def _ensure_full(ctx: PoolContext, timeout: float, report: Report) -> None:
+    """Keystone and the other services' database setup run side by side, then the rest
+    start all at once; each is reported up when its API answers."""
     backing.ensure_vhost(ctx)
     specs = [SERVICES[name] for name in KIND_SERVICES["full"] if name != "keystone"]
     with ThreadPoolExecutor(max_workers=1 + len(specs)) as executor:
-        futures = [executor.submit(_ensure_catalog, ctx, timeout)]
-        futures += [executor.submit(spec.setup, ctx) for spec in specs]
+        futures = [executor.submit(_ensure_catalog, ctx, timeout, report)]
+        futures += [executor.submit(_setup, ctx, spec, report) for spec in specs]
         for future in futures:
             future.result()
     conn = connect(_info(ctx, "full"))  # a token issued after the catalog is complete
     for spec in specs:
         if spec.before_start and not all(_is_up(p) for p in spec.processes(ctx)):
             spec.before_start(ctx)
-    _start(ctx, [p for spec in specs for p in spec.processes(ctx)], timeout)
+    launched = {}
     for spec in specs:
+        report(Step(ctx.name, spec.name, "starting"))
+        launched[spec.name] = _launch(ctx, spec.processes(ctx), timeout)
+    for spec in specs:
+        _wait_up(launched[spec.name], timeout)
         if spec.after_start:
             spec.after_start(ctx, conn, timeout)
+        if spec is not specs[-1]:  # the last (Nova) is up once its flavors and images are in
+            report(Step(ctx.name, spec.name, "up", done=True))
+    last = specs[-1].name
     if not marker_done(ctx, SEED_MARKER):
+        report(Step(ctx.name, last, "adding flavors, images"))
         seed.ensure_all(conn)
         mark_done(ctx, SEED_MARKER)
+    report(Step(ctx.name, last, "up", done=True))
 
 
 def ensure_pools(
@@ -151,6 +184,7 @@ def ensure_pools(
     *,
     port_offset: int | None = None,
     timeout: float = START_TIMEOUT,
+    report: Report = quiet,
 ) -> list[PoolInfo]:
     """Make pools 1..`count` of `kind` run (reusing healthy ones) and return their info.
 
@@ -158,7 +192,8 @@ def ensure_pools(
     needed; missing pools start concurrently. Writes the result to `<root>/pools.json`.
     `port_offset` (a multiple of 100, saved under root) moves all ports, for a second
     test bed on one machine. Raises RuntimeError when a service does not come up within
-    `timeout` seconds, ValueError on a bad kind or count.
+    `timeout` seconds, ValueError on a bad kind or count. `report` gets a `Step` whenever
+    a pool's service (or the installer) changes phase, from the pools' threads.
     """
     if kind not in KIND_SERVICES:
         raise ValueError(f"kind must be one of {sorted(KIND_SERVICES)}")
@@ -167,10 +202,12 @@ def ensure_pools(
     layout = Layout.at(root, port_offset)
     with _locked(layout):
         layout.save()
-        install.ensure_venv(layout)
+        install.ensure_venv(layout, report)
         indexes = range(1, count + 1)
         with ThreadPoolExecutor(max_workers=count) as executor:
-            futures = [executor.submit(_ensure_pool, layout, i, kind, timeout) for i in indexes]
+            futures = [
+                executor.submit(_ensure_pool, layout, i, kind, timeout, report) for i in indexes
+            ]
             pools = [f.result() for f in futures]
         write_pools_json(layout.pools_json, pools)
     return pools
