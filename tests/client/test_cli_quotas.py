@@ -1,5 +1,5 @@
 """`tenantfusion quotas show|set` against a served API: set merges with the limits already
-there, --unset removes one, json is the API's, tables list every resource; a tenant admin
+there, --unset removes one, json is the API's (with the rows), -f/-c pick, tables list every resource; a tenant admin
 may show, not set."""
 
 from __future__ import annotations
@@ -24,7 +24,11 @@ def test_quotas_show_and_set(cli: Cli) -> None:
     assert fewer["resources"]["servers"]["limit"] is None
     assert fewer["resources"]["networks"]["limit"] == 2
     shown = cli.json("quotas", "show", *t)
+    rows = shown.pop("items")  # the table's rows, beside the API's answer
     assert shown == cli.api(f"/v1/tenants/{tenant['id']}/quotas")
+    assert {(r["scope"], r["resource"]) for r in rows} >= {("platform", "servers")}
+    value = cli("quotas", "show", *t, "-f", "value", "-c", "resource", "-c", "limit").stdout
+    assert "networks 2" in value.splitlines()
     table = cli("quotas", "show", *t).stdout
     assert "floating_ips" in table and "platform" in table
     assert "--unset takes one of" in cli("quotas", "set", *t, "--unset", "disks", code=2).output
