@@ -1,6 +1,6 @@
 """`tenantfusion quotas show|set` against a served API: set merges with the limits already
-there, --unset removes one, json is the API's (with the rows), -f/-c pick, tables list every resource; a tenant admin
-may show, not set."""
+there, --unset removes one, json is the API's (with the rows), -f/-c pick, tables list
+every resource; a tenant admin may show, not set."""
 
 from __future__ import annotations
 
