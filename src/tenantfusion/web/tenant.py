@@ -110,6 +110,10 @@ def _kind(segment: str) -> Kind:
     return KINDS[segment]
 
 
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _label(item: ResourceRead) -> str:
     return str(getattr(item, "address", "") or item.name)
 
@@ -164,7 +168,7 @@ async def create_resource(
         made = kind.service.create(sessions=sessions, actor=user, data=data, settings=settings)
         why = f" (placement: {made.placement.reason})" if made.placement else ""
         return url_of(back, back_id), (
-            f"{kind.noun.capitalize()} {_label(made)} created in pool {made.pool}{why}, "
+            f"{_upper_first(kind.noun)} {_label(made)} created in pool {made.pool}{why}, "
             f"status {made.status}"
         )
 

@@ -69,6 +69,7 @@ def _server(s: dict[str, Any]) -> RemoteObject:
                 for net, entries in (s.get("addresses") or {}).items()
             },
             "power_state": POWER_STATES.get(power) if power is not None else None,
+            "task_state": s.get("OS-EXT-STS:task_state"),
         },
     )
 

@@ -38,7 +38,8 @@ class RemoteObject:
 
     ``attrs`` holds the kind's own fields, in pool terms (remote ids):
 
-    - server: flavor, image_id, addresses {network name: [ip]}, power_state, network_ids
+    - server: flavor, image_id, addresses {network name: [ip]}, power_state, task_state,
+      network_ids
     - network: subnet_ids, mtu, is_external
     - subnet: network_id, cidr, ip_version, gateway_ip, enable_dhcp
     - router: is_distributed (None if hidden from the caller), external_network_id,
