@@ -3,10 +3,14 @@ CSRF and error handling (no pool reached; the browser tests cover the pool flows
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from tenantfusion.crypto import encrypt_json
 from tenantfusion.jobs.models import Job, JobState
 from tenantfusion.mapping.models import Mapping, MappingState
+from tenantfusion.pools.drivers.base import PoolAuth
 from tenantfusion.pools.models import Pool, PoolStatus
-from tests.conftest import Api
+from tests.conftest import ADMIN_PASSWORD, Api
 from tests.web.console import Console
 
 
@@ -181,3 +185,25 @@ def test_leaving_a_pool_asks_first_and_starts_the_job(sqlite_api: Api) -> None:
     with sqlite_api.sessions() as db:
         found = db.get(Job, job_url.rsplit("/", 1)[1])
         assert found is not None and found.state is JobState.queued and found.attempts == 0
+
+
+def test_operator_pool_page_without_placement_answers(sqlite_api: Api) -> None:
+    sqlite_api.new_tenant("acme")
+    _pool(sqlite_api)  # no placement service
+    console = Console(sqlite_api.client.app)
+    console.login(None, "root", ADMIN_PASSWORD)
+    assert 'href="/console/admin/pools/east"' in console.get("/console/admin").text
+    page = console.get("/console/admin/pools/east").text
+    assert "no Placement service" in page and "closed (calls go through)" in page
+    settings = sqlite_api.client.app.state.settings  # type: ignore[attr-defined]
+    auth = PoolAuth(auth_url="http://127.0.0.1:1/v3", username="admin", password="x" * 8)
+    with sqlite_api.sessions.begin() as db:  # Placement said to be there, but nothing answers
+        found = db.scalar(select(Pool).where(Pool.name == "east"))
+        assert found is not None
+        found.services = [*found.services, "placement"]
+        found.credential = encrypt_json(auth.to_dict(), settings=settings)
+    r = console.get("/console/admin/pools/east")
+    assert r.status_code == 200 and "Capacity unavailable:" in r.text
+    assert 'data-chart="vcpu"' not in r.text
+    assert console.get("/console/admin/pools/nope").status_code == 404
+    assert tenant_console(sqlite_api).get("/console/admin/pools/east").status_code == 403

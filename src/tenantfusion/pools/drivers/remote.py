@@ -59,8 +59,12 @@ class RemoteObject:
 
 @dataclass(frozen=True)
 class Capacity:
-    """Free capacity of a pool's compute hosts (Placement: (total-reserved)*ratio - used)."""
+    """Free capacity of a pool's compute hosts (Placement: (total-reserved)*ratio - used),
+    and the ``total_*`` it is taken from ((total-reserved)*ratio; 0 when not known)."""
 
     vcpus: int
     ram_mb: int
     disk_gb: int
+    total_vcpus: int = 0
+    total_ram_mb: int = 0
+    total_disk_gb: int = 0
