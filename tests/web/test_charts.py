@@ -28,3 +28,5 @@ def test_a_bar_stays_inside_its_frame() -> None:
     assert over.width == BAR_WIDTH and over.free == 0 and over.percent == 150
     empty = Bar(key="y", label="Y", used=0, total=0, unit="u")  # no inventory
     assert (empty.width, empty.percent, empty.free) == (0, 0, 0)
+    sliver = Bar(key="z", label="Z", used=1, total=1_000_000, unit="u")
+    assert (sliver.width, sliver.percent) == (1, 0)

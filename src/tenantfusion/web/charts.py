@@ -34,8 +34,11 @@ class Bar:
 
     @property
     def width(self) -> int:
-        """The used part's width in user units (at most the bar's)."""
-        return min(BAR_WIDTH, round(BAR_WIDTH * self.used / self.total)) if self.total else 0
+        """The used part's width in user units: at most the bar's, at least 1 when anything
+        is used (a sliver still shows)."""
+        if self.total <= 0 or self.used <= 0:
+            return 0
+        return min(BAR_WIDTH, max(1, round(BAR_WIDTH * self.used / self.total)))
 
     @property
     def text(self) -> str:
