@@ -240,5 +240,6 @@ def test_tenant_runs_networks_servers_and_floating_ips_from_the_console(
     page.get_by_role("button", name="Leave pool alpha").click()
     _ok(page, "Leaving pool alpha")
     expect(page.get_by_test_id("job-state")).to_have_text("succeeded", timeout=SLOW_MS)
+    assert_accessible(page)
     shot(page, "left-pool")
     assert cloud.identity.find_project(project) is None

@@ -69,6 +69,7 @@ def test_operator_sees_pool_capacity_as_bars(
 
 def _check_page(page: Page, site: LiveServer, full_pool: PoolInfo, shot: Shot) -> None:
     log_in(page, "", *ADMIN)
+    assert_accessible(page)  # the admin page, its pools linked
     page.locator('tr[data-pool="alpha"]').get_by_role("link", name="alpha").click()
     expect(page.get_by_role("heading", name="Pool alpha")).to_be_visible()
     expect(page.get_by_test_id("pool-status")).to_contain_text("ok")

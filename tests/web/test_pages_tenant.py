@@ -10,6 +10,7 @@ from tenantfusion.jobs.models import Job, JobState
 from tenantfusion.mapping.models import Mapping, MappingState
 from tenantfusion.pools.drivers.base import PoolAuth
 from tenantfusion.pools.models import Pool, PoolStatus
+from tenantfusion.resources.models import RoutingRecord
 from tests.conftest import ADMIN_PASSWORD, Api
 from tests.web.console import Console
 
@@ -157,10 +158,22 @@ def test_leaving_a_pool_asks_first_and_starts_the_job(sqlite_api: Api) -> None:
         )
     overview = console.get("/console/overview").text
     assert 'href="/console/mappings/east/leave"' in overview and 'id="onboard"' not in overview
+    with sqlite_api.sessions.begin() as db:  # an object there: leaving needs purge
+        server = RoutingRecord(
+            tenant_id=str(tenant["id"]), pool_id=pool.id, kind="server", remote_id="r-1"
+        )
+        db.add(server)
     confirm = console.get("/console/mappings/east/leave")
     assert confirm.status_code == 200 and "tf-acme" in confirm.text
-    assert "no objects left" in confirm.text
-    r = console.post("/console/mappings/east/leave", {}, via="/console/mappings/east/leave")
+    assert "1 server" in confirm.text and 'name="purge" value="true" required' in confirm.text
+    leave_url = "/console/mappings/east/leave"
+    r = console.post(leave_url, {}, via=leave_url)
+    assert r.status_code == 409 and "still holds 1 object(s)" in r.text and "tf-acme" in r.text
+    with sqlite_api.sessions.begin() as db:
+        db.delete(db.get(RoutingRecord, server.id))
+    confirm = console.get("/console/mappings/east/leave")
+    assert "no objects left" in confirm.text and 'name="purge"' not in confirm.text
+    r = console.post(leave_url, {}, via=leave_url)
     assert r.status_code == 303 and r.headers["location"].startswith("/console/jobs/")
     job_url = r.headers["location"]
     job = console.get(job_url).text
