@@ -7,6 +7,7 @@ model, so the console accepts and refuses what the API does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
@@ -39,6 +40,8 @@ from tenantfusion.web.routing import console_router
 
 router = console_router()
 Marker = Annotated[str | None, Query(max_length=512)]
+#: What a record id looks like (a ``back_id`` is put into a URL only if it is one).
+RECORD_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 #: The pages with a list (and a form) of their own.
 LIST_PAGES: tuple[PageName, ...] = (
     "overview",
@@ -121,8 +124,10 @@ def _label(item: ResourceRead) -> str:
 def _back(form: dict[str, str], default: PageName) -> tuple[PageName, str | None]:
     """Where a button leads back to: the page named by its ``back`` field (a server's own
     page with ``back_id``), else ``default``."""
-    name, record_id = page_name(form.get("back", ""), default), form.get("back_id") or None
-    return (default, None) if name == "server" and record_id is None else (name, record_id)
+    name, record_id = page_name(form.get("back", ""), default), form.get("back_id", "")
+    if name != "server":
+        return name, None
+    return (name, record_id) if RECORD_ID.fullmatch(record_id) else (default, None)
 
 
 def _show_page(name: PageName) -> Callable[..., Response]:
