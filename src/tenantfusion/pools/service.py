@@ -18,6 +18,7 @@ from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import breaker
 from tenantfusion.pools.drivers import DRIVERS, PoolDriver
 from tenantfusion.pools.drivers.base import Capabilities, PoolAuth
+from tenantfusion.pools.drivers.remote import Capacity
 from tenantfusion.pools.models import Pool, PoolStatus
 from tenantfusion.pools.schemas import PoolAuthIn, PoolCreate, PoolUpdate
 
@@ -202,6 +203,16 @@ def refresh_health(*, db: Session, pool: Pool, settings: Settings) -> Pool:
     release(db)  # the pool is asked with no database connection held
     record_health(db=db, pool=pool, outcome=check(pool=pool, settings=settings))
     return pool
+
+
+def capacity(*, pool: Pool, settings: Settings) -> Capacity | None:
+    """The pool's compute capacity from Placement (free and total), None without Placement.
+
+    Call it with no database transaction open. Raises PoolUnreachable or PoolError.
+    """
+    if "placement" not in pool.services:
+        return None
+    return driver_for(pool=pool, settings=settings).capacity()
 
 
 def export_status(*, db: Session) -> None:

@@ -74,6 +74,8 @@ class ServerRead(ResourceRead):
     #: Network name → addresses, as the pool reports them.
     addresses: dict[str, list[str]] = Field(default_factory=dict)
     power_state: str | None = None
+    #: What Nova is doing to it now (``powering-on``, ``rebooting``...), None when idle.
+    task_state: str | None = None
 
 
 class ServerAction(_Create):

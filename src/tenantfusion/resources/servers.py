@@ -29,6 +29,7 @@ def _read(row: Row) -> ServerRead:
         image=attrs.get("image_id"),
         addresses=dict(attrs.get("addresses") or {}),
         power_state=attrs.get("power_state"),
+        task_state=attrs.get("task_state"),
     )
 
 

@@ -8,15 +8,20 @@ from typing import Annotated
 from fastapi import Form, Request, Response
 
 from tenantfusion.deps import AppSettings, Sessions
+from tenantfusion.errors import TenantFusionError
 from tenantfusion.jobs import service as job_service
 from tenantfusion.jobs.schemas import JobRead
+from tenantfusion.mapping import service as mapping_service
 from tenantfusion.mapping.flows import request_reconcile
 from tenantfusion.mapping.teardown import tenant_delete_flow
 from tenantfusion.platform import service as platform_service
 from tenantfusion.platform.principal import Principal
 from tenantfusion.platform.schemas import TenantCreate, TenantRead
+from tenantfusion.pools import breaker
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.schemas import PoolRead
+from tenantfusion.resources import service as record_service
+from tenantfusion.web import charts
 from tenantfusion.web.auth import ConsoleAdmin
 from tenantfusion.web.live import is_moving
 from tenantfusion.web.render import Flash, kept, page, parse, submit
@@ -26,6 +31,11 @@ router = console_router()
 HOME = "/console/admin"
 TENANT_PAGE = 200
 RECENT_JOBS = 20
+BREAKER_STATES = {
+    breaker.CLOSED: "closed (calls go through)",
+    breaker.HALF_OPEN: "half-open (one trial call)",
+    breaker.OPEN: "open (calls fail fast)",
+}
 
 
 def _admin_page(
@@ -75,6 +85,35 @@ def _retry(
 @router.get("")
 def show_admin(request: Request, user: ConsoleAdmin, sessions: Sessions) -> Response:
     return _admin_page(request, user=user, sessions=sessions)
+
+
+@router.get("/pools/{pool}")
+def show_pool(
+    request: Request, pool: str, user: ConsoleAdmin, sessions: Sessions, settings: AppSettings
+) -> Response:
+    """One pool for its operator: health, what is placed there, capacity vs used as bars."""
+    with sessions() as db:
+        found = pool_service.get_or_raise(db=db, ref=pool)
+        view = PoolRead.model_validate(found)
+        tenants = mapping_service.count(db=db, pool_id=found.id)
+        records = record_service.count_in_pool(db=db, pool_id=found.id)
+        db.expunge(found)
+    problem = ""
+    try:  # the page shows the pool even when its Placement does not answer
+        capacity = pool_service.capacity(pool=found, settings=settings)
+    except TenantFusionError as e:
+        capacity, problem = None, f"{e.title}: {e.detail}"
+    return page(
+        request,
+        "admin/pool.html",
+        user=user,
+        pool=view,
+        tenants=tenants,
+        records=records,
+        breaker=BREAKER_STATES[breaker.state(view.name)],
+        bars=charts.capacity_bars(capacity) if capacity else [],
+        problem=problem,
+    )
 
 
 @router.post("/tenants")

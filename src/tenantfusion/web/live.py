@@ -26,9 +26,12 @@ def is_moving(
     mappings: Iterable[MappingRead] = (),
     resources: Iterable[ResourceRead] = (),
 ) -> bool:
-    """Whether any job, mapping or pool object shown is still changing."""
+    """Whether any job, mapping or pool object shown is still changing (a server with a
+    task under way, e.g. powering on, too)."""
     return (
         any(j.state in MOVING_JOBS for j in jobs)
         or any(m.state in MOVING_MAPPINGS for m in mappings)
-        or any(r.status.upper() in MOVING_STATUSES for r in resources)
+        or any(
+            r.status.upper() in MOVING_STATUSES or getattr(r, "task_state", None) for r in resources
+        )
     )

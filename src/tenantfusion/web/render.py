@@ -8,10 +8,12 @@ import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -19,11 +21,15 @@ from pydantic import BaseModel, ValidationError
 
 from tenantfusion.errors import InvalidInput, TenantFusionError
 from tenantfusion.platform.principal import Principal
-from tenantfusion.web.auth import csrf_token, drop_cookie, session_of, set_cookie
+from tenantfusion.web.auth import CSRF_FIELD, csrf_token, drop_cookie, session_of, set_cookie
 
 HERE = Path(__file__).parent
 FLASH_COOKIE = "tf_flash"
 FLASH_SECONDS = 60
+#: Form fields that are lists in the API (comma- or space-separated on the page).
+LIST_FIELDS = frozenset({"dns_nameservers"})
+#: Form fields that steer the console, never part of the API's request model.
+CONSOLE_FIELDS = frozenset({CSRF_FIELD, "back", "back_id"})
 M = TypeVar("M", bound=BaseModel)
 
 templates = Jinja2Templates(
@@ -128,6 +134,17 @@ def submit(
     return redirect(request, url, flash=Flash("ok", message))
 
 
+async def submit_in_thread(
+    request: Request,
+    *,
+    action: Callable[[], tuple[str, str]],
+    retry: Callable[[Flash, int], Response],
+) -> Response:
+    """``submit`` from an async page (one that read its form): the action and the retry
+    page, which call pools and the database, run in a worker thread."""
+    return await run_in_threadpool(partial(submit, request, action=action, retry=retry))
+
+
 def parse(model: type[M], data: dict[str, Any]) -> M:
     """Build a service input from form values. Raises InvalidInput naming the fields."""
     try:
@@ -137,3 +154,19 @@ def parse(model: type[M], data: dict[str, Any]) -> M:
         fields = [".".join(str(p) for p in err["loc"]) or "form" for err in errors]
         detail = "; ".join(f"{f}: {err['msg']}" for f, err in zip(fields, errors, strict=True))
         raise InvalidInput(detail, field=fields[0]) from e
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The submitted fields (stripped), the console's own ones included."""
+    return {k: v.strip() for k, v in (await request.form()).items() if isinstance(v, str)}
+
+
+def model_input(form: dict[str, str]) -> dict[str, Any]:
+    """A form as the API's request body: empty fields left out (the API's defaults apply),
+    list fields split, the console's own fields dropped."""
+    data: dict[str, Any] = {}
+    for key, value in form.items():
+        if key in CONSOLE_FIELDS or value == "":
+            continue
+        data[key] = value.replace(",", " ").split() if key in LIST_FIELDS else value
+    return data

@@ -14,6 +14,7 @@ from tenantfusion.jobs import service as job_service
 from tenantfusion.jobs.schemas import JobRead
 from tenantfusion.observe import source_of
 from tenantfusion.platform import auth as auth_service
+from tenantfusion.platform.principal import Principal
 from tenantfusion.platform.schemas import TokenCreate
 from tenantfusion.web.auth import (
     SESSION_COOKIE,
@@ -25,7 +26,7 @@ from tenantfusion.web.auth import (
     start_session,
 )
 from tenantfusion.web.live import is_moving
-from tenantfusion.web.render import Flash, kept, page, parse, redirect
+from tenantfusion.web.render import Flash, kept, page, parse, redirect, submit
 from tenantfusion.web.routing import LOGIN_URL, console_router
 
 router = console_router()
@@ -110,11 +111,51 @@ def home(request: Request, user: ConsoleUser) -> Response:
     return redirect(request, "/console/admin" if user.is_platform_admin else "/console/overview")
 
 
-@router.get("/jobs/{job_id}")
-def show_job(request: Request, job_id: str, user: ConsoleUser, sessions: Sessions) -> Response:
+def _job_page(
+    request: Request,
+    job_id: str,
+    *,
+    user: Principal,
+    sessions: Sessions,
+    flash: Flash | None = None,
+    status: int = 200,
+) -> Response:
     with sessions() as db:
         job = JobRead.model_validate(job_service.get_or_raise(db=db, job_id=job_id, actor=user))
-    return page(request, "job.html", user=user, job=job, live=is_moving(jobs=[job]))
+    return page(
+        request,
+        "job.html",
+        user=user,
+        flash=flash,
+        status=status,
+        job=job,
+        live=is_moving(jobs=[job]),
+    )
+
+
+@router.get("/jobs/{job_id}")
+def show_job(request: Request, job_id: str, user: ConsoleUser, sessions: Sessions) -> Response:
+    return _job_page(request, job_id, user=user, sessions=sessions)
+
+
+@router.post("/jobs/{job_id}/retry")
+def retry_job(
+    request: Request, job_id: str, user: ConsoleUser, sessions: Sessions, settings: AppSettings
+) -> Response:
+    """Queue a failed job again (the API's retry: attempts reset, a fresh deadline)."""
+
+    def action() -> tuple[str, str]:
+        with sessions.begin() as db:
+            job = job_service.retry(
+                db=db, actor=user, job_id=job_id, deadline_seconds=settings.job_deadline_seconds
+            )
+            kind = job.kind
+        return f"/console/jobs/{job_id}", f"Job {job_id[:8]} ({kind}) queued again"
+
+    def again(flash: Flash, status: int) -> Response:
+        return _job_page(request, job_id, user=user, sessions=sessions, flash=flash, status=status)
+
+    return submit(request, action=action, retry=again)
 
 
 @router.get("/audit")

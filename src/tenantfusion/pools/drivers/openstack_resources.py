@@ -69,6 +69,7 @@ def _server(s: dict[str, Any]) -> RemoteObject:
                 for net, entries in (s.get("addresses") or {}).items()
             },
             "power_state": POWER_STATES.get(power) if power is not None else None,
+            "task_state": s.get("OS-EXT-STS:task_state"),
         },
     )
 
@@ -421,8 +422,9 @@ class OpenStackResources(AdminAccess):
         if self._capacity_cache and now - self._capacity_cache[0] < CAPACITY_TTL_SECONDS:
             return self._capacity_cache[1]
         free = {"VCPU": 0.0, "MEMORY_MB": 0.0, "DISK_GB": 0.0}
-        placement = self.conn.placement
-        with translate(self.pool, "placement_capacity"):
+        totals = dict(free)
+        with translate(self.pool, "placement_capacity"):  # its token is got here too
+            placement = self.conn.placement
             providers = placement.get("/resource_providers").json()["resource_providers"]
             for rp in providers:
                 inventories = placement.get(f"/resource_providers/{rp['uuid']}/inventories").json()
@@ -431,9 +433,15 @@ class OpenStackResources(AdminAccess):
                     inv = inventories["inventories"].get(rc)
                     if inv:
                         total = (inv["total"] - inv["reserved"]) * inv["allocation_ratio"]
+                        totals[rc] += total
                         free[rc] += total - usages["usages"].get(rc, 0)
         result = Capacity(
-            vcpus=int(free["VCPU"]), ram_mb=int(free["MEMORY_MB"]), disk_gb=int(free["DISK_GB"])
+            vcpus=int(free["VCPU"]),
+            ram_mb=int(free["MEMORY_MB"]),
+            disk_gb=int(free["DISK_GB"]),
+            total_vcpus=int(totals["VCPU"]),
+            total_ram_mb=int(totals["MEMORY_MB"]),
+            total_disk_gb=int(totals["DISK_GB"]),
         )
         self._capacity_cache = (now, result)
         return result

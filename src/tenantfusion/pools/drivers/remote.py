@@ -38,7 +38,8 @@ class RemoteObject:
 
     ``attrs`` holds the kind's own fields, in pool terms (remote ids):
 
-    - server: flavor, image_id, addresses {network name: [ip]}, power_state, network_ids
+    - server: flavor, image_id, addresses {network name: [ip]}, power_state, task_state,
+      network_ids
     - network: subnet_ids, mtu, is_external
     - subnet: network_id, cidr, ip_version, gateway_ip, enable_dhcp
     - router: is_distributed (None if hidden from the caller), external_network_id,
@@ -58,8 +59,12 @@ class RemoteObject:
 
 @dataclass(frozen=True)
 class Capacity:
-    """Free capacity of a pool's compute hosts (Placement: (total-reserved)*ratio - used)."""
+    """Free capacity of a pool's compute hosts (Placement: (total-reserved)*ratio - used),
+    and the ``total_*`` it is taken from ((total-reserved)*ratio; 0 when not known)."""
 
     vcpus: int
     ram_mb: int
     disk_gb: int
+    total_vcpus: int = 0
+    total_ram_mb: int = 0
+    total_disk_gb: int = 0

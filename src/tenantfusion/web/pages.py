@@ -1,0 +1,270 @@
+"""What each tenant page shows, read through the same service functions as the API.
+
+``PAGES`` names every tenant page; ``render`` draws one (a form's page again, with its
+input and the error, when an action fails) and ``url_of`` says where it lives.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, Protocol
+
+from fastapi import Request, Response
+from sqlalchemy.orm import Session
+
+from tenantfusion.config import Settings
+from tenantfusion.deps import Sessions
+from tenantfusion.jobs import service as job_service
+from tenantfusion.jobs.schemas import JobRead
+from tenantfusion.mapping import service as mapping_service
+from tenantfusion.mapping.schemas import MappingRead
+from tenantfusion.platform import service as platform_service
+from tenantfusion.platform.models import Role
+from tenantfusion.platform.principal import Principal
+from tenantfusion.platform.schemas import UserRead
+from tenantfusion.pools import service as pool_service
+from tenantfusion.pools.schemas import PoolView
+from tenantfusion.resources import catalog, floating_ips, networks, routers, servers, subnets
+from tenantfusion.resources.engine import tenant_of
+from tenantfusion.resources.schemas import ListQuery
+from tenantfusion.web.live import is_moving
+from tenantfusion.web.render import Flash, kept, page
+
+RECENT_JOBS = 10
+USERS_PAGE = 500
+ALL = ListQuery(limit=1000)  # choices in forms (networks, subnets, servers)
+PageName = Literal[
+    "overview", "servers", "server", "networks", "subnets", "routers", "floating-ips", "users"
+]
+
+
+class Loader(Protocol):
+    """What a page shows; ``marker`` pages its main list, ``record_id`` names the object of
+    a detail page (pages that have neither ignore them)."""
+
+    def __call__(
+        self,
+        *,
+        db: Session,
+        user: Principal,
+        settings: Settings,
+        marker: str | None,
+        record_id: str | None,
+    ) -> dict[str, Any]: ...
+
+
+def _jobs(db: Session, user: Principal) -> list[JobRead]:
+    return [
+        JobRead.model_validate(j)
+        for j in job_service.list_(db=db, actor=user, limit=RECENT_JOBS, state=None)
+    ]
+
+
+def _pools(db: Session, service: str | None = None) -> list[PoolView]:
+    pools = [PoolView.model_validate(p) for p in pool_service.list_(db=db)]
+    return [p for p in pools if service is None or (p.is_enabled and service in p.services)]
+
+
+def _by_name(items: Iterable[Any]) -> dict[str, list[str]]:
+    """Catalogue names (flavors, images) → the pools offering them."""
+    found: defaultdict[str, list[str]] = defaultdict(list)
+    for item in items:
+        found[item.name].append(item.pool)
+    return dict(sorted(found.items()))
+
+
+def _overview(*, db: Session, user: Principal, **_: Any) -> dict[str, Any]:
+    pools = _pools(db)
+    names = {p.id: p.name for p in pools}
+    mappings = [
+        MappingRead.of(m, pool_name=names[m.pool_id])
+        for m in mapping_service.list_for_tenant(db=db, tenant_id=tenant_of(user))
+    ]
+    jobs = _jobs(db, user)
+    mapped = {m.pool for m in mappings}
+    return {
+        "pools": pools,
+        "mappings": mappings,
+        "unmapped": [p for p in pools if p.is_enabled and p.name not in mapped],
+        "jobs": jobs,
+        "live": is_moving(jobs=jobs, mappings=mappings),
+    }
+
+
+def _servers(
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, **_: Any
+) -> dict[str, Any]:
+    listed = servers.list_(db=db, actor=user, settings=settings, query=ListQuery(marker=marker))
+    jobs = _jobs(db, user)
+    return {
+        "servers": listed,
+        "networks": networks.list_(db=db, actor=user, settings=settings, query=ALL).items,
+        "flavors": _by_name(catalog.flavors(db=db, actor=user, settings=settings).items),
+        "images": _by_name(catalog.images(db=db, actor=user, settings=settings).items),
+        "pools": _pools(db, "compute"),
+        "jobs": jobs,
+        "marker": marker,
+        "live": is_moving(jobs=jobs, resources=listed.items),
+    }
+
+
+def _server(
+    *, db: Session, user: Principal, settings: Settings, record_id: str | None, **_: Any
+) -> dict[str, Any]:
+    server = servers.show(db=db, actor=user, settings=settings, record_id=record_id or "")
+    fips = floating_ips.list_(
+        db=db, actor=user, settings=settings, query=ListQuery(pool=server.pool, limit=1000)
+    ).items
+    images = catalog.images(db=db, actor=user, settings=settings, pool=server.pool).items
+    return {
+        "server": server,
+        "image_name": next((i.name for i in images if i.id == server.image), None),
+        "attached": [f for f in fips if f.server == server.id],
+        "free_ips": [f for f in fips if not f.server],
+        "live": is_moving(resources=[server]),
+    }
+
+
+def _networks(
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, **_: Any
+) -> dict[str, Any]:
+    listed = networks.list_(db=db, actor=user, settings=settings, query=ListQuery(marker=marker))
+    jobs = _jobs(db, user)
+    return {
+        "networks": listed,
+        "pools": _pools(db, "network"),
+        "jobs": jobs,
+        "marker": marker,
+        "live": is_moving(jobs=jobs, resources=listed.items),
+    }
+
+
+def _subnets(
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, **_: Any
+) -> dict[str, Any]:
+    listed = subnets.list_(db=db, actor=user, settings=settings, query=ListQuery(marker=marker))
+    nets = networks.list_(db=db, actor=user, settings=settings, query=ALL).items
+    return {
+        "subnets": listed,
+        "networks": nets,
+        "network_names": {n.id: n.name for n in nets},
+        "marker": marker,
+        "live": is_moving(resources=listed.items),
+    }
+
+
+def _routers(
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, **_: Any
+) -> dict[str, Any]:
+    listed = routers.list_(db=db, actor=user, settings=settings, query=ListQuery(marker=marker))
+    subs = subnets.list_(db=db, actor=user, settings=settings, query=ALL).items
+    return {
+        "routers": listed,
+        "subnets": subs,
+        "subnet_of": {s.id: s for s in subs},
+        "pools": _pools(db, "network"),
+        "marker": marker,
+        "live": is_moving(resources=listed.items),
+    }
+
+
+def _floating_ips(
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, **_: Any
+) -> dict[str, Any]:
+    query = ListQuery(marker=marker)
+    listed = floating_ips.list_(db=db, actor=user, settings=settings, query=query)
+    found = servers.list_(db=db, actor=user, settings=settings, query=ALL).items
+    return {
+        "floating_ips": listed,
+        "servers": found,
+        "server_names": {s.id: s.name for s in found},
+        "pools": _pools(db, "network"),
+        "marker": marker,
+        "live": is_moving(resources=listed.items),
+    }
+
+
+def _users(*, db: Session, user: Principal, **_: Any) -> dict[str, Any]:
+    user.require_admin()
+    tenant = platform_service.get_tenant_or_raise(db=db, tenant_id=tenant_of(user))
+    found = platform_service.list_users(db=db, tenant=tenant, limit=USERS_PAGE, marker=None)
+    return {
+        "users": [UserRead.model_validate(u) for u in found],
+        "roles": [r.value for r in Role if r is not Role.platform_admin],
+    }
+
+
+PAGES: dict[PageName, tuple[str, Loader]] = {
+    "overview": ("tenant/overview.html", _overview),
+    "servers": ("tenant/servers.html", _servers),
+    "server": ("tenant/server.html", _server),
+    "networks": ("tenant/networks.html", _networks),
+    "subnets": ("tenant/subnets.html", _subnets),
+    "routers": ("tenant/routers.html", _routers),
+    "floating-ips": ("tenant/floating_ips.html", _floating_ips),
+    "users": ("tenant/users.html", _users),
+}
+
+
+def page_name(value: str, default: PageName) -> PageName:
+    """A page named by a form (``back``), or ``default`` for anything else."""
+    for name in PAGES:
+        if name == value:
+            return name
+    return default
+
+
+def url_of(name: PageName, record_id: str | None = None) -> str:
+    """Where a page lives (``server`` is a server's own page)."""
+    return f"/console/servers/{record_id}" if name == "server" else f"/console/{name}"
+
+
+def render(
+    request: Request,
+    name: PageName,
+    *,
+    user: Principal,
+    sessions: Sessions,
+    settings: Settings,
+    form: dict[str, str] | None = None,
+    flash: Flash | None = None,
+    status: int = 200,
+    marker: str | None = None,
+    record_id: str | None = None,
+) -> Response:
+    """Draw a tenant page (with a flash and a form's kept input, after a failed action)."""
+    template, load = PAGES[name]
+    with sessions() as db:
+        context = load(db=db, user=user, settings=settings, marker=marker, record_id=record_id)
+    return page(
+        request, template, user=user, flash=flash, status=status, form=kept(form), **context
+    )
+
+
+def retry(
+    request: Request,
+    name: PageName,
+    *,
+    user: Principal,
+    sessions: Sessions,
+    settings: Settings,
+    form: dict[str, str] | None = None,
+    record_id: str | None = None,
+) -> Callable[[Flash, int], Response]:
+    """``submit``'s retry: the page again with the error, the form's input kept."""
+
+    def draw(flash: Flash, status: int) -> Response:
+        return render(
+            request,
+            name,
+            user=user,
+            sessions=sessions,
+            settings=settings,
+            form=form,
+            flash=flash,
+            status=status,
+            record_id=record_id,
+        )
+
+    return draw
