@@ -10,7 +10,7 @@ from typing import Any, Literal
 Kind = Literal["server", "network", "subnet", "router", "floating_ip", "volume"]
 #: What a purge removes from a tenant's project, admin-side (in ``mapping.purge`` order).
 PurgeKind = Literal[
-    "floating_ip", "server", "router", "port", "subnet", "network", "security_group"
+    "floating_ip", "server", "volume", "router", "port", "subnet", "network", "security_group"
 ]
 #: Read-only pool catalogue kinds.
 CatalogKind = Literal["flavor", "image", "external_network"]
