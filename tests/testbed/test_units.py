@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tenantfusion.testbed.ini import render
-from tenantfusion.testbed.layout import Layout, service_port
+from tenantfusion.testbed.layout import MAX_POOLS, PORT_BASES, Layout, service_port
 from tenantfusion.testbed.pool import PoolInfo, read_pools_json, write_pools_json
 from tenantfusion.testbed.process import Daemon, running_pid, start, stop_pidfile
 
@@ -24,6 +24,17 @@ def test_ports_follow_the_notes() -> None:
     assert service_port("keystone", 2, offset=100) == 5102
     with pytest.raises(ValueError):
         service_port("keystone", 10)
+
+
+def test_no_two_services_share_a_port_at_any_pool_or_offset() -> None:
+    taken: dict[int, tuple[str, int, int]] = {}
+    for service in PORT_BASES:
+        for offset in (0, 100, 200, 300):
+            for index in range(1, MAX_POOLS + 1):
+                port = service_port(service, index, offset)
+                assert port not in taken, (port, (service, index, offset), taken[port])
+                taken[port] = (service, index, offset)
+    assert service_port("cinder", 1) == 8791
 
 
 def test_layout_port_offset_is_saved(tmp_path: Path) -> None:
