@@ -15,7 +15,6 @@ import openstack
 import pytest
 from sqlalchemy import text
 
-from tenantfusion.jobs.worker import run_pending
 from tenantfusion.testbed import PoolInfo, connect, ensure_pools, start_service, stop_service
 from tests.conftest import TESTBED_ROOT, Api, _truncate, make_api, make_settings, pool_body
 from tests.platform.test_views import assert_problem
@@ -79,11 +78,17 @@ def wait_gone(admin: openstack.connection.Connection, volume_remote: str) -> Non
 
 
 def leave(api: Api, tenant_id: str, headers: dict[str, str], admins: dict[str, Any]) -> None:
-    """Deprovision the tenant's mappings; their projects are gone from the pools."""
+    """Deprovision the tenant's mappings (purging the default networks); their projects are
+    gone from the pools."""
     mappings = api.client.get(f"/v1/tenants/{tenant_id}/mappings", headers=headers).json()
+    jobs = []
     for m in mappings["items"]:
-        api.client.delete(f"/v1/tenants/{tenant_id}/mappings/{m['pool']}", headers=headers)
-    run_pending(sessions=api.sessions, settings=api.client.app.state.settings)
+        r = api.client.delete(
+            f"/v1/tenants/{tenant_id}/mappings/{m['pool']}?purge=true", headers=headers
+        )
+        assert r.status_code == 202, r.text
+        jobs.append(r.json()["id"])
+    drain_jobs(api, jobs, headers)
     for m in mappings["items"]:
         assert admins[m["pool"]].identity.find_project(m["project_name"]) is None
 
