@@ -15,6 +15,7 @@ import openstack
 import pytest
 from sqlalchemy import text
 
+from tenantfusion.resources import engine
 from tenantfusion.testbed import PoolInfo, connect, ensure_pools, start_service, stop_service
 from tests.conftest import TESTBED_ROOT, Api, _truncate, make_api, make_settings, pool_body
 from tests.platform.test_views import assert_problem
@@ -230,6 +231,22 @@ def test_volume_quotas_are_charged_and_pushed_to_cinder(
     mapping = api.client.get(f"/v1/tenants/{tenant['id']}/mappings/east", headers=boss).json()
     cinder = admins["east"].block_storage.get_quota_set(mapping["remote_id"])
     assert (cinder.volumes, cinder.gigabytes) == (2, 3)
+
+    # what a retried create (same Idempotency-Key) or reconcile looks the volume up by:
+    # Cinder's metadata filter on the record id, as the tenant
+    with api.sessions() as db:
+        where = engine.routed(
+            db=db,
+            tenant_id=str(tenant["id"]),
+            kind="volume",
+            record_id=first["id"],
+            settings=api.client.app.state.settings,
+        ).where
+    found = where.driver.find_by_record(session=where.session, kind="volume", record_id=first["id"])
+    assert found is not None and found.remote_id == first["remote_id"]
+    assert (
+        where.driver.find_by_record(session=where.session, kind="volume", record_id="nope") is None
+    )
 
     wait_volume(api, boss, first["id"], "available")
     assert api.client.delete(f"/v1/volumes/{first['id']}", headers=boss).status_code == 204

@@ -42,6 +42,11 @@ def config_text(ctx: PoolContext) -> str:
                 "auth_strategy": "keystone",
                 "state_path": str(state / "state"),
                 "api_paste_config": str(ctx.layout.venv / "etc/cinder/api-paste.ini"),
+                # the filters users may list by (`metadata`: how tenantfusion finds a
+                # volume by its record); without this file only admins may filter
+                "resource_query_filters_file": str(
+                    ctx.layout.venv / "etc/cinder/resource_filters.json"
+                ),
                 "enabled_backends": BACKEND,
                 "osapi_volume_workers": 1,
                 "scheduler_default_filters": "AvailabilityZoneFilter,CapacityFilter",
