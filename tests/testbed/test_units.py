@@ -85,3 +85,15 @@ def test_stale_or_foreign_pid_file_is_ignored(tmp_path: Path) -> None:
     assert running_pid(pidfile) is None
     assert not pidfile.exists()
     assert stop_pidfile(pidfile) is False
+
+
+def test_catalog_marker_of_a_pool_set_up_before_cinder_registers_again(tmp_path: Path) -> None:
+    from tenantfusion.testbed import catalog
+    from tenantfusion.testbed.context import PoolContext
+
+    ctx = PoolContext.create(Layout.at(tmp_path, port_offset=0), 1)
+    assert not catalog.is_registered(ctx)
+    (ctx.dir / catalog.MARKER).write_text("ok\n")  # what earlier releases wrote
+    assert not catalog.is_registered(ctx)
+    (ctx.dir / catalog.MARKER).write_text(" ".join(sorted(catalog.SERVICES)) + "\n")
+    assert catalog.is_registered(ctx) and "cinder" in catalog.SERVICES
