@@ -62,9 +62,7 @@ def create(
     )
 
 
-def _server_for_attach(
-    *, db: Session, volume: Target, server_id: str, settings: Settings
-) -> Target:
+def _server_in_pool(*, db: Session, volume: Target, server_id: str, settings: Settings) -> Target:
     """The tenant's server ``server_id``, in the volume's pool (InvalidInput naming both
     pools otherwise)."""
     server = engine.routed(
@@ -78,7 +76,7 @@ def _server_for_attach(
         raise InvalidInput(
             f"server {server_id} is in pool {server.where.pool.name} and volume "
             f"{volume.record.id} in pool {volume.where.pool.name}: a volume attaches only to "
-            "a server in its own pool",
+            "servers of its own pool",
             field="server",
             pool=volume.where.pool.name,
             server_pool=server.where.pool.name,
@@ -119,7 +117,7 @@ def action(
         settings=settings,
     )
     if data.server:
-        server = _server_for_attach(db=db, volume=volume, server_id=data.server, settings=settings)
+        server = _server_in_pool(db=db, volume=volume, server_id=data.server, settings=settings)
         server_remote = server.record.remote_id or ""
     elif data.action == "attach":
         raise InvalidInput("attach needs a server", field="server")
