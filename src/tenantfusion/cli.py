@@ -40,6 +40,7 @@ for group in (
     resources.subnets,
     resources.routers,
     resources.floating_ips,
+    resources.volumes,
     resources.flavors,
     resources.images,
     tenancy.jobs,

@@ -191,3 +191,35 @@ def test_a_newcomer_creates_a_server_from_the_cli(cli: Cli) -> None:
         for item in cli.json(kind, "list")["items"]:
             cli(kind, "delete", item["id"])
     cli.json("mappings", "delete", "full", "--wait")
+
+
+@pytest.mark.pools
+def test_volumes_from_the_cli(cli: Cli) -> None:
+    import time
+
+    from tenantfusion.testbed import connect, ensure_pools
+
+    pool = ensure_pools(count=1, kind="full")[0]
+    cli.login("root", ADMIN_PASSWORD)
+    register(cli, pool, "full")
+    cli.json(
+        "tenants", "create", "vols", "--admin-username", "boss", "--admin-password", "boss-pass-1"
+    )
+    cli.login("boss", "boss-pass-1", tenant="vols")
+    volume = cli.json("volumes", "create", "data", "--size", "1", "--pool", "full")
+    assert volume["pool"] == "full" and volume["size_gb"] == 1
+    assert connect(pool).block_storage.get_volume(volume["remote_id"]).size == 1
+    deadline = time.monotonic() + 60
+    while cli.json("volumes", "show", volume["id"])["status"] != "available":
+        assert time.monotonic() < deadline, "volume not available"
+        time.sleep(1)
+    table = cli("volumes", "list").stdout
+    assert "data" in table and "size_gb" in table
+    assert cli.json("volumes", "list")["items"][0]["id"] == volume["id"]
+    unknown = cli("volumes", "attach", volume["id"], "--server", "no-such-server", code=1)
+    assert ONE_ERROR_LINE.fullmatch(unknown.stderr) and "HTTP 404" in unknown.stderr
+    loose = cli("volumes", "detach", volume["id"], code=1)
+    assert ONE_ERROR_LINE.fullmatch(loose.stderr) and "HTTP 409" in loose.stderr
+    cli("volumes", "delete", volume["id"])
+    assert cli.json("volumes", "list")["items"] == []
+    cli.json("mappings", "delete", "full", "--wait")

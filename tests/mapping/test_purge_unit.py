@@ -101,7 +101,7 @@ def test_failed_purge_step_resumes_where_it_stopped(
             settings=settings,
             on_step=lambda i, n, name: resumed.append((i, name)),
         )
-    assert resumed[0] == (7, "delete_networks") and resumed[-1][0] == len(DELETE_STEPS)
+    assert resumed[0] == (8, "delete_networks") and resumed[-1][0] == len(DELETE_STEPS)
     assert seen[:2] == ["release_floating_ips", "delete_servers"]
     assert set(cloud.objects) == {"server-other"} and cloud.projects == {}
 

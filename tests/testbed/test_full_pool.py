@@ -1,4 +1,5 @@
-"""A full test-bed pool boots a real server on a real network and serves floating IPs."""
+"""A full test-bed pool boots a real server on a real network, serves floating IPs and
+makes volumes on Cinder's fake driver."""
 
 from __future__ import annotations
 
@@ -48,6 +49,20 @@ def test_seeded_flavors_image_and_public_network(pool: PoolInfo) -> None:
     public = conn.network.find_network("public")
     assert public is not None and public.is_router_external
     assert "dvr" in {e.alias for e in conn.network.extensions()}
+
+
+def test_cinder_makes_a_volume_with_no_block_device(
+    pool: PoolInfo, project_conn: openstack.connection.Connection
+) -> None:
+    admin = connect(pool)
+    assert f":{pool.ports['cinder']}/" in admin.block_storage.get_endpoint()
+    up = {(s.binary, s.state) for s in admin.block_storage.services()}
+    assert {("cinder-scheduler", "up"), ("cinder-volume", "up")} <= up
+    volume = project_conn.block_storage.create_volume(name="probe", size=1)
+    volume = project_conn.block_storage.wait_for_status(volume, "available", wait=60)
+    assert volume.size == 1
+    project_conn.block_storage.delete_volume(volume)
+    project_conn.block_storage.wait_for_delete(volume, wait=60)
 
 
 def test_boot_server_to_active_with_floating_ip(

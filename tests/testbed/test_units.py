@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tenantfusion.testbed.ini import render
-from tenantfusion.testbed.layout import Layout, service_port
+from tenantfusion.testbed.layout import MAX_POOLS, PORT_BASES, Layout, service_port
 from tenantfusion.testbed.pool import PoolInfo, read_pools_json, write_pools_json
 from tenantfusion.testbed.process import Daemon, running_pid, start, stop_pidfile
 
@@ -24,6 +24,17 @@ def test_ports_follow_the_notes() -> None:
     assert service_port("keystone", 2, offset=100) == 5102
     with pytest.raises(ValueError):
         service_port("keystone", 10)
+
+
+def test_no_two_services_share_a_port_at_any_pool_or_offset() -> None:
+    taken: dict[int, tuple[str, int, int]] = {}
+    for service in PORT_BASES:
+        for offset in (0, 100, 200, 300):
+            for index in range(1, MAX_POOLS + 1):
+                port = service_port(service, index, offset)
+                assert port not in taken, (port, (service, index, offset), taken[port])
+                taken[port] = (service, index, offset)
+    assert service_port("cinder", 1) == 8791
 
 
 def test_layout_port_offset_is_saved(tmp_path: Path) -> None:
@@ -74,3 +85,15 @@ def test_stale_or_foreign_pid_file_is_ignored(tmp_path: Path) -> None:
     assert running_pid(pidfile) is None
     assert not pidfile.exists()
     assert stop_pidfile(pidfile) is False
+
+
+def test_catalog_marker_of_a_pool_set_up_before_cinder_registers_again(tmp_path: Path) -> None:
+    from tenantfusion.testbed import catalog
+    from tenantfusion.testbed.context import PoolContext
+
+    ctx = PoolContext.create(Layout.at(tmp_path, port_offset=0), 1)
+    assert not catalog.is_registered(ctx)
+    (ctx.dir / catalog.MARKER).write_text("ok\n")  # what earlier releases wrote
+    assert not catalog.is_registered(ctx)
+    (ctx.dir / catalog.MARKER).write_text(" ".join(sorted(catalog.SERVICES)) + "\n")
+    assert catalog.is_registered(ctx) and "cinder" in catalog.SERVICES

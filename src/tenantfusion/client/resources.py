@@ -1,5 +1,5 @@
-"""Tenant resource groups: servers, networks, subnets, routers, floating-ips, flavors,
-images."""
+"""Tenant resource groups: servers, networks, subnets, routers, floating-ips, volumes,
+flavors, images."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ routers = _group(
 floating_ips = _group(
     "floating-ips", "Floating IPs.", "id", "address", "pool", "status", "server", "fixed_ip"
 )
+volumes = _group("volumes", "Volumes (block storage).", *COLUMNS, "size_gb", "server", "device")
 flavors, images = (
     resource_group(
         name=name,
@@ -185,6 +186,28 @@ def create_floating_ip(
     return _create(api=client(url=url), path="floating-ips", body=body)
 
 
+@volumes.command("create")
+@one_line_errors
+@prints()
+def create_volume(
+    name: str,
+    size_gb: Annotated[int, typer.Option("--size", min=1, help="Size in GiB")],
+    volume_type: Annotated[str | None, typer.Option(help="Volume type in the pool")] = None,
+    pool: PoolOpt = None,
+    selector: SelectorOpt = None,
+    url: UrlOpt = None,
+) -> Any:
+    """Create a volume (onboards the tenant into the pool first if needed)."""
+    body = {
+        "name": name,
+        "size_gb": size_gb,
+        "volume_type": volume_type,
+        "pool": pool,
+        "pool_selector": _selector(selector),
+    }
+    return _create(api=client(url=url), path="volumes", body=body)
+
+
 def _field(name: str, help: str, annotation: Any = str) -> Any:
     return option(name, Annotated[annotation, typer.Option(f"--{name}", help=help)])
 
@@ -192,6 +215,11 @@ def _field(name: str, help: str, annotation: Any = str) -> Any:
 HARD = option("hard", Annotated[bool, typer.Option("--hard", help="HARD reboot")], False)
 SUBNET = _field("subnet", "Subnet id")
 SERVER = _field("server", "Server id (same pool)")
+ON_SERVER = option(
+    "server",
+    Annotated[str | None, typer.Option("--server", help="Server id; default: the one it is on")],
+    None,
+)
 for _group, _action, _doc, _fields in (
     (servers, "start", "Start a server.", ()),
     (servers, "stop", "Stop a server.", ()),
@@ -202,5 +230,7 @@ for _group, _action, _doc, _fields in (
     (routers, "clear_gateway", "Disconnect from the pool's external network.", ()),
     (floating_ips, "associate", "Associate with a server in the same pool.", (SERVER,)),
     (floating_ips, "disassociate", "Detach from its server.", ()),
+    (volumes, "attach", "Attach to a server in the same pool.", (SERVER,)),
+    (volumes, "detach", "Detach from its server.", (ON_SERVER,)),
 ):
     add_action(_group, path=str(_group.info.name), action=_action, doc=_doc, fields=_fields)

@@ -78,6 +78,11 @@ def delete_servers(ctx: StepContext) -> None:
         time.sleep(POLL_SECONDS)
 
 
+def delete_volumes(ctx: StepContext) -> None:
+    """Delete the project's volumes (after its servers, whose deletion detached them)."""
+    _purge(ctx, "volume")
+
+
 def detach_routers(ctx: StepContext) -> None:
     """Remove every router interface and external gateway of the project's routers."""
     project_id = _project_id(ctx)
@@ -120,6 +125,7 @@ def drop_records(ctx: StepContext) -> None:
 PURGE_STEPS: list[Step] = [
     release_floating_ips,
     delete_servers,
+    delete_volumes,
     detach_routers,
     delete_routers,
     delete_ports,

@@ -248,7 +248,7 @@ def push(*, sessions: sessionmaker[Session], tenant_id: str, settings: Settings)
 
 
 #: The kinds whose count is compared with the pool's (as the pool admin, by project).
-DRIFT_KINDS: tuple[PurgeKind, ...] = ("server", "network", "router", "floating_ip")
+DRIFT_KINDS: tuple[PurgeKind, ...] = ("server", "volume", "network", "router", "floating_ip")
 
 
 def drift(*, db: Session, tenant_id: str, settings: Settings) -> tuple[list[QuotaDrift], list[str]]:

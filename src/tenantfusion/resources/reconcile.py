@@ -33,7 +33,7 @@ from tenantfusion.pools.models import Pool
 from tenantfusion.resources.models import RecordState, RoutingRecord
 
 MARK = "tenantfusion "
-SERVICE_OF = {"server": "compute"}
+SERVICE_OF = {"server": "compute", "volume": "block-storage"}
 
 
 def _record_id(obj: RemoteObject) -> str | None:

@@ -176,6 +176,33 @@ class FloatingIPAction(_Create):
     server: str | None = Field(default=None, description="associate: platform id of a server")
 
 
+# --- volumes ---------------------------------------------------------------------------
+
+
+class VolumeCreate(_Create):
+    name: Name
+    size_gb: int = Field(ge=1, le=16384, description="Size in GiB")
+    volume_type: str | None = Field(
+        default=None, min_length=1, max_length=255, description="Volume type in the pool"
+    )
+    pool: PoolName
+    pool_selector: Labels
+
+
+class VolumeRead(ResourceRead):
+    size_gb: int | None = None
+    volume_type: str | None = None
+    server: str | None = Field(default=None, description="Platform id of the server it is on")
+    device: str | None = Field(default=None, description="Its device on that server")
+
+
+class VolumeAction(_Create):
+    action: Literal["attach", "detach"]
+    server: str | None = Field(
+        default=None, description="attach: platform id of a server in the volume's pool"
+    )
+
+
 # --- pool catalogue (read-only, not routed) --------------------------------------------
 
 

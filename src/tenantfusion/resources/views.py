@@ -12,7 +12,15 @@ from pydantic import BaseModel
 
 from tenantfusion.deps import AppSettings, CurrentUser, DbSession, Sessions
 from tenantfusion.jobs.schemas import JobRead
-from tenantfusion.resources import catalog, floating_ips, networks, routers, servers, subnets
+from tenantfusion.resources import (
+    catalog,
+    floating_ips,
+    networks,
+    routers,
+    servers,
+    subnets,
+    volumes,
+)
 from tenantfusion.resources.schemas import (
     FlavorRead,
     FloatingIPAction,
@@ -31,6 +39,9 @@ from tenantfusion.resources.schemas import (
     ServerRead,
     SubnetCreate,
     SubnetRead,
+    VolumeAction,
+    VolumeCreate,
+    VolumeRead,
 )
 
 router = APIRouter()
@@ -127,6 +138,14 @@ mount(
     create_model=FloatingIPCreate,
     read_model=FloatingIPRead,
     action_model=FloatingIPAction,
+)
+
+mount(
+    path="volumes",
+    module=volumes,
+    create_model=VolumeCreate,
+    read_model=VolumeRead,
+    action_model=VolumeAction,
 )
 
 

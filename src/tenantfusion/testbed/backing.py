@@ -12,7 +12,7 @@ import subprocess
 from tenantfusion.testbed.context import PoolContext
 
 #: every database a full pool has (suffixes after the pool's slug)
-ALL_DATABASES = ["placement", "glance", "neutron", "nova_api", "nova_cell0", "nova"]
+ALL_DATABASES = ["placement", "glance", "neutron", "nova_api", "nova_cell0", "nova", "cinder"]
 
 
 def _mysql(sql: str) -> None:

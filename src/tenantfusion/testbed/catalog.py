@@ -9,17 +9,35 @@ from openstack.identity.v3._proxy import Proxy as IdentityProxy
 
 from tenantfusion.testbed.context import REGION, SERVICE_PROJECT, PoolContext
 
+#: written once the catalog holds SERVICES; it lists them, so a pool set up before a
+#: service was added (Cinder) registers the new one on its next start
+MARKER = ".catalog-ready"
+
 #: service user -> (catalog type, endpoint path)
 SERVICES: dict[str, tuple[str, str]] = {
     "placement": ("placement", ""),
     "glance": ("image", ""),
     "neutron": ("network", ""),
     "nova": ("compute", "/v2.1"),
+    # Cinder v3 without a project id in its URLs: `block-storage` is the official type,
+    # and keystoneauth matches its alias `volumev3` (Nova's default catalog_info) to it
+    "cinder": ("block-storage", "/v3"),
 }
 
 
+def _names() -> str:
+    return " ".join(sorted(SERVICES)) + "\n"
+
+
+def is_registered(ctx: PoolContext) -> bool:
+    """True when the pool's catalog was registered with every service of SERVICES."""
+    marker = ctx.dir / MARKER
+    return marker.exists() and marker.read_text() == _names()
+
+
 def register(ctx: PoolContext, conn: openstack.connection.Connection) -> None:
-    """Idempotently create project `service`, role `service`, users and endpoints."""
+    """Idempotently create project `service`, role `service`, users and endpoints, then
+    write the marker."""
     identity = cast(IdentityProxy, conn.identity)
     project = identity.find_project(SERVICE_PROJECT, domain_id="default")
     if project is None:
@@ -53,3 +71,4 @@ def register(ctx: PoolContext, conn: openstack.connection.Connection) -> None:
                     url=ctx.url(user_name, path),
                     region_id=REGION,
                 )
+    (ctx.dir / MARKER).write_text(_names())

@@ -14,6 +14,9 @@ PORT_BASES: dict[str, int] = {
     "placement": 8780,
     "glance": 9290,
     "neutron": 9690,
+    # not Cinder's usual 8776: 8777..8785 would meet Placement's 8781.. (every base's
+    # decade must differ from the others' at all offsets 0..300)
+    "cinder": 8790,
 }
 MAX_POOLS = 9
 HOST = "127.0.0.1"

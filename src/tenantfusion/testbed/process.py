@@ -38,6 +38,8 @@ class UwsgiApp:
     processes: int = 1
     threads: int = 1
     health_path: str = "/"
+    #: the app's ``sys.argv[1:]`` (uwsgi ``--pyargv``), for apps that read options there
+    argv: Sequence[str] = ()
 
     @property
     def url(self) -> str:
@@ -167,6 +169,8 @@ def start(process: Process, venv: Path) -> None:
         "--virtualenv", str(venv),
         "--buffer-size", "65535",
     ]  # fmt: skip
+    if process.argv:
+        command += ["--pyargv", " ".join(process.argv)]
     subprocess.run(command, check=True, env=_env(process), stdin=subprocess.DEVNULL)
 
 

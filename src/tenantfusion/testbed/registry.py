@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import openstack.connection
 
-from tenantfusion.testbed import glance, keystone, neutron, nova, placement
+from tenantfusion.testbed import cinder, glance, keystone, neutron, nova, placement
 from tenantfusion.testbed.context import PoolContext
 from tenantfusion.testbed.process import Process
 
@@ -41,10 +41,11 @@ SERVICES: dict[str, ServiceSpec] = {
     "nova": ServiceSpec(
         "nova", nova.setup, nova.processes, after_start=nova.after_start, api_process="nova-api"
     ),
+    "cinder": ServiceSpec("cinder", cinder.setup, cinder.processes, api_process="cinder-api"),
 }
 KIND_SERVICES: dict[str, tuple[str, ...]] = {
     "keystone": ("keystone",),
-    "full": ("keystone", "placement", "glance", "neutron", "nova"),
+    "full": ("keystone", "placement", "glance", "neutron", "nova", "cinder"),
 }
 
 

@@ -32,7 +32,6 @@ from tenantfusion.testbed.registry import KIND_SERVICES, SERVICES, ServiceSpec, 
 from tenantfusion.testbed.setup_util import mark_done, marker_done
 
 START_TIMEOUT = 180.0
-CATALOG_MARKER = ".catalog-ready"
 SEED_MARKER = ".seed-ready"
 
 
@@ -132,10 +131,9 @@ def _ensure_keystone(ctx: PoolContext, timeout: float, report: Report = quiet) -
 
 def _ensure_catalog(ctx: PoolContext, timeout: float, report: Report) -> None:
     _ensure_keystone(ctx, timeout, report)
-    if not marker_done(ctx, CATALOG_MARKER):
+    if not catalog.is_registered(ctx):
         report(Step(ctx.name, "keystone", "registering the catalog"))
         catalog.register(ctx, connect(_info(ctx, "keystone")))
-        mark_done(ctx, CATALOG_MARKER)
     report(Step(ctx.name, "keystone", "up", done=True))
 
 
@@ -248,7 +246,7 @@ def destroy_pools(root: Path | str | None = None, *, indexes: list[int] | None =
     with _locked(layout):
         for index in indexes:
             ctx = PoolContext.create(layout, index)
-            if pool_kind(ctx) == "full" or marker_done(ctx, CATALOG_MARKER):
+            if pool_kind(ctx) == "full" or marker_done(ctx, catalog.MARKER):
                 backing.drop_databases(ctx, backing.ALL_DATABASES)
                 backing.delete_vhost(ctx)
             shutil.rmtree(ctx.dir)

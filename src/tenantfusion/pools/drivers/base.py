@@ -242,7 +242,8 @@ class PoolDriver(abc.ABC):
     ) -> None:
         """Run an action on an object: server start/stop/reboot (args ``hard``); router
         add_interface/remove_interface (``subnet_id``), set_gateway/clear_gateway;
-        floating_ip associate (``server_id``)/disassociate."""
+        floating_ip associate (``server_id``)/disassociate; volume attach/detach
+        (``server_id``, a server of the same project: the compute service attaches it)."""
 
     @abc.abstractmethod
     def find_catalog(self, *, kind: CatalogKind, ref: str | None = None) -> list[RemoteObject]:

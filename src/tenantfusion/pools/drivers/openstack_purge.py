@@ -21,6 +21,7 @@ from tenantfusion.pools.drivers.remote import PurgeKind, RemoteObject
 SERVICE_OF: dict[str, str] = {
     "floating_ip": "network",
     "server": "compute",
+    "volume": "block-storage",
     "router": "network",
     "port": "network",
     "subnet": "network",
@@ -71,6 +72,10 @@ class OpenStackPurge(AdminAccess):
                     found = list(
                         self.conn.compute.servers(all_projects=True, project_id=project_id)
                     )
+                case "volume":
+                    found = list(
+                        self.conn.block_storage.volumes(all_projects=True, project_id=project_id)
+                    )
                 case "floating_ip":
                     found = list(net.ips(project_id=project_id))
                 case "router":
@@ -102,6 +107,10 @@ class OpenStackPurge(AdminAccess):
                     net.delete_ip(remote_id, ignore_missing=True)
                 case "server":
                     self._purge_server(remote_id, force=force)
+                case "volume":  # its servers are gone (Nova detached it); snapshots go too
+                    self.conn.block_storage.delete_volume(
+                        remote_id, ignore_missing=True, cascade=True
+                    )
                 case _:  # router, port, subnet, network, security_group
                     getattr(net, f"delete_{kind}")(remote_id, ignore_missing=True)
 

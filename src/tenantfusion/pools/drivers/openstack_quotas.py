@@ -1,4 +1,5 @@
-"""A tenant's project quotas in an OpenStack pool (Nova and Neutron), as the pool admin."""
+"""A tenant's project quotas in an OpenStack pool (Nova, Neutron, Cinder), as the pool
+admin."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tenantfusion.pools.drivers.openstack_errors import translate
 #: Platform resource → the SDK's quota attribute, per service type.
 NOVA = {"servers": "instances", "vcpus": "cores", "ram_mb": "ram"}
 NEUTRON = {"networks": "networks", "routers": "routers", "floating_ips": "floating_ips"}
+CINDER = {"volumes": "volumes", "volume_gb": "gigabytes"}
 
 
 class OpenStackQuotas(AdminAccess):
@@ -42,7 +44,7 @@ class OpenStackQuotas(AdminAccess):
     def set_project_quotas(
         self, *, project_id: str, limits: Mapping[str, int | None]
     ) -> dict[str, int]:
-        compute, network = self.conn.compute, self.conn.network
+        compute, network, volume = self.conn.compute, self.conn.network, self.conn.block_storage
         return {
             **self._push(
                 service="compute",
@@ -57,5 +59,12 @@ class OpenStackQuotas(AdminAccess):
                 limits=limits,
                 defaults=lambda: network.get_quota_default(project_id),
                 update=lambda **v: network.update_quota(project_id, **v),
+            ),
+            **self._push(
+                service="block-storage",
+                names=CINDER,
+                limits=limits,
+                defaults=lambda: volume.get_quota_set_defaults(project_id),
+                update=lambda **v: volume.update_quota_set(project_id, **v),
             ),
         }

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 #: Kinds of tenant objects a driver creates, lists and deletes.
-Kind = Literal["server", "network", "subnet", "router", "floating_ip"]
+Kind = Literal["server", "network", "subnet", "router", "floating_ip", "volume"]
 #: What a purge removes from a tenant's project, admin-side (in ``mapping.purge`` order).
 PurgeKind = Literal[
-    "floating_ip", "server", "router", "port", "subnet", "network", "security_group"
+    "floating_ip", "server", "volume", "router", "port", "subnet", "network", "security_group"
 ]
 #: Read-only pool catalogue kinds.
 CatalogKind = Literal["flavor", "image", "external_network"]
@@ -45,6 +45,7 @@ class RemoteObject:
     - router: is_distributed (None if hidden from the caller), external_network_id,
       interface_subnet_ids
     - floating_ip: address, port_id, fixed_ip, device_id (the server), network_id
+    - volume: size_gb, server_ids (attached to), devices {server id: device}, volume_type
     - flavor: vcpus, ram_mb, disk_gb · image: min_disk_gb, size_bytes, visibility, owner
     """
 
