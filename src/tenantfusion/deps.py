@@ -95,6 +95,7 @@ def _authenticate_signed(request: Request, body: bytes) -> Principal:
     return api_key_auth.authenticate(
         sessions=get_sessions(request),
         settings=get_app_settings(request),
+        nonces=request.app.state.nonce_ledger,
         message=message,
         body=body,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.apikeys import service
+from tenantfusion.apikeys.nonces import NonceLedger
 from tenantfusion.apikeys.signing import Message, SignatureRejected, verify
 from tenantfusion.config import Settings
 from tenantfusion.db import utcnow
@@ -12,7 +13,12 @@ from tenantfusion.platform.principal import Principal
 
 
 def authenticate(
-    *, sessions: sessionmaker[Session], settings: Settings, message: Message, body: bytes
+    *,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    nonces: NonceLedger,
+    message: Message,
+    body: bytes,
 ) -> Principal:
     """The user whose API key signed the request. Raises SignatureRejected (401) with a
     reason: unknown-key, key-revoked, key-expired, user-disabled, or one of
@@ -36,8 +42,6 @@ def authenticate(
             return state.secret
 
         verified = verify(message=message, body=body, lookup=lookup)
-        if not service.use_nonce(
-            db=db, key_id=verified.key_id, nonce=verified.nonce, created=verified.created
-        ):
-            raise SignatureRejected("this nonce was used before", reason="replayed-nonce")
-        return found[0]
+    if not nonces.claim(key_id=verified.key_id, nonce=verified.nonce, created=verified.created):
+        raise SignatureRejected("this nonce was used before", reason="replayed-nonce")
+    return found[0]

@@ -14,12 +14,10 @@ import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tenantfusion.config import Settings
-from tenantfusion.db import utcnow
+from tenantfusion.db import dialect_insert, utcnow
 from tenantfusion.errors import LoginBusy, TooManyAttempts
 from tenantfusion.platform.models import LoginFailure
 
@@ -51,11 +49,10 @@ def fail(*, db: Session, keys: list[str], settings: Settings) -> None:
     """Count one failure on each key; lock keys past the limit, backing off."""
     now = utcnow()
     window = timedelta(seconds=settings.login_window_seconds)
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     for key in sorted(keys):
         # write first: takes the row (PostgreSQL) or database (SQLite) write lock
         db.execute(
-            insert(LoginFailure)
+            dialect_insert(db, LoginFailure)
             .values(key=key, failures=0, window_start=now)
             .on_conflict_do_nothing(index_elements=["key"])
         )
