@@ -15,6 +15,7 @@ Usage: .venv/bin/python bench/bench_signing.py [--requests 1500] [--rounds 3] [-
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
 import tempfile
@@ -73,12 +74,18 @@ def bench_verify(n: int) -> dict[str, float]:
 def bench_nonce(settings: Settings, n: int) -> dict[str, float]:
     """One claim at a time: each waits for its own commit (no batching to share)."""
     ledger = NonceLedger(engine_for(settings.resolved_database_url))
-    times = []
     created = datetime.now(UTC)
-    for i in range(n):
-        t = time.perf_counter()
-        assert ledger.claim(key_id="tfk_b", nonce=f"n-{i:08d}", created=created)
-        times.append((time.perf_counter() - t) * 1e3)
+
+    async def claims() -> list[float]:
+        times = []
+        for i in range(n):
+            t = time.perf_counter()
+            assert await ledger.claim(key_id="tfk_b", nonce=f"n-{i:08d}", created=created)
+            times.append((time.perf_counter() - t) * 1e3)
+        return times
+
+    times = asyncio.run(claims())
+    ledger.close()
     return {"p50": pct(times, 0.5), "p95": pct(times, 0.95)}
 
 

@@ -85,26 +85,21 @@ def target_uri(request: Request) -> str:
     return f"{scope['scheme']}://{host}{path}" + (f"?{query}" if query else "")
 
 
-def _authenticate_signed(request: Request, body: bytes) -> Principal:
+async def principal_from_signature(request: Request) -> Principal:
+    """The user whose API key signed the request (RFC 9421). Raises SignatureRejected."""
     from tenantfusion.apikeys import auth as api_key_auth
     from tenantfusion.apikeys.signing import request_message
 
     message = request_message(
         method=request.method, url=target_uri(request), headers=request.headers.items()
     )
-    return api_key_auth.authenticate(
+    principal = await api_key_auth.authenticate(
         sessions=get_sessions(request),
         settings=get_app_settings(request),
         nonces=request.app.state.nonce_ledger,
         message=message,
-        body=body,
+        body=await request.body(),
     )
-
-
-async def principal_from_signature(request: Request) -> Principal:
-    """The user whose API key signed the request (RFC 9421). Raises SignatureRejected."""
-    body = await request.body()
-    principal = await run_in_threadpool(_authenticate_signed, request, body)
     request.state.principal = principal
     return principal
 

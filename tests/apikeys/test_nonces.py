@@ -3,7 +3,7 @@ one batch, across batches, or across replicas (each with its own ledger)."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import asyncio
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
@@ -26,17 +26,25 @@ def test_concurrent_claims_on_two_replicas_accept_each_nonce_once(
     created = datetime.now(UTC)
     claims = [(i % 2, f"nonce-{i // 4:04d}") for i in range(200)]  # each nonce 4 times
 
-    def claim(replica_and_nonce: tuple[int, str]) -> tuple[str, bool]:
-        replica, nonce = replica_and_nonce
-        return nonce, replicas[replica].claim(key_id="tfk_x", nonce=nonce, created=created)
+    async def claim_all() -> list[bool]:
+        return list(
+            await asyncio.gather(
+                *(
+                    replicas[replica].claim(key_id="tfk_x", nonce=nonce, created=created)
+                    for replica, nonce in claims
+                )
+            )
+        )
 
-    with ThreadPoolExecutor(16) as pool:
-        results = list(pool.map(claim, claims))
-    accepted = sorted(nonce for nonce, ok in results if ok)
+    results = asyncio.run(claim_all())
+    accepted = sorted(nonce for (_, nonce), ok in zip(claims, results, strict=True) if ok)
     assert accepted == sorted({nonce for _, nonce in claims})  # every nonce exactly once
-    assert replicas[0].claim(key_id="tfk_y", nonce="nonce-0000", created=created)  # per key
+    again = replicas[0].claim(key_id="tfk_y", nonce="nonce-0000", created=created)
+    assert asyncio.run(again)  # nonces are per key
     with sessions() as db:
         assert db.scalar(select(func.count()).select_from(SignatureNonce)) == 51
+    for replica in replicas:
+        replica.close()
 
 
 def test_a_signed_request_is_refused_on_another_replica(api: Api, settings: Settings) -> None:

@@ -110,11 +110,17 @@ def revoke(*, db: Session, actor: Principal, key: ApiKey) -> ApiKey:
     return key
 
 
+def cached(*, key_id: str) -> KeyState | None:
+    """The state of a key id if this process resolved it less than CACHE_SECONDS ago."""
+    hit = _cache.get(key_id)
+    return hit[0] if hit is not None and hit[1] > time.monotonic() else None
+
+
 def resolve(*, db: Session, key_id: str, settings: Settings) -> KeyState | None:
     """The state of a key id (cached CACHE_SECONDS), or None if unknown."""
-    hit = _cache.get(key_id)
-    if hit is not None and hit[1] > time.monotonic():
-        return hit[0]
+    hit = cached(key_id=key_id)
+    if hit is not None:
+        return hit
     row = db.execute(
         select(ApiKey, User, Tenant.is_enabled)
         .join(User, User.id == ApiKey.user_id)

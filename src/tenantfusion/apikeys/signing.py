@@ -101,6 +101,21 @@ def _component(name: str) -> str:
     return name.split(";", 1)[0].strip('"')
 
 
+def verify_common(
+    *, message: Message, body: bytes, lookup: Callable[[str], bytes], now: float | None = None
+) -> Verified | None:
+    """``verify`` for a request of the common shape (``fastpath``), or None: then only
+    ``verify`` decides. Raises SignatureRejected (from ``lookup``, or the policy)."""
+    common = fastpath.verify_common(
+        method=message.method,
+        url=message.url,
+        headers=message.headers.items(),
+        body=body,
+        lookup=lookup,
+    )
+    return None if common is None else _accepted(components=common[0], params=common[1], now=now)
+
+
 def verify(
     *, message: Message, body: bytes, lookup: Callable[[str], bytes], now: float | None = None
 ) -> Verified:
@@ -111,15 +126,9 @@ def verify(
         raise SignatureRejected(
             "a signed request carries both Signature-Input and Signature", reason="malformed"
         )
-    common = fastpath.verify_common(
-        method=message.method,
-        url=message.url,
-        headers=message.headers.items(),
-        body=body,
-        lookup=lookup,
-    )
+    common = verify_common(message=message, body=body, lookup=lookup, now=now)
     if common is not None:
-        return _accepted(components=common[0], params=common[1], now=now)
+        return common
     verifier = _Verifier(signature_algorithm=algorithms.HMAC_SHA256, key_resolver=_Keys(lookup))
     try:
         results = verifier.verify(message, max_age=None)
