@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tenantfusion import problems, web
+from tenantfusion.apikeys.lockout import Lockout
 from tenantfusion.apikeys.nonces import NonceLedger
 from tenantfusion.apikeys.views import router as api_keys_router
 from tenantfusion.audit.middleware import AuditMiddleware
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.state.login_gate = LoginGate(settings.login_concurrency)
     nonce_ledger = NonceLedger(engine_for(settings.resolved_database_url))
     app.state.nonce_ledger = nonce_ledger
+    app.state.signature_lockout = Lockout(sessions=sessions, settings=settings)
     problems.install(app)
     idempotency.install(app)
     problems.document(app)

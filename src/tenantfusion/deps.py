@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.config import Settings
 from tenantfusion.errors import NotAuthenticated, TenantFusionError
+from tenantfusion.observe import source_of
 from tenantfusion.platform import auth as auth_service
 from tenantfusion.platform import token_cache
 from tenantfusion.platform.principal import Principal
@@ -97,8 +98,10 @@ async def principal_from_signature(request: Request) -> Principal:
         sessions=get_sessions(request),
         settings=get_app_settings(request),
         nonces=request.app.state.nonce_ledger,
+        lockout=request.app.state.signature_lockout,
         message=message,
         body=await request.body(),
+        source=source_of(request.scope),
     )
     request.state.principal = principal
     return principal

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from tenantfusion.apikeys import service
+from tenantfusion.apikeys.lockout import Lockout, keys_of
 from tenantfusion.apikeys.nonces import NonceLedger
 from tenantfusion.apikeys.service import KeyState
 from tenantfusion.apikeys.signing import Message, SignatureRejected, Verified, verify, verify_common
@@ -81,21 +82,28 @@ async def authenticate(
     sessions: sessionmaker[Session],
     settings: Settings,
     nonces: NonceLedger,
+    lockout: Lockout,
     message: Message,
     body: bytes,
+    source: str | None,
 ) -> Principal:
     """The user whose API key signed the request, its nonce now used. Raises
-    SignatureRejected: ``verify_request``'s reasons, or replayed-nonce."""
-    checked = verify_cached(message=message, body=body)
-    if checked is None:
-        checked = await run_in_threadpool(
-            partial(
-                verify_request, sessions=sessions, settings=settings, message=message, body=body
-            )
+    TooManyAttempts while the key id or ``source`` is locked out, else SignatureRejected:
+    ``verify_request``'s reasons, or replayed-nonce (counted, ``lockout``)."""
+    key_id, keys = keys_of(message=message, source=source)
+    await lockout.check(keys=keys)
+    try:
+        checked = verify_cached(message=message, body=body)
+        if checked is None:
+            request = partial(verify_request, sessions=sessions, settings=settings)
+            checked = await run_in_threadpool(partial(request, message=message, body=body))
+        verified, principal = checked
+        first = await nonces.claim(
+            key_id=verified.key_id, nonce=verified.nonce, created=verified.created
         )
-    verified, principal = checked
-    if not await nonces.claim(
-        key_id=verified.key_id, nonce=verified.nonce, created=verified.created
-    ):
-        raise SignatureRejected("this nonce was used before", reason="replayed-nonce")
+        if not first:
+            raise SignatureRejected("this nonce was used before", reason="replayed-nonce")
+    except SignatureRejected as e:
+        await lockout.fail(keys=keys, key_id=key_id, reason=e.reason, source=source)
+        raise
     return principal
