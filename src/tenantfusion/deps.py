@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Security
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.config import Settings
@@ -54,6 +55,28 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
 Sessions = Annotated[sessionmaker[Session], Depends(get_sessions)]
+
+
+#: The two ways to authenticate, as OpenAPI security schemes (either one suffices).
+TOKEN_SCHEME = APIKeyHeader(
+    name="X-Auth-Token",
+    scheme_name="token",
+    description="A bearer token from `POST /v1/auth/tokens`.",
+    auto_error=False,
+)
+SIGNATURE_SCHEME = APIKeyHeader(
+    name="Signature",
+    scheme_name="signature",
+    description=(
+        "A request signed with an API key per RFC 9421 HTTP Message Signatures: "
+        "`Signature-Input` names one signature (algorithm `hmac-sha256`, keyed by the UTF-8 "
+        "bytes of the key's secret) covering at least `@method`, `@target-uri` and "
+        "`content-digest`, with `keyid`, `created` (within 5 minutes) and a `nonce` never "
+        "used before; `Signature` carries it; `Content-Digest` is the RFC 9530 `sha-256` "
+        "of the exact body bytes, also for an empty body."
+    ),
+    auto_error=False,
+)
 
 
 async def get_token(x_auth_token: Annotated[str | None, Header()] = None) -> str:
@@ -122,7 +145,9 @@ async def optional_principal(request: Request) -> Principal | None:
 
 
 async def get_principal(
-    request: Request, x_auth_token: Annotated[str | None, Header()] = None
+    request: Request,
+    x_auth_token: Annotated[str | None, Security(TOKEN_SCHEME)] = None,
+    _signature: Annotated[str | None, Security(SIGNATURE_SCHEME)] = None,
 ) -> Principal:
     """The caller of an API route: ``X-Auth-Token``, or a request signed with an API key
     (``Signature-Input`` and ``Signature``, RFC 9421)."""
