@@ -3,10 +3,10 @@ before the request runs, with group commit.
 
 Requests wait on the event loop. While one batch is being written (one statement,
 ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, on the ledger's own autocommit
-connection, in a worker thread), the nonces that arrive queue up and go together in the
-next one: one thread hop and one commit per batch, not per request, and request threads
-never fight for the database's write lock (SQLite's busy wait sleeps whole
-milliseconds). A nonce is accepted only once its row is committed, so the table's
+connection, by the ledger's own writer thread), the nonces that arrive queue up and go
+together in the next one: one thread hop and one commit per batch, not per request, and
+request threads never fight for the database's write lock (SQLite's busy wait sleeps
+whole milliseconds). A nonce is accepted only once its row is committed, so the table's
 primary key still refuses a replay on every replica.
 """
 
@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine
-from starlette.concurrency import run_in_threadpool
 
 from tenantfusion.apikeys import service
 
@@ -38,6 +38,7 @@ class NonceLedger:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Connection | None = None
+        self._writer: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()  # the connection: a closing app vs a last batch
         self._pending: list[_Claim] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -54,6 +55,7 @@ class NonceLedger:
 
     async def _flush(self) -> None:
         while self._pending:
+            await asyncio.sleep(0)  # let requests already on the loop join this batch
             batch, self._pending = self._pending, []
             await self._settle(batch)
 
@@ -63,8 +65,11 @@ class NonceLedger:
         for claim in batch:
             firsts.setdefault((claim.key_id, claim.nonce), claim)
         rows = [(c.key_id, c.nonce, c.created) for c in firsts.values()]
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nonce-ledger")
         try:
-            stored = await run_in_threadpool(self._store, rows)
+            loop = asyncio.get_running_loop()
+            stored = await loop.run_in_executor(self._writer, self._store, rows)
         except Exception as e:  # every request of the batch fails with it
             for claim in batch:
                 if not claim.answer.done():  # its request may be gone (cancelled)
@@ -88,7 +93,11 @@ class NonceLedger:
                 raise
 
     def close(self) -> None:
-        """Give the ledger's connection back (it reconnects when used again)."""
+        """Stop the writer thread and give the connection back (both come back when the
+        ledger is used again)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=True)
         with self._lock:
             self._close()
 

@@ -7,6 +7,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, delete, or_, select
 from sqlalchemy.orm import Session
@@ -41,6 +42,7 @@ class KeyState:
 
 
 _cache: dict[str, tuple[KeyState, float]] = {}
+_nonce_inserts: dict[str, Any] = {}
 _last_purge = 0.0
 
 
@@ -155,10 +157,11 @@ def store_nonces(
         {"key_id": key_id, "nonce": nonce, "expires_at": created + 2 * WINDOW}
         for key_id, nonce, created in nonces
     ]
-    stored = db.execute(
-        dialect_insert(db, SignatureNonce)
-        .on_conflict_do_nothing(index_elements=["key_id", "nonce"])
-        .returning(SignatureNonce.key_id, SignatureNonce.nonce),
-        rows,
-    )
-    return {(key_id, nonce) for key_id, nonce in stored}
+    statement = _nonce_inserts.get(db.dialect.name)
+    if statement is None:  # built once: constructing it costs more than running it
+        statement = _nonce_inserts[db.dialect.name] = (
+            dialect_insert(db, SignatureNonce)
+            .on_conflict_do_nothing(index_elements=["key_id", "nonce"])
+            .returning(SignatureNonce.key_id, SignatureNonce.nonce)
+        )
+    return {(key_id, nonce) for key_id, nonce in db.execute(statement, rows)}
