@@ -3,11 +3,12 @@ RFC 9421 signatures vs bearer tokens, measured in the same run against one serve
 
 1. In process: ``signing.verify`` (parse Signature-Input/Signature, rebuild the signature
    base, HMAC-SHA256, Content-Digest of the body) over distinct signed requests; and the
-   nonce insert into the shared store (SQLite here) that each signed request adds.
+   nonce claim in the shared store (SQLite here) that each signed request adds.
 2. Over HTTP: ``tenantfusion serve`` on SQLite; ``GET /v1/auth/tokens`` (token cache hit
    for bearer; key cache hit + nonce insert for signatures), requests built and signed
    before the clock starts so the client's own signing does not count; bearer and signed
-   phases alternate, several rounds.
+   phases alternate, several rounds. Besides throughput (which other work on the machine
+   sways), the server's own CPU time per request in each phase.
 
 Usage: .venv/bin/python bench/bench_signing.py [--requests 1500] [--rounds 3] [--clients 4]
 """
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from bench.common import pct, served  # noqa: E402
+from bench.common import cpu_seconds, pct, served_process  # noqa: E402
 from tenantfusion.apikeys.nonces import NonceLedger  # noqa: E402
 from tenantfusion.apikeys.signing import Message, request_message, sign, verify  # noqa: E402
 from tenantfusion.config import Settings  # noqa: E402
@@ -151,7 +152,7 @@ def main() -> None:
             "TENANTFUSION_RUN_WORKER": "false",
             "TENANTFUSION_LOG_LEVEL": "WARNING",
         }
-        with served(env) as base:
+        with served_process(env) as (base, pid):
             token = httpx.post(
                 f"{base}/v1/auth/tokens", json={"username": "root", "password": "bench-pass-1"}
             ).json()["token"]
@@ -159,6 +160,7 @@ def main() -> None:
                 f"{base}/v1/api-keys", headers={"X-Auth-Token": token}, json={"name": "bench"}
             ).json()
             bearer_rates, signed_rates = [], []
+            bearer_cpu, signed_cpu = [], []
             bearer_lat: list[float] = []
             signed_lat: list[float] = []
             for _ in range(args.rounds):
@@ -166,14 +168,18 @@ def main() -> None:
                     httpx.Request("GET", f"{base}{PATH}", headers={"X-Auth-Token": token})
                     for _ in range(args.requests)
                 ]
+                used = cpu_seconds(pid)
                 rate, lat = run_phase(bearer, args.clients)
+                bearer_cpu.append((cpu_seconds(pid) - used) / args.requests * 1e3)
                 bearer_rates.append(rate)
                 bearer_lat += lat
                 signed = [
                     signed_request(f"{base}{PATH}", api_key["key_id"], api_key["secret"])
                     for _ in range(args.requests)
                 ]
+                used = cpu_seconds(pid)
                 rate, lat = run_phase(signed, args.clients)
+                signed_cpu.append((cpu_seconds(pid) - used) / args.requests * 1e3)
                 signed_rates.append(rate)
                 signed_lat += lat
     b, s = statistics.median(bearer_rates), statistics.median(signed_rates)
@@ -185,6 +191,11 @@ def main() -> None:
     print(
         f"  signed:       {s:.0f} req/s (rounds {[round(x) for x in signed_rates]}), "
         f"p50 {pct(signed_lat, 0.5):.2f} ms, p99 {pct(signed_lat, 0.99):.2f} ms"
+    )
+    bc, sc = statistics.median(bearer_cpu), statistics.median(signed_cpu)
+    print(
+        f"  server CPU per request (all threads, less sensitive to other load): bearer "
+        f"{bc:.2f} ms, signed {sc:.2f} ms (+{sc - bc:.2f} ms): CPU-bound ratio {bc / sc:.2f}x"
     )
     print(
         f"  signed / bearer throughput: {s / b:.2f}x (goal >= 0.9x); "
