@@ -110,22 +110,30 @@ def target_uri(request: Request) -> str:
 
 
 async def principal_from_signature(request: Request) -> Principal:
-    """The user whose API key signed the request (RFC 9421). Raises SignatureRejected."""
+    """The user whose API key signed the request (RFC 9421). Raises SignatureRejected or
+    TooManyAttempts; a request is checked (and a rejection counted) once."""
     from tenantfusion.apikeys import auth as api_key_auth
     from tenantfusion.apikeys.signing import request_message
 
+    refused: TenantFusionError | None = getattr(request.state, "signature_refused", None)
+    if refused is not None:  # an earlier dependency checked this request already
+        raise refused
     message = request_message(
         method=request.method, url=target_uri(request), headers=request.headers.items()
     )
-    principal = await api_key_auth.authenticate(
-        sessions=get_sessions(request),
-        settings=get_app_settings(request),
-        nonces=request.app.state.nonce_ledger,
-        lockout=request.app.state.signature_lockout,
-        message=message,
-        body=await request.body(),
-        source=source_of(request.scope),
-    )
+    try:
+        principal = await api_key_auth.authenticate(
+            sessions=get_sessions(request),
+            settings=get_app_settings(request),
+            nonces=request.app.state.nonce_ledger,
+            lockout=request.app.state.signature_lockout,
+            message=message,
+            body=await request.body(),
+            source=source_of(request.scope),
+        )
+    except TenantFusionError as e:
+        request.state.signature_refused = e
+        raise
     request.state.principal = principal
     return principal
 

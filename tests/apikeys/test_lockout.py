@@ -16,6 +16,7 @@ from sqlalchemy import select
 from tenantfusion.api import create_app
 from tenantfusion.audit.models import AuditEvent
 from tenantfusion.client.signing import ApiKeyAuth
+from tenantfusion.platform.models import LoginFailure
 from tests.apikeys.test_api_keys import new_key, rejected
 from tests.conftest import Api, _truncate, make_api, make_settings
 from tests.platform.test_views import assert_problem
@@ -79,3 +80,21 @@ def test_many_key_ids_from_one_address_lock_the_address(
     app = create_app(make_settings(database_url, tmp_path), run_worker=False)
     with TestClient(app, client=("127.0.0.9", 50000)) as elsewhere:
         assert elsewhere.get("/v1/auth/tokens", auth=good).status_code == 200
+
+
+def test_a_rejected_request_counts_once(quick_api: Api) -> None:
+    """A signed write with an Idempotency-Key is checked by two dependencies: the
+    rejection is counted and audited once."""
+    api = quick_api
+    _, boss = api.new_tenant()
+    _, bad = auths(new_key(api, boss))
+    r = api.client.post(
+        "/v1/api-keys", auth=bad, json={"name": "x"}, headers={"Idempotency-Key": "k-1"}
+    )
+    rejected(r, "bad-signature")
+    with api.sessions() as db:
+        actions = list(db.scalars(select(AuditEvent.action)))
+        failures = db.scalar(
+            select(LoginFailure.failures).where(LoginFailure.key.like("sig:key:%"))
+        )
+    assert actions.count("api_key.signature_rejected") == 1 and failures == 1
