@@ -26,9 +26,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process (all its threads) has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def served(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
     """``tenantfusion serve`` on a free loopback port; yields its base URL."""
+    with served_process(env, workers=workers) as (base, _):
+        yield base
+
+
+@contextmanager
+def served_process(env: dict[str, str], *, workers: int = 1) -> Iterator[tuple[str, int]]:
+    """``tenantfusion serve`` on a free loopback port; yields its base URL and pid."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -51,7 +64,7 @@ def served(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        yield base
+        yield base, server.pid
     finally:
         server.send_signal(2)
         server.wait(timeout=20)

@@ -10,12 +10,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tenantfusion import problems, web
+from tenantfusion.apikeys.lockout import Lockout
+from tenantfusion.apikeys.nonces import NonceLedger
 from tenantfusion.apikeys.views import router as api_keys_router
 from tenantfusion.audit.middleware import AuditMiddleware
 from tenantfusion.audit.views import router as audit_router
 from tenantfusion.config import Settings, get_settings
 from tenantfusion.crypto import require_keys
-from tenantfusion.db import session_factory
+from tenantfusion.db import engine_for, session_factory
 from tenantfusion.deps import get_platform_admin
 from tenantfusion.guard import GuardMiddleware
 from tenantfusion.health import HealthProbe
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             thread.stop()
             thread.join(timeout=10)
         health.close()
+        nonce_ledger.close()
 
     app = FastAPI(
         title="tenantfusion",
@@ -73,6 +76,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.login_gate = LoginGate(settings.login_concurrency)
+    nonce_ledger = NonceLedger(engine_for(settings.resolved_database_url))
+    app.state.nonce_ledger = nonce_ledger
+    app.state.signature_lockout = Lockout(sessions=sessions, settings=settings)
     problems.install(app)
     idempotency.install(app)
     problems.document(app)

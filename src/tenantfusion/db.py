@@ -13,7 +13,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -146,6 +147,15 @@ def release(db: Session) -> None:
     was written may be committed.
     """
     db.commit()
+
+
+def dialect_insert(db: Session | Connection, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into ``model``'s table in the dialect of ``db`` (PostgreSQL or SQLite),
+    for ``on_conflict_do_nothing``."""
+    dialect = db.dialect if isinstance(db, Connection) else db.get_bind().dialect
+    if dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 @contextmanager

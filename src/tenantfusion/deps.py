@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Security
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.config import Settings
 from tenantfusion.errors import NotAuthenticated, TenantFusionError
+from tenantfusion.observe import source_of
 from tenantfusion.platform import auth as auth_service
 from tenantfusion.platform import token_cache
 from tenantfusion.platform.principal import Principal
@@ -55,6 +57,28 @@ AppSettings = Annotated[Settings, Depends(get_app_settings)]
 Sessions = Annotated[sessionmaker[Session], Depends(get_sessions)]
 
 
+#: The two ways to authenticate, as OpenAPI security schemes (either one suffices).
+TOKEN_SCHEME = APIKeyHeader(
+    name="X-Auth-Token",
+    scheme_name="token",
+    description="A bearer token from `POST /v1/auth/tokens`.",
+    auto_error=False,
+)
+SIGNATURE_SCHEME = APIKeyHeader(
+    name="Signature",
+    scheme_name="signature",
+    description=(
+        "A request signed with an API key per RFC 9421 HTTP Message Signatures: "
+        "`Signature-Input` names one signature (algorithm `hmac-sha256`, keyed by the UTF-8 "
+        "bytes of the key's secret) covering at least `@method`, `@target-uri` and "
+        "`content-digest`, with `keyid`, `created` (within 5 minutes) and a `nonce` never "
+        "used before; `Signature` carries it; `Content-Digest` is the RFC 9530 `sha-256` "
+        "of the exact body bytes, also for an empty body."
+    ),
+    auto_error=False,
+)
+
+
 async def get_token(x_auth_token: Annotated[str | None, Header()] = None) -> str:
     if not x_auth_token:
         raise NotAuthenticated("send a token in X-Auth-Token (POST /v1/auth/tokens)")
@@ -85,25 +109,31 @@ def target_uri(request: Request) -> str:
     return f"{scope['scheme']}://{host}{path}" + (f"?{query}" if query else "")
 
 
-def _authenticate_signed(request: Request, body: bytes) -> Principal:
+async def principal_from_signature(request: Request) -> Principal:
+    """The user whose API key signed the request (RFC 9421). Raises SignatureRejected or
+    TooManyAttempts; a request is checked (and a rejection counted) once."""
     from tenantfusion.apikeys import auth as api_key_auth
     from tenantfusion.apikeys.signing import request_message
 
+    refused: TenantFusionError | None = getattr(request.state, "signature_refused", None)
+    if refused is not None:  # an earlier dependency checked this request already
+        raise refused
     message = request_message(
         method=request.method, url=target_uri(request), headers=request.headers.items()
     )
-    return api_key_auth.authenticate(
-        sessions=get_sessions(request),
-        settings=get_app_settings(request),
-        message=message,
-        body=body,
-    )
-
-
-async def principal_from_signature(request: Request) -> Principal:
-    """The user whose API key signed the request (RFC 9421). Raises SignatureRejected."""
-    body = await request.body()
-    principal = await run_in_threadpool(_authenticate_signed, request, body)
+    try:
+        principal = await api_key_auth.authenticate(
+            sessions=get_sessions(request),
+            settings=get_app_settings(request),
+            nonces=request.app.state.nonce_ledger,
+            lockout=request.app.state.signature_lockout,
+            message=message,
+            body=await request.body(),
+            source=source_of(request.scope),
+        )
+    except TenantFusionError as e:
+        request.state.signature_refused = e
+        raise
     request.state.principal = principal
     return principal
 
@@ -123,7 +153,9 @@ async def optional_principal(request: Request) -> Principal | None:
 
 
 async def get_principal(
-    request: Request, x_auth_token: Annotated[str | None, Header()] = None
+    request: Request,
+    x_auth_token: Annotated[str | None, Security(TOKEN_SCHEME)] = None,
+    _signature: Annotated[str | None, Security(SIGNATURE_SCHEME)] = None,
 ) -> Principal:
     """The caller of an API route: ``X-Auth-Token``, or a request signed with an API key
     (``Signature-Input`` and ``Signature``, RFC 9421)."""

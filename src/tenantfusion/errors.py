@@ -132,9 +132,10 @@ class PoolObjectNotFound(PoolError):
 
 
 class TooManyAttempts(TenantFusionError):
-    """Too many failed logins; ``retry_after`` (seconds) goes to the Retry-After header."""
+    """Too many failed logins or rejected signatures; ``retry_after`` (seconds) goes to the
+    Retry-After header."""
 
-    type, status, title = "too-many-attempts", 429, "Too many failed logins"
+    type, status, title = "too-many-attempts", 429, "Too many failed attempts"
 
 
 class LoginBusy(TenantFusionError):

@@ -167,3 +167,25 @@ def test_tampered_expired_and_replayed_requests_are_refused(sqlite_api: Api) -> 
         covered_component_ids=("@method", "@target-uri"),
     )
     rejected(api.client.send(bare), "missing-component")
+
+
+def test_openapi_documents_tokens_and_signatures(sqlite_api: Api) -> None:
+    spec = sqlite_api.client.get("/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["token"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Auth-Token",
+        "description": schemes["token"]["description"],
+    }
+    assert schemes["signature"]["in"] == "header" and schemes["signature"]["name"] == "Signature"
+    for header in ("Signature-Input", "Content-Digest", "hmac-sha256", "nonce"):
+        assert header in schemes["signature"]["description"]
+    secured = {
+        (method.upper(), path): op.get("security")
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if path.startswith("/v1/")
+    }
+    assert secured.pop(("POST", "/v1/auth/tokens")) is None  # the login itself
+    assert {str(s) for s in secured.values()} == {str([{"token": []}, {"signature": []}])}

@@ -18,9 +18,12 @@ from sqlalchemy import update
 from tenantfusion.config import Settings
 from tenantfusion.crypto import decrypt_json
 from tenantfusion.db import utcnow
-from tenantfusion.mapping.models import AuthKind, Mapping
+from tenantfusion.jobs.models import Job, JobState
+from tenantfusion.mapping import service as mapping_service
+from tenantfusion.mapping.models import AuthKind, Mapping, MappingState
 from tenantfusion.mapping.sessions import tenant_session
 from tenantfusion.pools.models import Pool
+from tenantfusion.reconciler.loop import run_once
 from tests.conftest import Api, admin_conn, make_api, make_settings
 from tests.mapping.test_mapping_keystone import register, run_jobs
 from tests.platform.test_views import assert_problem
@@ -197,3 +200,50 @@ def test_password_mapping_keeps_working_and_is_upgraded(
     new = stored(api, m["id"])
     assert new[0] != old[0] and app_session(pool, new).get_token()
     assert refused(pool, old)  # the leftover of the old row was pruned
+
+
+def test_idle_tenant_credential_is_rotated_by_the_reconciler(
+    api: Api, keystone_pools: list[Any]
+) -> None:
+    """A tenant that never calls: its credential nears expiry, the periodic pass queues a
+    rotation (once), the job waits while another worker holds the mapping, then rotates."""
+    pool = keystone_pools[0]
+    register(api, pool)
+    tenant, boss = api.new_tenant()
+    m = api.client.put(f"/v1/tenants/{tenant['id']}/mappings/alpha", headers=boss).json()
+    first = stored(api, m["id"])
+    settings = api.client.app.state.settings
+    assert run_once(sessions=api.sessions, settings=settings, owner="r1")["rotations"] == []
+    run_jobs(api)  # the pool.reconcile job of that pass
+    with api.sessions() as db:  # expires in a minute: inside the 10 min renew window
+        db.execute(
+            update(Mapping)
+            .where(Mapping.id == m["id"])
+            .values(app_credential_expires_at=utcnow() + timedelta(seconds=60))
+        )
+        db.commit()
+        assert mapping_service.try_lease(  # another worker is busy with the mapping
+            db=db,
+            mapping_id=m["id"],
+            owner="other",
+            seconds=60,
+            allow_states=(MappingState.active,),
+        )
+    queued = run_once(sessions=api.sessions, settings=settings, owner="r1")["rotations"]
+    assert len(queued) == 1
+    assert run_once(sessions=api.sessions, settings=settings, owner="r1")["rotations"] == []
+    run_jobs(api)
+    assert stored(api, m["id"]) == first  # the lease was respected: nothing rotated yet
+    with api.sessions() as db:
+        assert db.get(Job, queued[0]).state is JobState.queued  # type: ignore[union-attr]
+        mapping_service.release_lease(db=db, mapping_id=m["id"], owner="other")
+        db.execute(update(Job).where(Job.id == queued[0]).values(run_after=utcnow()))
+        db.commit()
+    run_jobs(api)
+    with api.sessions() as db:
+        assert db.get(Job, queued[0]).state is JobState.succeeded  # type: ignore[union-attr]
+    second = stored(api, m["id"])
+    assert second[0] != first[0] and refused(pool, first)
+    assert app_session(pool, second).get_token()
+    assert run_once(sessions=api.sessions, settings=settings, owner="r1")["rotations"] == []
+    run_jobs(api)

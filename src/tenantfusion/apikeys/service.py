@@ -1,5 +1,5 @@
 """API keys: create (secret shown once, stored encrypted), list, revoke; resolve a key id
-for signature verification, and remember each nonce once."""
+for signature verification, and store nonces (each once)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, insert, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, delete, or_, select
 from sqlalchemy.orm import Session
 
 from tenantfusion.apikeys.models import ApiKey, SignatureNonce
@@ -18,7 +18,7 @@ from tenantfusion.apikeys.signing import WINDOW
 from tenantfusion.audit import service as audit_service
 from tenantfusion.config import Settings
 from tenantfusion.crypto import decrypt_json, encrypt_json
-from tenantfusion.db import utcnow
+from tenantfusion.db import dialect_insert, utcnow
 from tenantfusion.errors import NotFound
 from tenantfusion.platform.models import Tenant, User
 from tenantfusion.platform.principal import Principal
@@ -42,6 +42,7 @@ class KeyState:
 
 
 _cache: dict[str, tuple[KeyState, float]] = {}
+_nonce_inserts: dict[str, Any] = {}
 _last_purge = 0.0
 
 
@@ -111,11 +112,17 @@ def revoke(*, db: Session, actor: Principal, key: ApiKey) -> ApiKey:
     return key
 
 
+def cached(*, key_id: str) -> KeyState | None:
+    """The state of a key id if this process resolved it less than CACHE_SECONDS ago."""
+    hit = _cache.get(key_id)
+    return hit[0] if hit is not None and hit[1] > time.monotonic() else None
+
+
 def resolve(*, db: Session, key_id: str, settings: Settings) -> KeyState | None:
     """The state of a key id (cached CACHE_SECONDS), or None if unknown."""
-    hit = _cache.get(key_id)
-    if hit is not None and hit[1] > time.monotonic():
-        return hit[0]
+    hit = cached(key_id=key_id)
+    if hit is not None:
+        return hit
     row = db.execute(
         select(ApiKey, User, Tenant.is_enabled)
         .join(User, User.id == ApiKey.user_id)
@@ -136,18 +143,25 @@ def resolve(*, db: Session, key_id: str, settings: Settings) -> KeyState | None:
     return state
 
 
-def use_nonce(*, db: Session, key_id: str, nonce: str, created: datetime) -> bool:
-    """Record a nonce in the shared store; False if this key used it before (commits:
-    the nonce counts as used even if the request fails later)."""
+def store_nonces(
+    *, db: Connection, nonces: list[tuple[str, str, datetime]]
+) -> set[tuple[str, str]]:
+    """Insert (key id, nonce, created) rows that are not there yet; returns the (key id,
+    nonce) pairs inserted now. Also drops expired nonces, once a minute. ``db``
+    autocommits (``nonces.NonceLedger``)."""
     global _last_purge
     if time.monotonic() - _last_purge > PURGE_SECONDS:
         _last_purge = time.monotonic()
         db.execute(delete(SignatureNonce).where(SignatureNonce.expires_at < utcnow()))
-    row = {"key_id": key_id, "nonce": nonce, "expires_at": created + 2 * WINDOW}
-    try:
-        db.execute(insert(SignatureNonce), [row])  # Core insert: no unit-of-work flush
-        db.commit()
-    except IntegrityError:
-        db.rollback()
-        return False
-    return True
+    rows = [
+        {"key_id": key_id, "nonce": nonce, "expires_at": created + 2 * WINDOW}
+        for key_id, nonce, created in nonces
+    ]
+    statement = _nonce_inserts.get(db.dialect.name)
+    if statement is None:  # built once: constructing it costs more than running it
+        statement = _nonce_inserts[db.dialect.name] = (
+            dialect_insert(db, SignatureNonce)
+            .on_conflict_do_nothing(index_elements=["key_id", "nonce"])
+            .returning(SignatureNonce.key_id, SignatureNonce.nonce)
+        )
+    return {(key_id, nonce) for key_id, nonce in db.execute(statement, rows)}

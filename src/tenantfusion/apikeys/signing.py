@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from http_message_signatures import (
     algorithms,
 )
 
+from tenantfusion.apikeys import fastpath
 from tenantfusion.errors import NotAuthenticated
 
 ALGORITHM = "hmac-sha256"
@@ -100,6 +101,21 @@ def _component(name: str) -> str:
     return name.split(";", 1)[0].strip('"')
 
 
+def verify_common(
+    *, message: Message, body: bytes, lookup: Callable[[str], bytes], now: float | None = None
+) -> Verified | None:
+    """``verify`` for a request of the common shape (``fastpath``), or None: then only
+    ``verify`` decides. Raises SignatureRejected (from ``lookup``, or the policy)."""
+    common = fastpath.verify_common(
+        method=message.method,
+        url=message.url,
+        headers=message.headers.items(),
+        body=body,
+        lookup=lookup,
+    )
+    return None if common is None else _accepted(components=common[0], params=common[1], now=now)
+
+
 def verify(
     *, message: Message, body: bytes, lookup: Callable[[str], bytes], now: float | None = None
 ) -> Verified:
@@ -110,6 +126,9 @@ def verify(
         raise SignatureRejected(
             "a signed request carries both Signature-Input and Signature", reason="malformed"
         )
+    common = verify_common(message=message, body=body, lookup=lookup, now=now)
+    if common is not None:
+        return common
     verifier = _Verifier(signature_algorithm=algorithms.HMAC_SHA256, key_resolver=_Keys(lookup))
     try:
         results = verifier.verify(message, max_age=None)
@@ -121,14 +140,26 @@ def verify(
     except HTTPMessageSignaturesException as e:
         raise SignatureRejected(f"malformed signature: {e}", reason="malformed") from e
     result = results[0]
-    covered = {_component(c) for c in result.covered_components}
-    missing = [c for c in REQUIRED_COMPONENTS if c not in covered]
+    covered = [_component(c) for c in result.covered_components]
+    verified = _accepted(components=covered, params=result.parameters, now=now)
+    try:
+        verifier.verify_body(message, results, body)
+    except (InvalidSignature, HTTPMessageSignaturesException) as e:
+        raise SignatureRejected(
+            "content-digest does not match the body received", reason="digest-mismatch"
+        ) from e
+    return verified
+
+
+def _accepted(*, components: list[str], params: Mapping[str, Any], now: float | None) -> Verified:
+    """The policy on a signature that verifies: required components, ``created`` within
+    the window, a nonce. Raises SignatureRejected."""
+    missing = [c for c in REQUIRED_COMPONENTS if c not in components]
     if missing:
         raise SignatureRejected(
             f"the signature must cover {list(REQUIRED_COMPONENTS)}; missing {missing}",
             reason="missing-component",
         )
-    params = result.parameters
     created = int(params["created"])
     clock = time.time() if now is None else now
     if abs(clock - created) > WINDOW.total_seconds():
@@ -143,12 +174,6 @@ def verify(
             f"the signature needs a nonce of 8 to {NONCE_MAX_LENGTH} characters",
             reason="missing-nonce",
         )
-    try:
-        verifier.verify_body(message, results, body)
-    except (InvalidSignature, HTTPMessageSignaturesException) as e:
-        raise SignatureRejected(
-            "content-digest does not match the body received", reason="digest-mismatch"
-        ) from e
     return Verified(
         key_id=str(params["keyid"]), nonce=nonce, created=datetime.fromtimestamp(created, UTC)
     )

@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
+from sqlalchemy.orm import Session
 
 from tenantfusion.config import Settings
 from tenantfusion.db import session_scope, utcnow
@@ -24,6 +25,9 @@ from tenantfusion.mapping import credentials
 from tenantfusion.mapping.models import Mapping, MappingState
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.models import Pool
+
+if TYPE_CHECKING:
+    from tenantfusion.jobs.models import Job
 
 log = structlog.get_logger(__name__)
 
@@ -54,20 +58,26 @@ def _fingerprint(mapping: Mapping, pool: Pool) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def _enqueue_rotation(*, tenant_id: str, pool_id: str, settings: Settings) -> None:
+def enqueue_rotation(*, db: Session, tenant_id: str, pool_id: str) -> Job:
+    """Queue a ``mapping.rotate`` job for the tenant's mapping in the pool (runs after the
+    caller commits; does nothing then if the credential is no longer due)."""
     from tenantfusion.jobs import service as job_service
     from tenantfusion.platform.principal import SYSTEM
 
+    return job_service.enqueue(
+        db=db,
+        actor=SYSTEM,
+        kind=ROTATE_JOB,
+        tenant_id=tenant_id,
+        payload={"tenant_id": tenant_id, "pool_id": pool_id},
+        total_steps=1,
+    )
+
+
+def _enqueue_rotation(*, tenant_id: str, pool_id: str, settings: Settings) -> None:
     try:
         with session_scope(settings) as db:
-            job_service.enqueue(
-                db=db,
-                actor=SYSTEM,
-                kind=ROTATE_JOB,
-                tenant_id=tenant_id,
-                payload={"tenant_id": tenant_id, "pool_id": pool_id},
-                total_steps=1,
-            )
+            enqueue_rotation(db=db, tenant_id=tenant_id, pool_id=pool_id)
         log.info("mapping.rotation_requested", tenant_id=tenant_id, pool_id=pool_id)
     except Exception as e:  # the credential still works: never fail the caller for this
         log.warning("mapping.rotation_request_failed", pool_id=pool_id, error=type(e).__name__)

@@ -1,7 +1,8 @@
 """Login protection: failure counters in the database (shared by every replica), lockouts
 that back off, and a bound on concurrent password checks.
 
-Keys are ``user:<tenant or platform>:<username>`` and ``addr:<source address>``. After
+Keys are ``user:<tenant or platform>:<username>`` and ``addr:<source address>`` (rejected
+API key signatures count on their own keys, ``apikeys.lockout``). After
 ``login_max_failures`` failures within ``login_window_seconds`` a key is locked for
 ``login_lockout_seconds``, doubling with each further failure (capped at the window);
 while locked, logins answer 429 without checking the password.
@@ -14,12 +15,10 @@ import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tenantfusion.config import Settings
-from tenantfusion.db import utcnow
+from tenantfusion.db import dialect_insert, utcnow
 from tenantfusion.errors import LoginBusy, TooManyAttempts
 from tenantfusion.platform.models import LoginFailure
 
@@ -32,30 +31,40 @@ def login_keys(*, tenant_ref: str | None, username: str, source: str | None) -> 
     return keys
 
 
-def check(*, db: Session, keys: list[str], now: datetime | None = None) -> None:
-    """Raises TooManyAttempts (with ``retry_after`` seconds) while any key is locked."""
+def locks(*, db: Session, keys: list[str], now: datetime | None = None) -> dict[str, datetime]:
+    """The keys among ``keys`` locked at ``now``, with the end of their lockout."""
     now = now or utcnow()
-    until = [
-        row.locked_until
+    return {
+        row.key: row.locked_until
         for row in db.scalars(select(LoginFailure).where(LoginFailure.key.in_(keys)))
         if row.locked_until is not None and row.locked_until > now
-    ]
-    if until:
-        wait = math.ceil((max(until) - now).total_seconds())
-        raise TooManyAttempts(
-            f"too many failed logins; try again in {wait} s", retry_after=max(wait, 1)
-        )
+    }
 
 
-def fail(*, db: Session, keys: list[str], settings: Settings) -> None:
-    """Count one failure on each key; lock keys past the limit, backing off."""
+def refuse_until(until: datetime | None, *, what: str, now: datetime | None = None) -> None:
+    """Raises TooManyAttempts (with ``retry_after`` seconds) if ``until`` is still ahead."""
+    now = now or utcnow()
+    if until is not None and until > now:
+        wait = max(math.ceil((until - now).total_seconds()), 1)
+        raise TooManyAttempts(f"too many {what}; try again in {wait} s", retry_after=wait)
+
+
+def check(*, db: Session, keys: list[str], now: datetime | None = None) -> None:
+    """Raises TooManyAttempts (with ``retry_after`` seconds) while any key is locked."""
+    locked = locks(db=db, keys=keys, now=now)
+    refuse_until(max(locked.values(), default=None), what="failed logins", now=now)
+
+
+def fail(*, db: Session, keys: list[str], settings: Settings) -> dict[str, datetime | None]:
+    """Count one failure on each key; lock keys past the limit, backing off. Returns each
+    key's lockout end (None while under the limit)."""
     now = utcnow()
     window = timedelta(seconds=settings.login_window_seconds)
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    until: dict[str, datetime | None] = {}
     for key in sorted(keys):
         # write first: takes the row (PostgreSQL) or database (SQLite) write lock
         db.execute(
-            insert(LoginFailure)
+            dialect_insert(db, LoginFailure)
             .values(key=key, failures=0, window_start=now)
             .on_conflict_do_nothing(index_elements=["key"])
         )
@@ -69,7 +78,9 @@ def fail(*, db: Session, keys: list[str], settings: Settings) -> None:
         if over >= 0:
             lock = min(settings.login_lockout_seconds * 2**over, settings.login_window_seconds)
             row.locked_until = now + timedelta(seconds=lock)
+        until[key] = row.locked_until
     db.flush()
+    return until
 
 
 def succeed(*, db: Session, user_key: str) -> None:

@@ -1,6 +1,8 @@
 """The periodic reconciler: every ``reconcile_interval_seconds`` the replica holding the
 ``reconciler`` leader lease sweeps pool health and queues a ``pool.reconcile`` job for
-every enabled pool that answers (unless one is still queued, running or paused). Other
+every enabled pool that answers (unless one is still queued, running or paused), and a
+``mapping.rotate`` job for every application credential due for renewal there
+(``rotation``). Other
 replicas find the lease taken and wait for the next period; if the holder dies, its lease
 runs out and another replica takes over."""
 
@@ -21,7 +23,7 @@ from tenantfusion.metrics import RECONCILE_RUNS
 from tenantfusion.platform.principal import SYSTEM
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.models import PoolStatus
-from tenantfusion.reconciler import health, lease
+from tenantfusion.reconciler import health, lease, rotation
 from tenantfusion.reconciler.jobs import RECONCILE
 
 log = structlog.get_logger(__name__)
@@ -35,18 +37,22 @@ def run_once(
     *, sessions: sessionmaker[Session], settings: Settings, owner: str
 ) -> dict[str, Any] | None:
     """One pass if this owner holds (or takes) the lease; None when another replica does.
-    Returns ``{"pools": {name: status}, "queued": [job ids]}``."""
+    Returns ``{"pools": {name: status}, "queued": [job ids], "rotations": [job ids]}``."""
     seconds = 2 * settings.reconcile_interval_seconds + settings.pool_timeout_seconds
     with sessions() as db:
         if not lease.acquire(db=db, name=LEASE_NAME, owner=owner, seconds=seconds):
             return None
     statuses = health.sweep(sessions=sessions, settings=settings)
     queued: list[str] = []
+    answering: list[str] = []
     with sessions() as db:
         live = job_service.unfinished(db=db, tenant_id=None, kinds=(RECONCILE,))
         busy = {j.payload.get("pool_id") for j in live}
         for pool in pool_service.list_(db=db):
-            if not pool.is_enabled or pool.status is PoolStatus.unreachable or pool.id in busy:
+            if not pool.is_enabled or pool.status is PoolStatus.unreachable:
+                continue
+            answering.append(pool.id)
+            if pool.id in busy:
                 continue
             job = job_service.enqueue(
                 db=db,
@@ -57,10 +63,11 @@ def run_once(
                 total_steps=4,
             )
             queued.append(job.id)
+        rotations = rotation.queue_due(db=db, settings=settings, pool_ids=answering)
         job_service.prune(db=db, kind=RECONCILE, older_than=utcnow() - KEEP_REPORTS)
         db.commit()
     RECONCILE_RUNS.labels(outcome="sweep").inc()
-    return {"pools": statuses, "queued": queued}
+    return {"pools": statuses, "queued": queued, "rotations": rotations}
 
 
 class Reconciler(threading.Thread):
