@@ -20,6 +20,13 @@ from tests.conftest import Api, pool_body
 
 pytestmark = pytest.mark.keystone
 
+#: The cells that differ when kp's cloud runs Neutron: the tenants' creates succeed, so
+#: leaving the pool finds objects left (409, purge needed).
+WITH_NEUTRON: dict[str, tuple[int, int, int, int, int]] = {
+    "POST /v1/networks": (401, 201, 201, 201, 403),
+    "POST /v1/floating-ips": (401, 201, 201, 201, 403),
+    "DELETE /v1/tenants/{tenant_id}/mappings/{pool}": (401, 404, 403, 409, 409),
+}
 ROLES = ("anonymous", "tenant_b_admin", "tenant_a_member", "tenant_a_admin", "platform_admin")
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
@@ -173,7 +180,10 @@ def test_rbac_matrix(api: Api, keystone_pools: list[Any]) -> None:
             assert r.status_code != 500, f"{op} as {role}: {r.text}"
             row.append(r.status_code)
         got[op] = tuple(row)
-    wrong = {op: (EXPECTED[op], got[op]) for op in EXPECTED if EXPECTED[op] != got[op]}
+    expected = {**EXPECTED}
+    if "network" in api.client.get("/v1/pools/kp", headers=api.admin).json()["services"]:
+        expected.update(WITH_NEUTRON)  # a test bed whose first pool is a full cloud
+    wrong = {op: (expected[op], got[op]) for op in EXPECTED if expected[op] != got[op]}
     assert not wrong, "cells that differ (expected, got): " + "\n".join(
         f"{op}: {v}" for op, v in wrong.items()
     )
