@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from fastapi import Request, Response
@@ -25,9 +26,12 @@ from tenantfusion.platform.principal import Principal
 from tenantfusion.platform.schemas import UserRead
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.schemas import PoolView
+from tenantfusion.quotas import service as quota_service
+from tenantfusion.quotas.schemas import QuotaRead, QuotaUsage
 from tenantfusion.resources import catalog, floating_ips, networks, routers, servers, subnets
 from tenantfusion.resources.engine import tenant_of
 from tenantfusion.resources.schemas import ListQuery
+from tenantfusion.web import charts
 from tenantfusion.web.live import is_moving
 from tenantfusion.web.render import Flash, kept, page
 
@@ -35,7 +39,15 @@ RECENT_JOBS = 10
 USERS_PAGE = 500
 ALL = ListQuery(limit=1000)  # choices in forms (networks, subnets, servers)
 PageName = Literal[
-    "overview", "servers", "server", "networks", "subnets", "routers", "floating-ips", "users"
+    "overview",
+    "servers",
+    "server",
+    "networks",
+    "subnets",
+    "routers",
+    "floating-ips",
+    "users",
+    "quotas",
 ]
 
 
@@ -74,6 +86,34 @@ def _by_name(items: Iterable[Any]) -> dict[str, list[str]]:
     return dict(sorted(found.items()))
 
 
+@dataclass(frozen=True)
+class QuotaScope:
+    """One scope of a tenant's quotas (platform-wide, or one pool) as the console shows it."""
+
+    title: str
+    key: str
+    usage: dict[str, QuotaUsage]
+    bars: list[charts.Bar]
+
+
+def quota_scopes(found: QuotaRead) -> list[QuotaScope]:
+    """Platform-wide first, then each pool where the tenant has a limit or objects."""
+    scopes = [("All pools (platform-wide)", "platform", found.resources)]
+    scopes += [(f"Pool {name}", f"pool-{name}", usage) for name, usage in found.pools.items()]
+    return [
+        QuotaScope(title, key, usage, charts.quota_bars(usage, scope=key))
+        for title, key, usage in scopes
+    ]
+
+
+def _quotas(*, db: Session, user: Principal, **_: Any) -> dict[str, Any]:
+    tenant_id = tenant_of(user)
+    return {
+        "scopes": quota_scopes(quota_service.read(db=db, tenant_id=tenant_id)),
+        "labels": charts.QUOTA_LABELS,
+    }
+
+
 def _overview(*, db: Session, user: Principal, **_: Any) -> dict[str, Any]:
     pools = _pools(db)
     names = {p.id: p.name for p in pools}
@@ -89,6 +129,7 @@ def _overview(*, db: Session, user: Principal, **_: Any) -> dict[str, Any]:
         "unmapped": [p for p in pools if p.is_enabled and p.name not in mapped],
         "jobs": jobs,
         "live": is_moving(jobs=jobs, mappings=mappings),
+        **_quotas(db=db, user=user),
     }
 
 
@@ -204,6 +245,7 @@ PAGES: dict[PageName, tuple[str, Loader]] = {
     "routers": ("tenant/routers.html", _routers),
     "floating-ips": ("tenant/floating_ips.html", _floating_ips),
     "users": ("tenant/users.html", _users),
+    "quotas": ("tenant/quotas.html", _quotas),
 }
 
 

@@ -51,6 +51,7 @@ LIST_PAGES: tuple[PageName, ...] = (
     "routers",
     "floating-ips",
     "users",
+    "quotas",
 )
 
 
