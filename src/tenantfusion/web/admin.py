@@ -17,7 +17,7 @@ from tenantfusion.mapping.teardown import tenant_delete_flow
 from tenantfusion.platform import service as platform_service
 from tenantfusion.platform.principal import Principal
 from tenantfusion.platform.schemas import TenantCreate, TenantRead
-from tenantfusion.pools import breaker
+from tenantfusion.pools import breaker, history
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.schemas import PoolRead
 from tenantfusion.quotas import service as quota_service
@@ -109,6 +109,7 @@ def show_pool(
         view = PoolRead.model_validate(found)
         tenants = mapping_service.count(db=db, pool_id=found.id)
         records = record_service.count_in_pool(db=db, pool_id=found.id)
+        samples = history.recent(db=db, pool_id=found.id)
         db.expunge(found)
     problem = ""
     try:  # the page shows the pool even when its Placement does not answer
@@ -124,6 +125,7 @@ def show_pool(
         records=records,
         breaker=BREAKER_STATES[breaker.state(view.name)],
         bars=charts.capacity_bars(capacity) if capacity else [],
+        history=charts.health_series(samples) if samples else [],
         problem=problem,
     )
 

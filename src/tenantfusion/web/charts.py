@@ -10,7 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tenantfusion.jobs.models import JobEvent
+from tenantfusion.pools.breaker import CLOSED, HALF_OPEN, OPEN
 from tenantfusion.pools.drivers.remote import Capacity
+from tenantfusion.pools.models import PoolHealthSample
 from tenantfusion.quotas.schemas import QuotaUsage
 
 #: Width of a bar in SVG user units (the figure scales to its container).
@@ -173,6 +176,37 @@ class Series:
         )
 
 
+BREAKER_TICKS = {CLOSED: "closed", HALF_OPEN: "half-open", OPEN: "open"}
+
+
+def health_series(samples: Sequence[PoolHealthSample]) -> list[Series]:
+    """A pool's check latency (a gap where the check failed) and its breaker's state."""
+    latency = [
+        Point(
+            at=s.at,
+            value=s.latency_ms,
+            label=f"{s.latency_ms:,} ms ({s.status})"
+            if s.latency_ms is not None
+            else f"no answer ({s.status})",
+        )
+        for s in samples
+    ]
+    high = max([s.latency_ms or 0 for s in samples] + [1])
+    ticks = {0.0: "0 ms", float(high): f"{high:,} ms"}
+    breaker = [Point(at=s.at, value=s.breaker, label=BREAKER_TICKS[s.breaker]) for s in samples]
+    return [
+        Series(key="latency", title="Health check latency", points=latency, ticks=ticks),
+        Series(
+            key="breaker",
+            title="Circuit breaker",
+            points=breaker,
+            step=True,
+            ticks={float(k): v for k, v in BREAKER_TICKS.items()},
+            top=float(OPEN),
+        ),
+    ]
+
+
 @dataclass(frozen=True)
 class Span:
     """One stretch of a timeline: from ``start`` to ``end`` seconds after its origin."""
@@ -207,3 +241,17 @@ def timeline(events: Sequence[tuple[str, datetime]], *, until: datetime) -> list
             )
         )
     return spans
+
+
+#: Rows the timeline's labels take in turn, so neighbours do not overlap.
+LABEL_ROWS = 3
+
+
+def job_timeline(
+    *, created_at: datetime, events: Sequence[JobEvent], until: datetime
+) -> list[Span]:
+    """A job's life: queued (its creation), then each event (attempts, steps, the end)."""
+    named = [("queued", created_at)] + [
+        (f"step {e.step}: {e.name}" if e.event == "step" else e.event, e.at) for e in events
+    ]
+    return timeline(named, until=until)
