@@ -74,7 +74,9 @@ def test_a_real_job_shows_its_timeline(sqlite_api: Api, keystone_pools: list[Any
         events = list(
             db.scalars(select(JobEvent).where(JobEvent.job_id == job["id"]).order_by(JobEvent.at))
         )
-        steps = db.scalar(select(func.count()).select_from(JobEvent).where(JobEvent.event == "step"))
+        steps = db.scalar(
+            select(func.count()).select_from(JobEvent).where(JobEvent.event == "step")
+        )
     assert [e.event for e in events][0] == "started" and events[-1].event == "succeeded"
     assert steps and steps >= 1
 
@@ -83,6 +85,8 @@ def test_a_real_job_shows_its_timeline(sqlite_api: Api, keystone_pools: list[Any
     for e in events:
         label = f"step {e.step}: {e.name}" if e.event == "step" else e.event
         assert f"<li>{label}: at +" in page
-    assert page.index(">queued</text>") < page.index(">started</text>") < page.index(
-        ">succeeded</text>"
+    assert (
+        page.index(">queued</text>")
+        < page.index(">started</text>")
+        < page.index(">succeeded</text>")
     )
