@@ -36,6 +36,8 @@ from tenantfusion.web.live import is_moving
 from tenantfusion.web.render import Flash, kept, page
 
 RECENT_JOBS = 10
+#: Rows on a list page unless ``?limit=`` asks for more (up to the API's 1,000).
+PAGE_SIZE = ListQuery.model_fields["limit"].default
 USERS_PAGE = 500
 ALL = ListQuery(limit=1000)  # choices in forms (networks, subnets, servers)
 PageName = Literal[
@@ -52,8 +54,8 @@ PageName = Literal[
 
 
 class Loader(Protocol):
-    """What a page shows; ``marker`` pages its main list, ``record_id`` names the object of
-    a detail page (pages that have neither ignore them)."""
+    """What a page shows; ``marker`` and ``limit`` page its main list, ``record_id`` names
+    the object of a detail page (pages that have neither ignore them)."""
 
     def __call__(
         self,
@@ -62,6 +64,7 @@ class Loader(Protocol):
         user: Principal,
         settings: Settings,
         marker: str | None,
+        limit: int,
         record_id: str | None,
     ) -> dict[str, Any]: ...
 
@@ -134,9 +137,11 @@ def _overview(*, db: Session, user: Principal, **_: Any) -> dict[str, Any]:
 
 
 def _servers(
-    *, db: Session, user: Principal, settings: Settings, marker: str | None, **_: Any
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
 ) -> dict[str, Any]:
-    listed = servers.list_(db=db, actor=user, settings=settings, query=ListQuery(marker=marker))
+    listed = servers.list_(
+        db=db, actor=user, settings=settings, query=ListQuery(marker=marker, limit=limit)
+    )
     jobs = _jobs(db, user)
     return {
         "servers": listed,
@@ -168,9 +173,11 @@ def _server(
 
 
 def _networks(
-    *, db: Session, user: Principal, settings: Settings, marker: str | None, **_: Any
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
 ) -> dict[str, Any]:
-    listed = networks.list_(db=db, actor=user, settings=settings, query=ListQuery(marker=marker))
+    listed = networks.list_(
+        db=db, actor=user, settings=settings, query=ListQuery(marker=marker, limit=limit)
+    )
     jobs = _jobs(db, user)
     return {
         "networks": listed,
@@ -182,9 +189,11 @@ def _networks(
 
 
 def _subnets(
-    *, db: Session, user: Principal, settings: Settings, marker: str | None, **_: Any
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
 ) -> dict[str, Any]:
-    listed = subnets.list_(db=db, actor=user, settings=settings, query=ListQuery(marker=marker))
+    listed = subnets.list_(
+        db=db, actor=user, settings=settings, query=ListQuery(marker=marker, limit=limit)
+    )
     nets = networks.list_(db=db, actor=user, settings=settings, query=ALL).items
     return {
         "subnets": listed,
@@ -196,9 +205,11 @@ def _subnets(
 
 
 def _routers(
-    *, db: Session, user: Principal, settings: Settings, marker: str | None, **_: Any
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
 ) -> dict[str, Any]:
-    listed = routers.list_(db=db, actor=user, settings=settings, query=ListQuery(marker=marker))
+    listed = routers.list_(
+        db=db, actor=user, settings=settings, query=ListQuery(marker=marker, limit=limit)
+    )
     subs = subnets.list_(db=db, actor=user, settings=settings, query=ALL).items
     return {
         "routers": listed,
@@ -211,9 +222,9 @@ def _routers(
 
 
 def _floating_ips(
-    *, db: Session, user: Principal, settings: Settings, marker: str | None, **_: Any
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
 ) -> dict[str, Any]:
-    query = ListQuery(marker=marker)
+    query = ListQuery(marker=marker, limit=limit)
     listed = floating_ips.list_(db=db, actor=user, settings=settings, query=query)
     found = servers.list_(db=db, actor=user, settings=settings, query=ALL).items
     return {
@@ -273,12 +284,15 @@ def render(
     flash: Flash | None = None,
     status: int = 200,
     marker: str | None = None,
+    limit: int = PAGE_SIZE,
     record_id: str | None = None,
 ) -> Response:
     """Draw a tenant page (with a flash and a form's kept input, after a failed action)."""
     template, load = PAGES[name]
     with sessions() as db:
-        context = load(db=db, user=user, settings=settings, marker=marker, record_id=record_id)
+        context = load(
+            db=db, user=user, settings=settings, marker=marker, limit=limit, record_id=record_id
+        )
     return page(
         request, template, user=user, flash=flash, status=status, form=kept(form), **context
     )
