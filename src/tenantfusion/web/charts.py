@@ -113,7 +113,9 @@ def quota_bars(usage: Mapping[str, QuotaUsage], *, scope: str) -> list[Bar]:
 
 
 #: Size of a line chart in SVG user units (the plot area sits inside the margins).
-PLOT_WIDTH, PLOT_HEIGHT, MARGIN = 600, 160, 48
+PLOT_WIDTH, PLOT_HEIGHT, MARGIN = 600, 160, 72
+#: Height of one row of a timeline (one span per row, Gantt-style).
+ROW_HEIGHT = 18
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ class Series:
     step: bool = False
     ticks: Mapping[float, str] = field(default_factory=dict)  # y value → its label
     top: float = 0.0  # the y axis' upper end (0: the largest value)
+
+    left, right = MARGIN, PLOT_WIDTH - MARGIN
 
     @property
     def high(self) -> float:
@@ -217,6 +221,11 @@ class Span:
     x: float
     width: float
 
+    @property
+    def label_after(self) -> bool:
+        """Whether its label fits right of the bar (else it goes left of it)."""
+        return self.x + self.width < PLOT_WIDTH / 2
+
 
 def timeline(events: Sequence[tuple[str, datetime]], *, until: datetime) -> list[Span]:
     """Consecutive events as spans across PLOT_WIDTH: each lasts until the next one (the
@@ -241,10 +250,6 @@ def timeline(events: Sequence[tuple[str, datetime]], *, until: datetime) -> list
             )
         )
     return spans
-
-
-#: Rows the timeline's labels take in turn, so neighbours do not overlap.
-LABEL_ROWS = 3
 
 
 def job_timeline(
