@@ -86,12 +86,15 @@ def test_new_pages_pass_axe(page: Page, site: LiveServer, acme: dict[str, Any], 
     wait_job(site, boss, job["id"])
     for _ in range(2):
         assert sweep(sessions=site.sessions, settings=site.settings)["alpha"] == "ok"
+    # one real network in the pool: counted against the platform limit and in pool alpha
+    net = site.call("POST", "/v1/networks", boss, json={"name": "n1", "pool": "alpha"})
 
     log_in(page, "acme", "boss", "boss-password")
     page.goto("/console/overview")
     expect(page.locator('figure[data-chart="platform-networks"] figcaption')).to_have_text(
-        "Networks: 0 of 3 networks used (0%), 3 free"
+        "Networks: 1 of 3 networks used (33%), 2 free"
     )
+    expect(page.locator('div[data-scope="pool-alpha"]')).to_contain_text("Networks (1 used)")
     assert_accessible(page)
     shot(page, "overview")
     page.goto("/console/quotas")
@@ -121,6 +124,9 @@ def test_new_pages_pass_axe(page: Page, site: LiveServer, acme: dict[str, Any], 
     expect(timeline.locator("li").last).to_contain_text("succeeded")
     assert_accessible(page)
     shot(page, "job-timeline")
+
+    site.call("DELETE", f"/v1/networks/{net['id']}", boss)  # leave the shared pool clean
+    wait_job(site, boss, site.call("DELETE", url, boss)["id"])
 
     page.get_by_role("button", name="Log out").click()
     log_in(page, "", *ADMIN)
