@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Integer, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenantfusion.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -48,3 +48,18 @@ class Job(IdMixin, TimestampMixin, Base):
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class JobEvent(IdMixin, Base):
+    """A moment in a job's life: ``started`` (an attempt), ``step`` (with its number and
+    name), ``succeeded``, ``failed``, ``retrying``; queued is the job's ``created_at``."""
+
+    __tablename__ = "job_event"
+
+    job_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("job.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    event: Mapped[str] = mapped_column(String(16))
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(64), default="")

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tenantfusion.audit import service as audit_service
-from tenantfusion.db import utcnow
+from tenantfusion.db import new_id, utcnow
 from tenantfusion.errors import Conflict, NotFound
-from tenantfusion.jobs.models import Job, JobState
+from tenantfusion.jobs.models import Job, JobEvent, JobState
 from tenantfusion.jobs.registry import RETRY_HOOKS
 from tenantfusion.platform.principal import Principal
 
@@ -166,6 +166,8 @@ def claim(
             )
             .execution_options(synchronize_session=False)
         )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            _event(db, job_id, "started")
         db.commit()
         if result.rowcount == 1:  # type: ignore[attr-defined]
             job = db.get(Job, job_id, populate_existing=True)
@@ -183,8 +185,28 @@ def claim(
     return None
 
 
-def _write(db: Session, lease: Lease, **values: Any) -> None:
-    """One fenced UPDATE of the job (commits); raises LeaseLost if the lease moved on."""
+def _event(db: Session, job_id: str, event: str, step: int = 0, name: str = "") -> None:
+    db.execute(
+        insert(JobEvent).values(
+            id=new_id(), job_id=job_id, at=utcnow(), event=event, step=step, name=name[:64]
+        )
+    )
+
+
+def events(*, db: Session, job: Job) -> list[JobEvent]:
+    """The job's events, oldest first (its timeline)."""
+    return list(
+        db.scalars(
+            select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.at, JobEvent.id)
+        )
+    )
+
+
+def _write(
+    db: Session, lease: Lease, event: tuple[str, int, str] | None = None, **values: Any
+) -> None:
+    """One fenced UPDATE of the job, with its ``event`` (name, step, step name) if any
+    (commits); raises LeaseLost if the lease moved on."""
     result = db.execute(
         update(Job)
         .where(
@@ -198,6 +220,8 @@ def _write(db: Session, lease: Lease, **values: Any) -> None:
     if result.rowcount != 1:  # type: ignore[attr-defined]
         db.rollback()
         raise LeaseLost(f"job {lease.job_id}: lease {lease.generation} of {lease.owner} lost")
+    if event is not None:
+        _event(db, lease.job_id, *event)
     db.commit()
 
 
@@ -212,7 +236,7 @@ def renew(*, db: Session, lease: Lease, seconds: float) -> bool:
 
 def progress(*, db: Session, lease: Lease, step: int, total: int, name: str) -> None:
     """Record ``step i/n`` (commits, so clients see it live). Raises LeaseLost."""
-    _write(db, lease, step=step, total_steps=total, step_name=name[:64])
+    _write(db, lease, ("step", step, name), step=step, total_steps=total, step_name=name[:64])
 
 
 def save_payload(*, db: Session, lease: Lease, payload: dict[str, Any]) -> None:
@@ -225,6 +249,7 @@ def succeed(*, db: Session, lease: Lease, result: dict[str, Any]) -> None:
     _write(
         db,
         lease,
+        ("succeeded", 0, ""),
         state=JobState.succeeded,
         result=result,
         error="",
@@ -235,7 +260,15 @@ def succeed(*, db: Session, lease: Lease, result: dict[str, Any]) -> None:
 
 
 def _fail(db: Session, lease: Lease, error: str) -> None:
-    _write(db, lease, state=JobState.failed, error=error, lease_owner=None, lease_expires_at=None)
+    _write(
+        db,
+        lease,
+        ("failed", 0, error),
+        state=JobState.failed,
+        error=error,
+        lease_owner=None,
+        lease_expires_at=None,
+    )
 
 
 def retry_or_fail(
@@ -255,6 +288,7 @@ def retry_or_fail(
     _write(
         db,
         lease,
+        ("retrying", 0, error),
         state=JobState.queued,
         error=error,
         run_after=run_after,
@@ -285,6 +319,7 @@ def reschedule(
     _write(
         db,
         lease,
+        (state.value, 0, reason),
         **values,
         state=state,
         error=reason,
@@ -324,6 +359,7 @@ def retry(*, db: Session, actor: Principal, job_id: str, deadline_seconds: float
     job.error, job.result, job.step, job.step_name = "", {}, 0, ""
     job.deadline_at = now + timedelta(seconds=span)
     job.lease_owner = job.lease_expires_at = None
+    _event(db, job.id, "requeued")
     hook = RETRY_HOOKS.get(job.kind)
     if hook:
         hook(db, job)

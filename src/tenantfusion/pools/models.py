@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, String, Text
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenantfusion.db import Base, IdMixin, TimestampMixin, UTCDateTime
@@ -41,3 +41,18 @@ class Pool(IdMixin, TimestampMixin, Base):
     default_network_cidr: Mapped[str | None] = mapped_column(String(64))
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PoolHealthSample(IdMixin, Base):
+    """What one health sweep saw of a pool: status, how long the check took (None when it
+    failed), the circuit breaker's state afterwards. The last few per pool are kept."""
+
+    __tablename__ = "pool_health_sample"
+
+    pool_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("pool.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    breaker: Mapped[int] = mapped_column(Integer)

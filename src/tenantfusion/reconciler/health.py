@@ -1,4 +1,5 @@
-"""The pool health sweep: ask every enabled pool at once (bounded), record what it said.
+"""The pool health sweep: ask every enabled pool at once (bounded), record what it said
+(and a sample of it, with how long the check took, for the pool's history).
 
 No database connection is held while pools are asked: pools are read, the session is
 closed, the checks run in a small thread pool, and the outcomes are written in a second
@@ -9,6 +10,7 @@ has its paused jobs made due at once.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import structlog
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenantfusion.config import Settings
 from tenantfusion.errors import PoolError
 from tenantfusion.jobs import service as job_service
+from tenantfusion.pools import breaker, history
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.drivers.base import Capabilities
 from tenantfusion.pools.models import Pool
@@ -33,15 +36,17 @@ def sweep(*, sessions: sessionmaker[Session], settings: Settings) -> dict[str, s
     if not pools:
         return {}
 
-    def ask(pool: Pool) -> Capabilities | PoolError:
-        return pool_service.check(pool=pool, settings=settings)
+    def ask(pool: Pool) -> tuple[Capabilities | PoolError, float]:
+        started = time.monotonic()
+        outcome = pool_service.check(pool=pool, settings=settings)
+        return outcome, time.monotonic() - started
 
     workers = max(1, min(settings.health_sweep_concurrency, len(pools)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tf-health") as executor:
         outcomes = list(executor.map(ask, pools))
     statuses: dict[str, str] = {}
     with sessions() as db:
-        for detached, outcome in zip(pools, outcomes, strict=True):
+        for detached, (outcome, took) in zip(pools, outcomes, strict=True):
             current = db.get(Pool, detached.id)
             if current is None:  # deleted meanwhile
                 continue
@@ -50,5 +55,12 @@ def sweep(*, sessions: sessionmaker[Session], settings: Settings) -> dict[str, s
                 resumed = job_service.resume_pool(db=db, pool_id=pool.id)
                 log.info("pool.back", pool=pool.name, resumed_jobs=resumed)
             statuses[pool.name] = pool.status.value
+            history.record(
+                db=db,
+                pool_id=pool.id,
+                status=pool.status.value,
+                latency_ms=round(took * 1000) if isinstance(outcome, Capabilities) else None,
+                breaker=breaker.state(pool.name),
+            )
         db.commit()
     return statuses

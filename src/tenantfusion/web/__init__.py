@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from tenantfusion.web import admin, tenant, tenant_admin, views
+from tenantfusion.web import admin, api_keys, tenant, tenant_admin, views
 
 PREFIX = "/console"
 
@@ -17,6 +17,7 @@ def install(app: FastAPI) -> None:
     """Mount the console under ``/console`` (static files included); ``/`` leads there."""
     app.include_router(views.router, prefix=PREFIX)
     app.include_router(admin.router, prefix=f"{PREFIX}/admin")
+    app.include_router(api_keys.router, prefix=PREFIX)  # before tenant's /{kind} routes
     app.include_router(tenant_admin.router, prefix=PREFIX)  # before tenant's /{kind} routes
     app.include_router(tenant.router, prefix=PREFIX)
     app.mount(

@@ -17,14 +17,26 @@ from tenantfusion.mapping.teardown import tenant_delete_flow
 from tenantfusion.platform import service as platform_service
 from tenantfusion.platform.principal import Principal
 from tenantfusion.platform.schemas import TenantCreate, TenantRead
-from tenantfusion.pools import breaker
+from tenantfusion.pools import breaker, history
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.schemas import PoolRead
+from tenantfusion.quotas import service as quota_service
+from tenantfusion.quotas.schemas import QuotaLimits
 from tenantfusion.resources import service as record_service
 from tenantfusion.web import charts
 from tenantfusion.web.auth import ConsoleAdmin
 from tenantfusion.web.live import is_moving
-from tenantfusion.web.render import Flash, kept, page, parse, submit
+from tenantfusion.web.pages import quota_scopes
+from tenantfusion.web.render import (
+    Flash,
+    kept,
+    model_input,
+    page,
+    parse,
+    read_form,
+    submit,
+    submit_in_thread,
+)
 from tenantfusion.web.routing import console_router
 
 router = console_router()
@@ -97,6 +109,7 @@ def show_pool(
         view = PoolRead.model_validate(found)
         tenants = mapping_service.count(db=db, pool_id=found.id)
         records = record_service.count_in_pool(db=db, pool_id=found.id)
+        samples = history.recent(db=db, pool_id=found.id)
         db.expunge(found)
     problem = ""
     try:  # the page shows the pool even when its Placement does not answer
@@ -112,6 +125,7 @@ def show_pool(
         records=records,
         breaker=BREAKER_STATES[breaker.state(view.name)],
         bars=charts.capacity_bars(capacity) if capacity else [],
+        history=charts.health_series(samples) if samples else [],
         problem=problem,
     )
 
@@ -190,3 +204,75 @@ def reconcile_pool(request: Request, pool: str, user: ConsoleAdmin, sessions: Se
         return url, f"Reconcile of pool {name} started"
 
     return submit(request, action=action, retry=_retry(request, user, sessions))
+
+
+def _quota_page(
+    request: Request,
+    tenant_id: str,
+    *,
+    user: Principal,
+    sessions: Sessions,
+    form: dict[str, str] | None = None,
+    flash: Flash | None = None,
+    status: int = 200,
+) -> Response:
+    with sessions() as db:
+        tenant = platform_service.get_tenant_or_raise(db=db, tenant_id=tenant_id)
+        found = quota_service.read(db=db, tenant_id=tenant.id)
+        pools = [PoolRead.model_validate(p) for p in pool_service.list_(db=db)]
+        name = tenant.name
+    return page(
+        request,
+        "tenant/quotas.html",
+        user=user,
+        flash=flash,
+        status=status,
+        form=kept(form),
+        editable=True,
+        tenant_id=tenant_id,
+        tenant_name=name,
+        pools=pools,
+        scopes=quota_scopes(found),
+        labels=charts.QUOTA_LABELS,
+    )
+
+
+@router.get("/tenants/{tenant_id}/quotas")
+def show_quotas(
+    request: Request, tenant_id: str, user: ConsoleAdmin, sessions: Sessions
+) -> Response:
+    """A tenant's limits, usage and reservations, and the form that sets its limits."""
+    return _quota_page(request, tenant_id, user=user, sessions=sessions)
+
+
+@router.post("/tenants/{tenant_id}/quotas")
+async def set_quotas(
+    request: Request, tenant_id: str, user: ConsoleAdmin, sessions: Sessions, settings: AppSettings
+) -> Response:
+    """Replace the limits of one scope (platform-wide or a pool): the API's PUT body, sent
+    to the same service function, which pushes them down to the tenant's projects."""
+    form = await read_form(request)
+    pool = form.get("pool") or None
+
+    def action() -> tuple[str, str]:
+        data = parse(QuotaLimits, model_input({k: v for k, v in form.items() if k != "pool"}))
+        found = quota_service.update(
+            sessions=sessions,
+            actor=user,
+            tenant_id=tenant_id,
+            pool_ref=pool,
+            data=data,
+            settings=settings,
+        )
+        pushed = ", ".join(f"{k}: {v}" for k, v in sorted((found.pushed or {}).items()))
+        scope = f"pool {pool}" if pool else "all pools"
+        return f"/console/admin/tenants/{tenant_id}/quotas", (
+            f"Limits saved for {scope}" + (f" (pushed to {pushed})" if pushed else "")
+        )
+
+    def again(flash: Flash, status: int) -> Response:
+        return _quota_page(
+            request, tenant_id, user=user, sessions=sessions, form=form, flash=flash, status=status
+        )
+
+    return await submit_in_thread(request, action=action, retry=again)

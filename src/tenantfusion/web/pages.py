@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from fastapi import Request, Response
@@ -25,23 +26,36 @@ from tenantfusion.platform.principal import Principal
 from tenantfusion.platform.schemas import UserRead
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.schemas import PoolView
+from tenantfusion.quotas import service as quota_service
+from tenantfusion.quotas.schemas import QuotaRead, QuotaUsage
 from tenantfusion.resources import catalog, floating_ips, networks, routers, servers, subnets
 from tenantfusion.resources.engine import tenant_of
 from tenantfusion.resources.schemas import ListQuery
+from tenantfusion.web import charts
 from tenantfusion.web.live import is_moving
 from tenantfusion.web.render import Flash, kept, page
 
 RECENT_JOBS = 10
+#: Rows on a list page unless ``?limit=`` asks for more (up to the API's 1,000).
+PAGE_SIZE = ListQuery.model_fields["limit"].default
 USERS_PAGE = 500
 ALL = ListQuery(limit=1000)  # choices in forms (networks, subnets, servers)
 PageName = Literal[
-    "overview", "servers", "server", "networks", "subnets", "routers", "floating-ips", "users"
+    "overview",
+    "servers",
+    "server",
+    "networks",
+    "subnets",
+    "routers",
+    "floating-ips",
+    "users",
+    "quotas",
 ]
 
 
 class Loader(Protocol):
-    """What a page shows; ``marker`` pages its main list, ``record_id`` names the object of
-    a detail page (pages that have neither ignore them)."""
+    """What a page shows; ``marker`` and ``limit`` page its main list, ``record_id`` names
+    the object of a detail page (pages that have neither ignore them)."""
 
     def __call__(
         self,
@@ -50,6 +64,7 @@ class Loader(Protocol):
         user: Principal,
         settings: Settings,
         marker: str | None,
+        limit: int,
         record_id: str | None,
     ) -> dict[str, Any]: ...
 
@@ -74,6 +89,34 @@ def _by_name(items: Iterable[Any]) -> dict[str, list[str]]:
     return dict(sorted(found.items()))
 
 
+@dataclass(frozen=True)
+class QuotaScope:
+    """One scope of a tenant's quotas (platform-wide, or one pool) as the console shows it."""
+
+    title: str
+    key: str
+    usage: dict[str, QuotaUsage]
+    bars: list[charts.Bar]
+
+
+def quota_scopes(found: QuotaRead) -> list[QuotaScope]:
+    """Platform-wide first, then each pool where the tenant has a limit or objects."""
+    scopes = [("All pools (platform-wide)", "platform", found.resources)]
+    scopes += [(f"Pool {name}", f"pool-{name}", usage) for name, usage in found.pools.items()]
+    return [
+        QuotaScope(title, key, usage, charts.quota_bars(usage, scope=key))
+        for title, key, usage in scopes
+    ]
+
+
+def _quotas(*, db: Session, user: Principal, **_: Any) -> dict[str, Any]:
+    tenant_id = tenant_of(user)
+    return {
+        "scopes": quota_scopes(quota_service.read(db=db, tenant_id=tenant_id)),
+        "labels": charts.QUOTA_LABELS,
+    }
+
+
 def _overview(*, db: Session, user: Principal, **_: Any) -> dict[str, Any]:
     pools = _pools(db)
     names = {p.id: p.name for p in pools}
@@ -89,13 +132,16 @@ def _overview(*, db: Session, user: Principal, **_: Any) -> dict[str, Any]:
         "unmapped": [p for p in pools if p.is_enabled and p.name not in mapped],
         "jobs": jobs,
         "live": is_moving(jobs=jobs, mappings=mappings),
+        **_quotas(db=db, user=user),
     }
 
 
 def _servers(
-    *, db: Session, user: Principal, settings: Settings, marker: str | None, **_: Any
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
 ) -> dict[str, Any]:
-    listed = servers.list_(db=db, actor=user, settings=settings, query=ListQuery(marker=marker))
+    listed = servers.list_(
+        db=db, actor=user, settings=settings, query=ListQuery(marker=marker, limit=limit)
+    )
     jobs = _jobs(db, user)
     return {
         "servers": listed,
@@ -127,9 +173,11 @@ def _server(
 
 
 def _networks(
-    *, db: Session, user: Principal, settings: Settings, marker: str | None, **_: Any
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
 ) -> dict[str, Any]:
-    listed = networks.list_(db=db, actor=user, settings=settings, query=ListQuery(marker=marker))
+    listed = networks.list_(
+        db=db, actor=user, settings=settings, query=ListQuery(marker=marker, limit=limit)
+    )
     jobs = _jobs(db, user)
     return {
         "networks": listed,
@@ -141,9 +189,11 @@ def _networks(
 
 
 def _subnets(
-    *, db: Session, user: Principal, settings: Settings, marker: str | None, **_: Any
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
 ) -> dict[str, Any]:
-    listed = subnets.list_(db=db, actor=user, settings=settings, query=ListQuery(marker=marker))
+    listed = subnets.list_(
+        db=db, actor=user, settings=settings, query=ListQuery(marker=marker, limit=limit)
+    )
     nets = networks.list_(db=db, actor=user, settings=settings, query=ALL).items
     return {
         "subnets": listed,
@@ -155,9 +205,11 @@ def _subnets(
 
 
 def _routers(
-    *, db: Session, user: Principal, settings: Settings, marker: str | None, **_: Any
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
 ) -> dict[str, Any]:
-    listed = routers.list_(db=db, actor=user, settings=settings, query=ListQuery(marker=marker))
+    listed = routers.list_(
+        db=db, actor=user, settings=settings, query=ListQuery(marker=marker, limit=limit)
+    )
     subs = subnets.list_(db=db, actor=user, settings=settings, query=ALL).items
     return {
         "routers": listed,
@@ -170,9 +222,9 @@ def _routers(
 
 
 def _floating_ips(
-    *, db: Session, user: Principal, settings: Settings, marker: str | None, **_: Any
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
 ) -> dict[str, Any]:
-    query = ListQuery(marker=marker)
+    query = ListQuery(marker=marker, limit=limit)
     listed = floating_ips.list_(db=db, actor=user, settings=settings, query=query)
     found = servers.list_(db=db, actor=user, settings=settings, query=ALL).items
     return {
@@ -204,6 +256,7 @@ PAGES: dict[PageName, tuple[str, Loader]] = {
     "routers": ("tenant/routers.html", _routers),
     "floating-ips": ("tenant/floating_ips.html", _floating_ips),
     "users": ("tenant/users.html", _users),
+    "quotas": ("tenant/quotas.html", _quotas),
 }
 
 
@@ -231,12 +284,15 @@ def render(
     flash: Flash | None = None,
     status: int = 200,
     marker: str | None = None,
+    limit: int = PAGE_SIZE,
     record_id: str | None = None,
 ) -> Response:
     """Draw a tenant page (with a flash and a form's kept input, after a failed action)."""
     template, load = PAGES[name]
     with sessions() as db:
-        context = load(db=db, user=user, settings=settings, marker=marker, record_id=record_id)
+        context = load(
+            db=db, user=user, settings=settings, marker=marker, limit=limit, record_id=record_id
+        )
     return page(
         request, template, user=user, flash=flash, status=status, form=kept(form), **context
     )

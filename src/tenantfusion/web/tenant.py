@@ -34,12 +34,13 @@ from tenantfusion.resources.schemas import (
     SubnetCreate,
 )
 from tenantfusion.web.auth import ConsoleUser
-from tenantfusion.web.pages import PageName, page_name, render, retry, url_of
+from tenantfusion.web.pages import PAGE_SIZE, PageName, page_name, render, retry, url_of
 from tenantfusion.web.render import model_input, parse, read_form, submit_in_thread
 from tenantfusion.web.routing import console_router
 
 router = console_router()
 Marker = Annotated[str | None, Query(max_length=512)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
 #: What a record id looks like (a ``back_id`` is put into a URL only if it is one).
 RECORD_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 #: The pages with a list (and a form) of their own.
@@ -51,6 +52,7 @@ LIST_PAGES: tuple[PageName, ...] = (
     "routers",
     "floating-ips",
     "users",
+    "quotas",
 )
 
 
@@ -137,8 +139,17 @@ def _show_page(name: PageName) -> Callable[..., Response]:
         sessions: Sessions,
         settings: AppSettings,
         marker: Marker = None,
+        limit: Limit = PAGE_SIZE,
     ) -> Response:
-        return render(request, name, user=user, sessions=sessions, settings=settings, marker=marker)
+        return render(
+            request,
+            name,
+            user=user,
+            sessions=sessions,
+            settings=settings,
+            marker=marker,
+            limit=limit,
+        )
 
     show.__name__ = f"show_{name.replace('-', '_')}"
     return show

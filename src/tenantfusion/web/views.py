@@ -8,6 +8,7 @@ from fastapi import Depends, Form, Query, Request, Response
 
 from tenantfusion.audit import service as audit_service
 from tenantfusion.audit.schemas import AuditEventRead
+from tenantfusion.db import utcnow
 from tenantfusion.deps import AppSettings, Sessions, login_slot
 from tenantfusion.errors import TenantFusionError
 from tenantfusion.jobs import service as job_service
@@ -16,6 +17,7 @@ from tenantfusion.observe import source_of
 from tenantfusion.platform import auth as auth_service
 from tenantfusion.platform.principal import Principal
 from tenantfusion.platform.schemas import TokenCreate
+from tenantfusion.web import charts
 from tenantfusion.web.auth import (
     SESSION_COOKIE,
     ConsoleUser,
@@ -121,7 +123,13 @@ def _job_page(
     status: int = 200,
 ) -> Response:
     with sessions() as db:
-        job = JobRead.model_validate(job_service.get_or_raise(db=db, job_id=job_id, actor=user))
+        found = job_service.get_or_raise(db=db, job_id=job_id, actor=user)
+        job = JobRead.model_validate(found)
+        events = job_service.events(db=db, job=found)
+        live = is_moving(jobs=[job])
+        spans = charts.job_timeline(
+            created_at=job.created_at, events=events, until=utcnow() if live else job.updated_at
+        )
     return page(
         request,
         "job.html",
@@ -129,7 +137,8 @@ def _job_page(
         flash=flash,
         status=status,
         job=job,
-        live=is_moving(jobs=[job]),
+        spans=spans,
+        live=live,
     )
 
 
