@@ -112,7 +112,8 @@ def test_a_slow_pool_through_a_delaying_proxy(full_pools: list[PoolInfo], tmp_pa
             warm(world, lag, {"east", "slow"})
             for proxy in proxies.values():
                 proxy.delay = 2 * POOL_TIMEOUT
-            load = run_load(world, 4 * POOL_TIMEOUT, hit=lag)
+            # long enough for the lane to see three slow calls fail even on a loaded box
+            load = run_load(world, 6 * POOL_TIMEOUT, hit=lag)
             for proxy in proxies.values():
                 proxy.delay = 0.0
             assert_bulkheaded(world, load, faulted="slow", hit="lag")
