@@ -220,3 +220,24 @@ def test_operator_pool_page_without_placement_answers(sqlite_api: Api) -> None:
     assert 'data-chart="vcpu"' not in r.text
     assert console.get("/console/admin/pools/nope").status_code == 404
     assert tenant_console(sqlite_api).get("/console/admin/pools/east").status_code == 403
+
+
+def test_volumes_page_and_forms(sqlite_api: Api) -> None:
+    sqlite_api.new_tenant("acme")
+    console = tenant_console(sqlite_api)
+    page = console.get("/console/volumes")
+    assert page.status_code == 200 and "No volumes." in page.text
+    assert '<a href="/console/volumes" aria-current="page">Volumes</a>' in page.text
+    assert 'id="create-volume"' in page.text and 'name="size_gb"' in page.text
+    r = console.client.post("/console/volumes", data={"name": "v1", "size_gb": "1"})
+    assert r.status_code == 403 and "Request rejected" in r.text
+
+    # the API's VolumeCreate and VolumeAction decide, the input kept
+    r = console.post("/console/volumes", {"name": "v1", "size_gb": "0"}, via="/console/volumes")
+    assert r.status_code == 422 and "size_gb:" in r.text and 'name="name" value="v1"' in r.text
+    r = console.post("/console/volumes/nope/action", {"action": "swap"}, via="/console/volumes")
+    assert r.status_code == 422 and "action:" in r.text
+    r = console.post("/console/volumes/nope/action", {"action": "detach"}, via="/console/volumes")
+    assert r.status_code == 404
+    # no pool offers block storage here: the form says so
+    assert "No pool offers block storage." in console.get("/console/volumes").text

@@ -28,7 +28,15 @@ from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.schemas import PoolView
 from tenantfusion.quotas import service as quota_service
 from tenantfusion.quotas.schemas import QuotaRead, QuotaUsage
-from tenantfusion.resources import catalog, floating_ips, networks, routers, servers, subnets
+from tenantfusion.resources import (
+    catalog,
+    floating_ips,
+    networks,
+    routers,
+    servers,
+    subnets,
+    volumes,
+)
 from tenantfusion.resources.engine import tenant_of
 from tenantfusion.resources.schemas import ListQuery
 from tenantfusion.web import charts
@@ -48,6 +56,7 @@ PageName = Literal[
     "subnets",
     "routers",
     "floating-ips",
+    "volumes",
     "users",
     "quotas",
 ]
@@ -163,11 +172,16 @@ def _server(
         db=db, actor=user, settings=settings, query=ListQuery(pool=server.pool, limit=1000)
     ).items
     images = catalog.images(db=db, actor=user, settings=settings, pool=server.pool).items
+    # only pools holding volume records are asked, so a server without volumes costs nothing
+    vols = volumes.list_(
+        db=db, actor=user, settings=settings, query=ListQuery(pool=server.pool, limit=1000)
+    ).items
     return {
         "server": server,
         "image_name": next((i.name for i in images if i.id == server.image), None),
         "attached": [f for f in fips if f.server == server.id],
         "free_ips": [f for f in fips if not f.server],
+        "volumes": [v for v in vols if v.server == server.id],
         "live": is_moving(resources=[server]),
     }
 
@@ -237,6 +251,22 @@ def _floating_ips(
     }
 
 
+def _volumes(
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
+) -> dict[str, Any]:
+    query = ListQuery(marker=marker, limit=limit)
+    listed = volumes.list_(db=db, actor=user, settings=settings, query=query)
+    found = servers.list_(db=db, actor=user, settings=settings, query=ALL).items
+    return {
+        "volumes": listed,
+        "servers": found,
+        "server_names": {s.id: s.name for s in found},
+        "pools": _pools(db, "block-storage"),
+        "marker": marker,
+        "live": is_moving(resources=listed.items),
+    }
+
+
 def _users(*, db: Session, user: Principal, **_: Any) -> dict[str, Any]:
     user.require_admin()
     tenant = platform_service.get_tenant_or_raise(db=db, tenant_id=tenant_of(user))
@@ -255,6 +285,7 @@ PAGES: dict[PageName, tuple[str, Loader]] = {
     "subnets": ("tenant/subnets.html", _subnets),
     "routers": ("tenant/routers.html", _routers),
     "floating-ips": ("tenant/floating_ips.html", _floating_ips),
+    "volumes": ("tenant/volumes.html", _volumes),
     "users": ("tenant/users.html", _users),
     "quotas": ("tenant/quotas.html", _quotas),
 }

@@ -1,4 +1,5 @@
-"""Tenant pages and their forms: servers, networks, subnets, routers, floating IPs.
+"""Tenant pages and their forms: servers, networks, subnets, routers, floating IPs,
+volumes.
 
 Every kind is created, acted on and deleted through its resource service module, exactly
 as the API's routes do (``resources/views.py``); a form's fields become the API's request
@@ -21,7 +22,7 @@ from tenantfusion.deps import AppSettings, Sessions
 from tenantfusion.errors import NotFound
 from tenantfusion.jobs.models import Job
 from tenantfusion.platform.principal import Principal
-from tenantfusion.resources import floating_ips, networks, routers, servers, subnets
+from tenantfusion.resources import floating_ips, networks, routers, servers, subnets, volumes
 from tenantfusion.resources.schemas import (
     FloatingIPAction,
     FloatingIPCreate,
@@ -32,6 +33,8 @@ from tenantfusion.resources.schemas import (
     ServerAction,
     ServerCreate,
     SubnetCreate,
+    VolumeAction,
+    VolumeCreate,
 )
 from tenantfusion.web.auth import ConsoleUser
 from tenantfusion.web.pages import PAGE_SIZE, PageName, page_name, render, retry, url_of
@@ -51,6 +54,7 @@ LIST_PAGES: tuple[PageName, ...] = (
     "subnets",
     "routers",
     "floating-ips",
+    "volumes",
     "users",
     "quotas",
 )
@@ -106,6 +110,7 @@ KINDS: dict[str, Kind] = {
         floating_ips.action,
         FloatingIPAction,
     ),
+    "volumes": Kind("volume", volumes, VolumeCreate, "volumes", volumes.action, VolumeAction),
 }
 
 
@@ -213,7 +218,7 @@ async def act_on_resource(
     settings: AppSettings,
 ) -> Response:
     """An action button or form (start/stop/reboot, router interfaces and gateway, floating
-    IP association): the API's action body, sent to the same service function."""
+    IP association, volume attachment): the API's action body, sent to the same service function."""
     kind = _kind(segment)
     if kind.act is None or kind.action_model is None:
         raise NotFound(f"{kind.noun}s have no actions")
