@@ -13,6 +13,8 @@ from tenantfusion.resources.schemas import ResourceRead
 #: Pool statuses on the way to another (Nova's transitional server states and Neutron's).
 MOVING_STATUSES = frozenset(
     {"BUILD", "REBUILD", "REBOOT", "HARD_REBOOT", "RESIZE", "MIGRATING", "PENDING_CREATE"}
+    # Cinder's volume statuses on their way somewhere
+    | {"CREATING", "ATTACHING", "DETACHING", "RESERVED", "DELETING", "EXTENDING"}
 )
 MOVING_JOBS = frozenset({JobState.queued, JobState.running, JobState.paused})
 MOVING_MAPPINGS = frozenset(
