@@ -21,6 +21,7 @@ TENANT_PAGES = (
     "subnets",
     "routers",
     "floating-ips",
+    "volumes",
     "users",
 )
 
