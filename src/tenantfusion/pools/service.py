@@ -77,6 +77,14 @@ def list_(*, db: Session) -> list[Pool]:
     return list(db.scalars(select(Pool).order_by(Pool.name)))
 
 
+def page(*, db: Session, limit: int, marker: str | None) -> list[Pool]:
+    """Pools ordered by name, after ``marker`` (a pool name)."""
+    stmt = select(Pool).order_by(Pool.name).limit(limit)
+    if marker:
+        stmt = stmt.where(Pool.name > marker)
+    return list(db.scalars(stmt))
+
+
 def _apply_capabilities(pool: Pool, caps: Capabilities) -> None:
     pool.services = list(caps.services)
     pool.features = list(caps.features)
