@@ -142,24 +142,22 @@ def add_pools(
     """Register ``count`` simulated pools straight in the table (their check is the sweep's
     job); every ``down_every``-th one never answers. Returns their ids."""
     now = datetime.now(UTC)
-    creds: dict[bool, str] = {}
     ids: list[str] = []
 
     def values() -> Iterator[tuple[Any, ...]]:
         for i in range(count):
             down = bool(down_every) and i % down_every == down_every - 1
-            if down not in creds:
-                auth = PoolAuth(auth_url=simpool.sim_url("pool", down=down), username="a", password="p")
-                creds[down] = encrypt_json(auth.to_dict(), settings=settings)
+            url = simpool.sim_url(f"sim{i:05d}", down=down)
+            auth = PoolAuth(auth_url=url, username="admin", password="admin-pass")
             pool_id = new_id()
             ids.append(pool_id)
             yield (
                 pool_id,
                 f"sim{i:05d}",
                 driver,
-                simpool.sim_url(f"sim{i:05d}", down=down),
+                url,
                 "Default",
-                creds[down],
+                encrypt_json(auth.to_dict(), settings=settings),
                 "ok",
                 "",
                 '["identity", "compute", "network", "placement"]',

@@ -28,7 +28,7 @@ import httpx
 
 from tenantfusion.errors import PoolUnreachable
 from tenantfusion.pools.drivers import DRIVERS
-from tenantfusion.pools.drivers.base import Capabilities, PoolAuth
+from tenantfusion.pools.drivers.base import Capabilities, PoolAuth, PoolDriver
 from tenantfusion.pools.drivers.remote import Capacity, CatalogKind, Kind, RemoteObject
 from tests.fakes import CLOUDS, FakeCloud, FakeDriver
 
@@ -56,7 +56,7 @@ class SimDriver(FakeDriver):
     kind = "sim"
 
     def __init__(self, auth: PoolAuth, *, pool: str, timeout: float) -> None:
-        super().__init__(auth, pool=pool, timeout=timeout)
+        PoolDriver.__init__(self, auth, pool=pool, timeout=timeout)
         self.cloud = CLOUDS.setdefault(auth.auth_url, SimCloud())
 
     @property
