@@ -93,7 +93,7 @@ class Summary:
     labels: dict[str, Any]
 
 
-_roster: tuple[tuple[datetime | None, int], list[Summary]] | None = None
+_roster: tuple[tuple[str, datetime | None, int], list[Summary]] | None = None
 _roster_lock = threading.Lock()
 
 
@@ -104,7 +104,7 @@ def roster(*, db: Session) -> list[Summary]:
     a period, which refreshes it)."""
     global _roster
     newest, count = db.execute(select(func.max(Pool.updated_at), func.count(Pool.id))).one()
-    stamp = (newest, int(count))
+    stamp = (str(db.get_bind().url), newest, int(count))
     cached = _roster
     if cached is not None and cached[0] == stamp:
         return cached[1]
