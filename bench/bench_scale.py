@@ -33,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -126,7 +125,9 @@ def bench_settings(url: str, data_dir: Path, key: str, **extra: Any) -> Settings
     )
 
 
-def copy_rows(url: str, table: str, columns: tuple[str, ...], values: Iterator[tuple[Any, ...]]) -> None:
+def copy_rows(
+    url: str, table: str, columns: tuple[str, ...], values: Iterator[tuple[Any, ...]]
+) -> None:
     """Bulk-load ``values`` into ``table`` with PostgreSQL's COPY."""
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
@@ -207,7 +208,9 @@ def pools_part(args: argparse.Namespace) -> None:
             tenant = platform_service.create_tenant(
                 db=db,
                 actor=SYSTEM,
-                data=TenantCreate(name="t", admin=TenantAdmin(username="boss", password="boss-pass")),
+                data=TenantCreate(
+                    name="t", admin=TenantAdmin(username="boss", password="boss-pass")
+                ),
             )
             platform_service.create_platform_admin(db=db, username="root", password=ADMIN_PASSWORD)
             db.commit()
@@ -311,9 +314,13 @@ def records_part(args: argparse.Namespace) -> None:
                   ((new_id(), tid, None, "networks", 1000) for tid in tenants))  # fmt: skip
         password = encrypt_json({"password": "pool-user-pass"}, settings=settings)
         # every tenant has a project in two pools
-        homes = {tid: (pool_ids[i % n_pools], pool_ids[(i * 7 + 1) % n_pools]) for i, tid in enumerate(tenants)}
+        homes = {
+            tid: (pool_ids[i % n_pools], pool_ids[(i * 7 + 1) % n_pools])
+            for i, tid in enumerate(tenants)
+        }
         mapping_rows = [
-            (new_id(), tid, pid, "active", "", "", f"tf-{tid}", f"proj-{tid}-{k}", f"tf-{tid}", "u", password, "password_fallback", False, now, now)
+            (new_id(), tid, pid, "active", "", "", f"tf-{tid}", f"proj-{tid}-{k}", f"tf-{tid}",
+             "u", password, "password_fallback", False, now, now)
             for tid, pids in homes.items()
             for k, pid in enumerate(dict.fromkeys(pids))
         ]  # fmt: skip
@@ -348,10 +355,14 @@ def records_part(args: argparse.Namespace) -> None:
             conn.execute(text("ANALYZE"))
         row("bulk load (COPY): tenants, mappings, records", f"{time.perf_counter() - t:.1f} s")
         sessions = session_factory(settings)
-        sample = random.Random(13).sample(tenants, min(args.samples, n_tenants))
+        rng = random.Random(13)  # noqa: S311 - a sample, not a secret
+        sample = rng.sample(tenants, min(args.samples, n_tenants))
         # the sampled tenants' objects exist in their simulated pools
         with sessions() as db:
-            pools = {p.id: p for p in db.query(__import__("tenantfusion.pools.models", fromlist=["Pool"]).Pool)}
+            pools = {
+                p.id: p
+                for p in db.query(__import__("tenantfusion.pools.models", fromlist=["Pool"]).Pool)
+            }
             found = db.execute(
                 text(
                     "SELECT id, tenant_id, pool_id, remote_id, name FROM routing_record "
@@ -441,8 +452,13 @@ def serve_replicas(env: dict[str, str], *, replicas: int) -> Iterator[tuple[list
             port = free_port()
             procs.append(
                 subprocess.Popen(
-                    [str(ROOT / ".venv/bin/python"), str(ROOT / "bench/scale_serve.py"),
-                     "serve", "--port", str(port)],
+                    [
+                        str(ROOT / ".venv/bin/python"),
+                        str(ROOT / "bench/scale_serve.py"),
+                        "serve",
+                        "--port",
+                        str(port),
+                    ],
                     env={**os.environ, **env},
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
@@ -528,7 +544,7 @@ async def client_mix(
     counts = {"create": 0, "list": 0, "delete": 0}
 
     async def one(i: int, http: httpx.AsyncClient) -> None:
-        rng = random.Random(i)
+        rng = random.Random(i)  # noqa: S311 - a workload, not a secret
         tenant = i % len(tokens)
         headers = {"X-Auth-Token": tokens[tenant]}
         base = bases[i % len(bases)]
@@ -603,12 +619,16 @@ def clients_part(args: argparse.Namespace) -> None:
                 tokens = []
                 for i in range(tenants):
                     login = {"tenant": f"c{i}", "username": "boss", "password": "boss-pass"}
-                    r = httpx.post(f"{bases[i % len(bases)]}/v1/auth/tokens", json=login, timeout=60)
+                    r = httpx.post(
+                        f"{bases[i % len(bases)]}/v1/auth/tokens", json=login, timeout=60
+                    )
                     r.raise_for_status()
                     tokens.append(r.json()["token"])
                 asyncio.run(onboard(bases, tokens, pools=args.sim_pools))
                 lat, errors, took, counts = asyncio.run(
-                    client_mix(bases, tokens, clients=args.clients, ops=args.ops, pools=args.sim_pools)
+                    client_mix(
+                        bases, tokens, clients=args.clients, ops=args.ops, pools=args.sim_pools
+                    )
                 )
                 memory = ", ".join(f"{rss_mb(pid):.0f}" for pid in pids)
             row(

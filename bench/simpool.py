@@ -25,12 +25,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from tests.fakes import CLOUDS, FakeCloud, FakeDriver
 
 from tenantfusion.errors import PoolUnreachable
 from tenantfusion.pools.drivers import DRIVERS
 from tenantfusion.pools.drivers.base import Capabilities, PoolAuth, PoolDriver
 from tenantfusion.pools.drivers.remote import Capacity, CatalogKind, Kind, RemoteObject
-from tests.fakes import CLOUDS, FakeCloud, FakeDriver
 
 SERVICES = ("identity", "compute", "network", "placement")
 #: a simulated pool's check answers after this long (a Keystone token + catalog round trip)

@@ -104,7 +104,7 @@ def roster(*, db: Session) -> list[Summary]:
     a period, which refreshes it)."""
     global _roster
     newest, count = db.execute(select(func.max(Pool.updated_at), func.count(Pool.id))).one()
-    stamp = (str(db.get_bind().url), newest, int(count))
+    stamp = (str(db.get_bind().engine.url), newest, int(count))
     cached = _roster
     if cached is not None and cached[0] == stamp:
         return cached[1]
