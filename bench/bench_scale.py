@@ -98,6 +98,12 @@ def rss_mb(pid: int | None = None) -> float:
     return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def pg_database(label: str) -> Iterator[str]:
     """A fresh PostgreSQL database on the machine's server (dropped afterwards)."""
@@ -615,6 +621,9 @@ def clients_part(args: argparse.Namespace) -> None:
                 "TENANTFUSION_LOGIN_CONCURRENCY": "8",
                 simpool.SIM_ENDPOINT: sim,
             }
+            samples = data_dir / "samples.txt"
+            if args.profile:
+                env["TF_BENCH_SAMPLES"] = str(samples)
             with serve_replicas(env, replicas=replicas) as (bases, pids):
                 tokens = []
                 for i in range(tenants):
@@ -625,12 +634,14 @@ def clients_part(args: argparse.Namespace) -> None:
                     r.raise_for_status()
                     tokens.append(r.json()["token"])
                 asyncio.run(onboard(bases, tokens, pools=args.sim_pools))
+                cpu = [cpu_seconds(pid) for pid in pids]
                 lat, errors, took, counts = asyncio.run(
                     client_mix(
                         bases, tokens, clients=args.clients, ops=args.ops, pools=args.sim_pools
                     )
                 )
                 memory = ", ".join(f"{rss_mb(pid):.0f}" for pid in pids)
+                spent = sum(cpu_seconds(pid) for pid in pids) - sum(cpu)
             row(
                 f"{replicas} replica(s): {len(lat)} requests ({counts['create']} creates, "
                 f"{counts['list']} lists, {counts['delete']} deletes), errors",
@@ -640,6 +651,14 @@ def clients_part(args: argparse.Namespace) -> None:
             row(f"{replicas} replica(s): throughput", f"{len(lat) / took:.0f} req/s")
             row(f"{replicas} replica(s): latency", ms(lat))
             row(f"{replicas} replica(s): memory (RSS) per replica", f"{memory} MiB")
+            row(
+                f"{replicas} replica(s): server CPU per request",
+                f"{spent * 1000 / len(lat):.1f} ms",
+            )
+            if samples.exists():
+                print(f"   where the replica's busy threads were ({replicas} replica(s)):")
+                for line in samples.read_text().splitlines():
+                    print(f"      {line}")
 
 
 # --- 4) profile -------------------------------------------------------------------------

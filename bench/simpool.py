@@ -17,6 +17,7 @@ driver interface on a 2-core machine:
 from __future__ import annotations
 
 import asyncio
+import os
 import pickle
 import threading
 import time
@@ -29,7 +30,12 @@ from tests.fakes import CLOUDS, FakeCloud, FakeDriver
 
 from tenantfusion.errors import PoolUnreachable
 from tenantfusion.pools.drivers import DRIVERS
-from tenantfusion.pools.drivers.base import Capabilities, PoolAuth, PoolDriver
+from tenantfusion.pools.drivers.base import (
+    AppCredentialAuth,
+    Capabilities,
+    PoolAuth,
+    PoolDriver,
+)
 from tenantfusion.pools.drivers.remote import Capacity, CatalogKind, Kind, RemoteObject
 
 SERVICES = ("identity", "compute", "network", "placement")
@@ -109,7 +115,8 @@ class SimDriver(FakeDriver):
 # --- one simulator process shared by several replicas ---------------------------------
 
 SIM_ENDPOINT = "TF_BENCH_SIM_URL"
-_local = threading.local()
+_client: httpx.Client | None = None
+_client_lock = threading.Lock()
 
 
 class RemoteSimDriver(SimDriver):
@@ -119,13 +126,16 @@ class RemoteSimDriver(SimDriver):
     kind = "simhttp"
 
     def _client(self) -> httpx.Client:
-        client: httpx.Client | None = getattr(_local, "client", None)
-        if client is None:
-            import os
-
-            client = httpx.Client(base_url=os.environ[SIM_ENDPOINT], timeout=self.timeout)
-            _local.client = client
-        return client
+        global _client
+        if _client is not None:
+            return _client
+        with _client_lock:  # one client (and TLS context) per process, shared by threads
+            if _client is None:
+                limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+                _client = httpx.Client(
+                    base_url=os.environ[SIM_ENDPOINT], timeout=self.timeout, limits=limits
+                )
+            return _client
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         body = pickle.dumps((self.auth, self.pool, method, args, kwargs))
@@ -137,6 +147,10 @@ class RemoteSimDriver(SimDriver):
         if not ok:
             raise value
         return value
+
+    def app_credential_session(self, auth: AppCredentialAuth) -> Any:
+        # no call: the simulator resolves the credential's project when the session is used
+        return PoolAuth(auth.auth_url, f"appcred:{auth.credential_id}", auth.secret)
 
 
 def _forward(name: str) -> Any:
@@ -162,7 +176,6 @@ for _name in (
     "list_application_credentials",
     "create_application_credential",
     "delete_application_credential",
-    "app_credential_session",
     "authenticate",
     "create_object",
     "find_by_record",
@@ -214,6 +227,15 @@ def sim_app(latency: float) -> Any:
                     raise PoolUnreachable(f"simulated pool {pool} did not answer")
                 answer: tuple[bool, Any] = (True, Capabilities(services=SERVICES))
             else:
+                session = kwargs.get("session")
+                if isinstance(session, PoolAuth) and session.username.startswith("appcred:"):
+                    kwargs["session"] = driver.app_credential_session(
+                        AppCredentialAuth(
+                            auth_url=session.auth_url,
+                            credential_id=session.username.removeprefix("appcred:"),
+                            secret=session.password,
+                        )
+                    )
                 answer = (True, getattr(driver, method)(*args, **kwargs))
         except Exception as e:  # noqa: BLE001 - handed back to the caller
             answer = (False, e)
