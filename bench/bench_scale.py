@@ -544,7 +544,10 @@ async def client_mix(
     """``clients`` concurrent clients (client i: tenant i mod len(tokens), replica i mod
     len(bases)), each ``ops`` operations: create a network in one of its tenant's pools,
     list its networks, delete one it made. Returns latencies, errors, seconds, counts."""
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    # idle connections are dropped before the server's 5 s keep-alive ends (no reuse race)
+    limits = httpx.Limits(
+        max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=2.0
+    )
     lat: list[float] = []
     errors: dict[str, int] = {}
     counts = {"create": 0, "list": 0, "delete": 0}
@@ -558,22 +561,27 @@ async def client_mix(
         for n in range(ops):
             op = "create" if not mine or n % 3 == 0 else ("list" if n % 3 == 1 else "delete")
             t = time.perf_counter()
-            if op == "create":
-                body = {"name": f"c{i}-{n}", "pool": rng.choice(home_pools(tenant, pools))}
-                r = await http.post(f"{base}/v1/networks", json=body, headers=headers)
-                if r.status_code == 201:
-                    mine.append(r.json()["id"])
-            elif op == "list":
-                r = await http.get(f"{base}/v1/networks", headers=headers, params={"limit": 50})
-            else:
-                r = await http.delete(f"{base}/v1/networks/{mine.pop()}", headers=headers)
+            try:
+                if op == "create":
+                    body = {"name": f"c{i}-{n}", "pool": rng.choice(home_pools(tenant, pools))}
+                    r = await http.post(f"{base}/v1/networks", json=body, headers=headers)
+                    if r.status_code == 201:
+                        mine.append(r.json()["id"])
+                elif op == "list":
+                    params = {"limit": 50}
+                    r = await http.get(f"{base}/v1/networks", headers=headers, params=params)
+                else:
+                    r = await http.delete(f"{base}/v1/networks/{mine.pop()}", headers=headers)
+                status = r.status_code
+                ok = status in (200, 201, 202, 204)
+                if op == "list" and ok:
+                    ok = set(r.json()["pools"].values()) <= {"ok"}
+            except httpx.TransportError as e:
+                status, ok = type(e).__name__, False  # type: ignore[assignment]
             lat.append((time.perf_counter() - t) * 1000)
             counts[op] += 1
-            ok = r.status_code in (200, 201, 202, 204)
-            if op == "list" and ok:
-                ok = set(r.json()["pools"].values()) <= {"ok"}
             if not ok:
-                key = f"{op} {r.status_code}"
+                key = f"{op} {status}"
                 errors[key] = errors.get(key, 0) + 1
 
     async with httpx.AsyncClient(limits=limits, timeout=120) as http:
