@@ -14,8 +14,10 @@ The decision and its reason go back to the caller and into the audit log.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -72,19 +74,8 @@ def choose(
         pool = pool_service.get_or_raise(db=db, ref=requested)
         _check_requested(pool, needs)
         return pool, Placement(pool=pool.name, reason="requested")
-    rejected: dict[str, str] = {}
-    candidates: list[pool_service.Summary] = []
-    for known in pool_service.roster(db=db):
-        if not known.is_enabled:
-            rejected[known.name] = "disabled"
-        elif known.status is PoolStatus.unreachable:
-            rejected[known.name] = "unreachable"
-        elif missing := _missing(known, needs):
-            rejected[known.name] = f"no {', '.join(missing)}"
-        elif selector and any(known.labels.get(k) != v for k, v in selector.items()):
-            rejected[known.name] = "labels do not match pool_selector"
-        else:
-            candidates.append(known)
+    candidates, filtered = _eligible(pool_service.roster(db=db), needs=needs, selector=selector)
+    rejected = dict(filtered)
     mapped = {
         m.pool_id
         for m in mapping_service.list_for_tenant(db=db, tenant_id=tenant_id)
@@ -140,6 +131,41 @@ def choose(
     return best, Placement(pool=best.name, reason="; ".join(because))
 
 
+#: The last filtering of each roster (kept while the roster is the same list object).
+_filtered: dict[tuple[int, tuple[str, ...], str], tuple[Any, list[Any], dict[str, str]]] = {}
+
+
+def _eligible(
+    roster: list[pool_service.Summary],
+    *,
+    needs: tuple[str, ...],
+    selector: dict[str, str] | None,
+) -> tuple[list[pool_service.Summary], dict[str, str]]:
+    """The pools that may take the object, and why the others may not; remembered per
+    roster (it changes when a pool does), needs and selector."""
+    key = (id(roster), needs, json.dumps(selector, sort_keys=True))
+    hit = _filtered.get(key)
+    if hit is not None and hit[0] is roster:
+        return hit[1], hit[2]
+    rejected: dict[str, str] = {}
+    candidates: list[pool_service.Summary] = []
+    for known in roster:
+        if not known.is_enabled:
+            rejected[known.name] = "disabled"
+        elif known.status is PoolStatus.unreachable:
+            rejected[known.name] = "unreachable"
+        elif missing := _missing(known, needs):
+            rejected[known.name] = f"no {', '.join(missing)}"
+        elif selector and any(known.labels.get(k) != v for k, v in selector.items()):
+            rejected[known.name] = "labels do not match pool_selector"
+        else:
+            candidates.append(known)
+    if len(_filtered) > 64:  # rosters replaced, selectors seen once
+        _filtered.clear()
+    _filtered[key] = (roster, candidates, rejected)
+    return candidates, rejected
+
+
 def _groups(
     candidates: list[pool_service.Summary], *, mapped: set[str], size: int
 ) -> Iterator[list[pool_service.Summary]]:
@@ -148,9 +174,15 @@ def _groups(
     if len(candidates) <= size:
         yield candidates
         return
+    mine = [p for p in candidates if p.id in mapped]
     others = [p for p in candidates if p.id not in mapped]
-    random.shuffle(others)
-    ordered = [p for p in candidates if p.id in mapped] + others
+    # the first group samples (cheap); a full shuffle only if no pool of it fits
+    first = mine + random.sample(others, max(0, min(len(others), size - len(mine))))
+    yield first[:size]
+    asked = {p.id for p in first[:size]}
+    later = [p for p in others if p.id not in asked]
+    random.shuffle(later)
+    ordered = [p for p in mine if p.id not in asked] + later
     for start in range(0, len(ordered), size):
         yield ordered[start : start + size]
 
