@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     reconcile_interval_seconds: float = 60.0
     #: How many pools the health sweep asks at once.
     health_sweep_concurrency: int = 4
+    #: Most pools the scheduler asks per decision (fit, free memory): with more candidates
+    #: it asks the tenant's own pools first, then a random sample ("power of d choices").
+    scheduler_candidates: int = 16
     #: How long a record's object may be absent before reconcile reports it missing.
     missing_grace_seconds: float = 300.0
     #: Largest request body accepted on any route (413 beyond).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, Security
+from fastapi import Depends, Header, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session, sessionmaker
@@ -185,3 +185,5 @@ async def login_slot(request: Request) -> AsyncIterator[None]:
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 PlatformAdmin = Annotated[Principal, Depends(get_platform_admin)]
 RawToken = Annotated[str, Depends(get_token)]
+#: ``limit`` of a keyset-paginated list (tenants, users, pools).
+Limit = Query(default=100, ge=1, le=1000)

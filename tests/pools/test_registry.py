@@ -42,6 +42,25 @@ def test_register_pool_verifies_and_encrypts(api: Api, keystone_pools: list[Any]
     assert [p["name"] for p in listed] == ["alpha"]
 
 
+def test_pool_list_is_keyset_paginated(api: Api, keystone_pools: list[Any]) -> None:
+    for name, pool in (("gamma", keystone_pools[0]), ("alpha", keystone_pools[0])):
+        r = api.client.post("/v1/pools", headers=api.admin, json=pool_body(pool, name))
+        assert r.status_code == 201, r.text
+    r = api.client.post("/v1/pools", headers=api.admin, json=pool_body(keystone_pools[1], "beta"))
+    assert r.status_code == 201, r.text
+    first = api.client.get("/v1/pools", headers=api.admin, params={"limit": 2}).json()
+    assert [p["name"] for p in first["items"]] == ["alpha", "beta"]
+    assert first["next_marker"] == "beta"
+    params = {"limit": 2, "marker": first["next_marker"]}
+    rest = api.client.get("/v1/pools", headers=api.admin, params=params).json()
+    assert [p["name"] for p in rest["items"]] == ["gamma"] and rest["next_marker"] is None
+    everything = api.client.get("/v1/pools", headers=api.admin).json()
+    assert len(everything["items"]) == 3 and everything["next_marker"] is None
+    assert_problem(
+        api.client.get("/v1/pools", headers=api.admin, params={"limit": 0}), 422, "invalid-input"
+    )
+
+
 def test_wrong_password_is_422_and_stores_nothing(api: Api, keystone_pools: list[Any]) -> None:
     body = pool_body(keystone_pools[0], "alpha")
     body["auth"]["password"] = "definitely-wrong"

@@ -250,6 +250,45 @@ def test_scheduler_prefers_mapped_pools_then_honours_selector_and_health(world: 
         choose(selector=None, fits=lambda pool: "no room")
 
 
+def test_scheduler_asks_only_a_group_of_candidates(world: World) -> None:
+    settings = world.settings.model_copy(update={"scheduler_candidates": 1})
+    asked: list[str] = []
+
+    def choose(fits: scheduler.Fits) -> tuple[str, str]:
+        with world.sessions() as db:
+            pool, placement = scheduler.choose(
+                db=db,
+                settings=settings,
+                tenant_id=world.alice.tenant_id or "",
+                requested=None,
+                selector=None,
+                needs=("network",),
+                fits=fits,
+            )
+        return pool.name, placement.reason
+
+    def fits(pool: Pool) -> str | None:
+        asked.append(pool.name)
+        return None
+
+    networks.create(
+        sessions=world.sessions,
+        actor=world.alice,
+        data=NetworkCreate(name="n", pool="fc"),
+        settings=world.settings,
+    )
+    assert choose(fits)[0] == "fc" and asked == ["fc"]  # the tenant's own pool, alone
+
+    def full_in_fc(pool: Pool) -> str | None:
+        asked.append(pool.name)
+        return "no room" if pool.name == "fc" else None
+
+    asked.clear()
+    name, reason = choose(full_in_fc)  # the next group only when no pool of a group fits
+    assert name in ("fa", "fb") and asked == ["fc", name]
+    assert "no mapping yet" in reason and "fc (no room)" in reason
+
+
 def test_reconcile_adopts_interrupted_creates_and_reports_the_rest(world: World) -> None:
     from tenantfusion.mapping.models import Mapping
     from tenantfusion.pools.drivers.remote import RemoteObject

@@ -49,10 +49,8 @@ def test_sweep_samples_draw_the_pool_health_history(
     # only the newest are kept
     with sqlite_api.sessions() as db:
         for _ in range(4):
-            history.record(
-                db=db, pool_id=pool_id, status="ok", latency_ms=1, breaker=0, keep=history.KEEP
-            )
-        history.record(db=db, pool_id=pool_id, status="degraded", latency_ms=2, breaker=0, keep=2)
+            history.record(db=db, samples=[history.Sample(pool_id, "ok", 1, 0)])
+        history.record(db=db, samples=[history.Sample(pool_id, "degraded", 2, 0)], keep=2)
         db.commit()
         kept = history.recent(db=db, pool_id=pool_id)
     assert [(s.status, s.latency_ms) for s in kept] == [("ok", 1), ("degraded", 2)]

@@ -71,7 +71,7 @@ def status(fmt: FormatOpt = Format.table, url: UrlOpt = None) -> None:
     """
     api = client(url=url)
     is_admin = api.call("GET", "/v1/auth/tokens").get("role") == "platform_admin"
-    pools = api.call("GET", "/v1/pools")["items"]
+    pools = fetch(api, "/v1/pools", params={"limit": 1000}, every=True)["items"]
     names = [p["name"] for p in pools]
     breakers = _breakers(api) if is_admin else {}
     pool_rows = [

@@ -42,6 +42,7 @@ pools = resource_group(
     columns=("name", "status", "services", "features", "labels", "status_reason"),
     help="Resource pools.",
     ref="pool",
+    max_limit=1000,
 )
 mappings = resource_group(
     name="mappings",

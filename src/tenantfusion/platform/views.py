@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from tenantfusion.deps import (
     AppSettings,
     CurrentUser,
     DbSession,
+    Limit,
     PlatformAdmin,
     RawToken,
     Sessions,
@@ -32,7 +33,6 @@ from tenantfusion.platform.schemas import (
 from tenantfusion.schemas import Page
 
 router = APIRouter()
-Limit = Query(default=100, ge=1, le=1000)
 
 
 @router.post(

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tenantfusion.db import utcnow
@@ -13,31 +16,42 @@ from tenantfusion.pools.models import PoolHealthSample
 KEEP = 60
 
 
-def record(
-    *,
-    db: Session,
-    pool_id: str,
-    status: str,
-    latency_ms: int | None,
-    breaker: int,
-    keep: int = KEEP,
-) -> None:
-    """Add a sample and drop the pool's samples beyond the newest ``keep`` (flushes)."""
-    db.add(
+@dataclass(frozen=True)
+class Sample:
+    """One pool's health as one sweep saw it."""
+
+    pool_id: str
+    status: str
+    latency_ms: int | None
+    breaker: int
+
+
+def record(*, db: Session, samples: Sequence[Sample], keep: int = KEEP) -> None:
+    """Add one sweep's samples and drop every pool's samples beyond its newest ``keep``,
+    in two statements whatever the number of pools (flushes)."""
+    if not samples:
+        return
+    at = utcnow()
+    db.add_all(
         PoolHealthSample(
-            pool_id=pool_id, at=utcnow(), status=status, latency_ms=latency_ms, breaker=breaker
+            pool_id=s.pool_id, at=at, status=s.status, latency_ms=s.latency_ms, breaker=s.breaker
         )
+        for s in samples
     )
     db.flush()
-    stale = (
-        select(PoolHealthSample.id)
-        .where(PoolHealthSample.pool_id == pool_id)
-        .order_by(PoolHealthSample.at.desc(), PoolHealthSample.id.desc())
-        .offset(keep)
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=PoolHealthSample.pool_id,
+            order_by=(PoolHealthSample.at.desc(), PoolHealthSample.id.desc()),
+        )
+        .label("rank")
     )
+    ranked = select(PoolHealthSample.id, rank).subquery()
+    stale = select(ranked.c.id).where(ranked.c.rank > keep)
     db.execute(
         delete(PoolHealthSample)
-        .where(PoolHealthSample.id.in_(list(db.scalars(stale))))
+        .where(PoolHealthSample.id.in_(stale))
         .execution_options(synchronize_session=False)
     )
 

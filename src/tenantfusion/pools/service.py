@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -76,6 +80,68 @@ def get_or_raise(*, db: Session, ref: str) -> Pool:
 def list_(*, db: Session) -> list[Pool]:
     """Every registered pool, by name."""
     return list(db.scalars(select(Pool).order_by(Pool.name)))
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the scheduler filters pools on, without their credential."""
+
+    id: str
+    name: str
+    is_enabled: bool
+    status: PoolStatus
+    services: tuple[str, ...]
+    labels: dict[str, Any]
+
+
+_roster: tuple[tuple[str, datetime | None, int], list[Summary]] | None = None
+_roster_lock = threading.Lock()
+
+
+def roster(*, db: Session) -> list[Summary]:
+    """Every pool's scheduling facts, by name. Cached in the process until the pool table
+    changes: one small query (newest ``updated_at``, row count) checks, so 10,000 pools are
+    not read and parsed again for every decision (the health sweep touches every pool once
+    a period, which refreshes it)."""
+    global _roster
+    newest, count = db.execute(select(func.max(Pool.updated_at), func.count(Pool.id))).one()
+    stamp = (str(db.get_bind().engine.url), newest, int(count))
+    cached = _roster
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    with _roster_lock:
+        rows = db.execute(
+            select(
+                Pool.id, Pool.name, Pool.is_enabled, Pool.status, Pool.services, Pool.labels
+            ).order_by(Pool.name)
+        )
+        summaries = [
+            Summary(
+                id=r.id,
+                name=r.name,
+                is_enabled=r.is_enabled,
+                status=r.status,
+                services=tuple(r.services or ()),
+                labels=dict(r.labels or {}),
+            )
+            for r in rows
+        ]
+        _roster = (stamp, summaries)
+    return summaries
+
+
+def by_ids(*, db: Session, ids: list[str]) -> list[Pool]:
+    """The pools with these ids (one query), in the order of ``ids``."""
+    found = {p.id: p for p in db.scalars(select(Pool).where(Pool.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
+def page(*, db: Session, limit: int, marker: str | None) -> list[Pool]:
+    """Pools ordered by name, after ``marker`` (a pool name)."""
+    stmt = select(Pool).order_by(Pool.name).limit(limit)
+    if marker:
+        stmt = stmt.where(Pool.name > marker)
+    return list(db.scalars(stmt))
 
 
 def _apply_capabilities(pool: Pool, caps: Capabilities) -> None:
@@ -173,7 +239,7 @@ def delete(*, db: Session, actor: Principal, pool: Pool) -> None:
 def record_health(*, db: Session, pool: Pool, outcome: Capabilities | PoolError) -> bool:
     """Record what a check of the pool found: its capabilities, or the error it gave
     (unreachable, else degraded). Returns whether the pool came back from unreachable.
-    Flushes."""
+    Does not flush (the health sweep writes every pool's outcome in one flush)."""
     was_unreachable = pool.status is PoolStatus.unreachable
     if isinstance(outcome, Capabilities):
         _apply_capabilities(pool, outcome)
@@ -182,7 +248,6 @@ def record_health(*, db: Session, pool: Pool, outcome: Capabilities | PoolError)
         pool.status = PoolStatus.unreachable if unreachable else PoolStatus.degraded
         pool.status_reason, pool.checked_at = outcome.detail[:500], utcnow()
     POOL_STATUS.labels(pool=pool.name).set(STATUS_VALUE[pool.status])
-    db.flush()
     return was_unreachable and pool.status is not PoolStatus.unreachable
 
 
@@ -202,6 +267,7 @@ def refresh_health(*, db: Session, pool: Pool, settings: Settings) -> Pool:
     breaker.reset(pool.name)
     release(db)  # the pool is asked with no database connection held
     record_health(db=db, pool=pool, outcome=check(pool=pool, settings=settings))
+    db.flush()
     return pool
 
 

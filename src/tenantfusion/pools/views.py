@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from tenantfusion.deps import AppSettings, CurrentUser, DbSession, PlatformAdmin
+from tenantfusion.deps import AppSettings, CurrentUser, DbSession, Limit, PlatformAdmin
 from tenantfusion.jobs.schemas import JobRead
 from tenantfusion.mapping.flows import request_reconcile
 from tenantfusion.mapping.teardown import pool_delete_flow
@@ -25,12 +25,20 @@ def register_pool(
 
 
 @router.get("/pools", response_model=Page[PoolRead] | Page[PoolView])
-def list_pools(principal: CurrentUser, db: DbSession) -> Page[PoolRead] | Page[PoolView]:
-    """Platform admins get every field; tenant users a view without ``auth_url`` and
-    ``status_reason``."""
+def list_pools(
+    principal: CurrentUser, db: DbSession, limit: int = Limit, marker: str | None = None
+) -> Page[PoolRead] | Page[PoolView]:
+    """Pools by name, keyset-paginated (``marker``: the last name seen). Platform admins get
+    every field; tenant users a view without ``auth_url`` and ``status_reason``."""
+    pools = service.page(db=db, limit=limit, marker=marker)
+    next_marker = pools[-1].name if len(pools) == limit else None
     if principal.is_platform_admin:
-        return Page[PoolRead](items=[PoolRead.model_validate(p) for p in service.list_(db=db)])
-    return Page[PoolView](items=[PoolView.model_validate(p) for p in service.list_(db=db)])
+        return Page[PoolRead](
+            items=[PoolRead.model_validate(p) for p in pools], next_marker=next_marker
+        )
+    return Page[PoolView](
+        items=[PoolView.model_validate(p) for p in pools], next_marker=next_marker
+    )
 
 
 @router.get("/pools/{pool}", response_model=PoolRead | PoolView)

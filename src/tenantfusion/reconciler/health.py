@@ -3,7 +3,9 @@
 
 No database connection is held while pools are asked: pools are read, the session is
 closed, the checks run in a small thread pool, and the outcomes are written in a second
-short transaction. A pool whose circuit is open fails fast (unreachable) without waiting;
+short transaction: the swept pools are read back in one query and their outcomes written
+in one flush (batched UPDATEs), so 10,000 pools cost a few round trips, not 20,000. A pool
+whose circuit is open fails fast (unreachable) without waiting;
 once it half-opens, the sweep's check is the trial call. A pool seen back from unreachable
 has its paused jobs made due at once.
 """
@@ -46,21 +48,28 @@ def sweep(*, sessions: sessionmaker[Session], settings: Settings) -> dict[str, s
         outcomes = list(executor.map(ask, pools))
     statuses: dict[str, str] = {}
     with sessions() as db:
+        current = {p.id: p for p in pool_service.list_(db=db)}  # one query; deleted ones gone
+        back: list[Pool] = []
+        samples: list[history.Sample] = []
         for detached, (outcome, took) in zip(pools, outcomes, strict=True):
-            current = db.get(Pool, detached.id)
-            if current is None:  # deleted meanwhile
+            found = current.get(detached.id)
+            if found is None:  # deleted meanwhile
                 continue
-            pool = current
+            pool = found
             if pool_service.record_health(db=db, pool=pool, outcome=outcome):
-                resumed = job_service.resume_pool(db=db, pool_id=pool.id)
-                log.info("pool.back", pool=pool.name, resumed_jobs=resumed)
+                back.append(pool)
             statuses[pool.name] = pool.status.value
-            history.record(
-                db=db,
-                pool_id=pool.id,
-                status=pool.status.value,
-                latency_ms=round(took * 1000) if isinstance(outcome, Capabilities) else None,
-                breaker=breaker.state(pool.name),
+            samples.append(
+                history.Sample(
+                    pool_id=pool.id,
+                    status=pool.status.value,
+                    latency_ms=round(took * 1000) if isinstance(outcome, Capabilities) else None,
+                    breaker=breaker.state(pool.name),
+                )
             )
+        history.record(db=db, samples=samples)
+        for pool in back:
+            resumed = job_service.resume_pool(db=db, pool_id=pool.id)
+            log.info("pool.back", pool=pool.name, resumed_jobs=resumed)
         db.commit()
     return statuses

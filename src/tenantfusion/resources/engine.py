@@ -324,9 +324,13 @@ def list_(
     """
     tenant_id = tenant_of(actor)
     refs = record_service.refs(db=db, tenant_id=tenant_id)
-    pools = {p.id: p for p in pool_service.list_(db=db)}
-    if query.pool is not None and not any(p.name == query.pool for p in pools.values()):
-        raise NotFound(f"pool {query.pool} not found")
+    if query.pool is not None:
+        named = pool_service.get(db=db, ref=query.pool)
+        if named is None or named.name != query.pool:
+            raise NotFound(f"pool {query.pool} not found")
+    # only the pools the tenant has records in (not every registered pool)
+    in_use = sorted({r.pool_id for r in refs.records})
+    pools = {p.id: p for p in pool_service.by_ids(db=db, ids=in_use)}
     records = sorted(
         (
             r

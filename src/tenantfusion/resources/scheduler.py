@@ -6,12 +6,18 @@ Policy, in order:
    flavor and image exist there and Placement has room for the flavor);
 2. prefer pools where the tenant already has an active mapping;
 3. then the most free memory (Placement), then the pool name.
+Only ``scheduler_candidates`` pools are asked at a time (fit, free memory): the tenant's
+own pools first, then a random sample of the others ("power of d choices"), the next
+group only if none of a group fits. With 10,000 pools a decision asks 16, not 10,000.
 The decision and its reason go back to the caller and into the audit log.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import random
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -30,7 +36,7 @@ from tenantfusion.resources.schemas import Placement
 Fits = Callable[[Pool], str | None]
 
 
-def _missing(pool: Pool, needs: tuple[str, ...]) -> list[str]:
+def _missing(pool: Pool | pool_service.Summary, needs: tuple[str, ...]) -> list[str]:
     return [s for s in needs if s not in pool.services]
 
 
@@ -68,45 +74,27 @@ def choose(
         pool = pool_service.get_or_raise(db=db, ref=requested)
         _check_requested(pool, needs)
         return pool, Placement(pool=pool.name, reason="requested")
-    rejected: dict[str, str] = {}
-    candidates: list[Pool] = []
-    for pool in pool_service.list_(db=db):
-        if not pool.is_enabled:
-            rejected[pool.name] = "disabled"
-        elif pool.status is PoolStatus.unreachable:
-            rejected[pool.name] = "unreachable"
-        elif missing := _missing(pool, needs):
-            rejected[pool.name] = f"no {', '.join(missing)}"
-        elif selector and any(pool.labels.get(k) != v for k, v in selector.items()):
-            rejected[pool.name] = "labels do not match pool_selector"
-        else:
-            candidates.append(pool)
+    candidates, filtered = _eligible(pool_service.roster(db=db), needs=needs, selector=selector)
+    rejected = dict(filtered)
     mapped = {
         m.pool_id
         for m in mapping_service.list_for_tenant(db=db, tenant_id=tenant_id)
         if m.state is MappingState.active
     }
-    release(db)  # what follows asks the pools: no database connection held meanwhile
-    if fits is not None:
-        verdicts = fan_out(
-            candidates,
-            fits,
-            timeout=settings.pool_timeout_seconds,
-            concurrency=settings.pool_concurrency,
+    size = max(1, settings.scheduler_candidates)
+    for group in _groups(candidates, mapped=mapped, size=size):
+        pools = pool_service.by_ids(db=db, ids=[p.id for p in group])
+        release(db)  # what follows asks the pools: no database connection held meanwhile
+        fitting = _fitting(pools, fits=fits, settings=settings, rejected=rejected)
+        if fitting:
+            break
+    else:
+        raise PoolUnavailable(
+            f"no pool can take it ({_skipped(rejected) or 'no pools registered'})"
         )
-        candidates = []
-        for answer in verdicts:
-            why = answer.value if answer.outcome == "ok" else f"pool {answer.outcome}"
-            if why:
-                rejected[answer.pool.name] = why
-            else:
-                candidates.append(answer.pool)
-    if not candidates:
-        reasons = "; ".join(f"{name}: {why}" for name, why in sorted(rejected.items()))
-        raise PoolUnavailable(f"no pool can take it ({reasons or 'no pools registered'})")
-    preferred = [p for p in candidates if p.id in mapped]
+    preferred = [p for p in fitting if p.id in mapped]
     because = ["tenant already has a mapping there"] if preferred else ["no mapping yet"]
-    pool_set = preferred or candidates
+    pool_set = preferred or fitting
     free: dict[str, int | None] = {}
     if len(pool_set) > 1:
 
@@ -128,13 +116,102 @@ def choose(
     best = min(pool_set, key=lambda p: (-(free.get(p.id) or -1), p.name))
     if len(pool_set) > 1:
         # the tenant learns the ranking, never another pool's (or this one's) capacity
+        of = f"{len(pool_set)} candidates"
+        if len(candidates) > size:
+            of = f"{len(pool_set)} candidates (sampled of {len(candidates)})"
         because.append(
-            f"most free memory of {len(pool_set)} candidates"
+            f"most free memory of {of}"
             if free.get(best.id) is not None
-            else f"first by name of {len(pool_set)} candidates (capacity unknown)"
+            else f"first by name of {of} (capacity unknown)"
         )
     if selector:
         because.append(f"pool_selector {selector}")
     if rejected:
-        because.append("skipped " + ", ".join(f"{n} ({r})" for n, r in sorted(rejected.items())))
+        because.append("skipped " + _skipped(rejected))
     return best, Placement(pool=best.name, reason="; ".join(because))
+
+
+#: The last filtering of each roster (kept while the roster is the same list object).
+_filtered: dict[tuple[int, tuple[str, ...], str], tuple[Any, list[Any], dict[str, str]]] = {}
+
+
+def _eligible(
+    roster: list[pool_service.Summary],
+    *,
+    needs: tuple[str, ...],
+    selector: dict[str, str] | None,
+) -> tuple[list[pool_service.Summary], dict[str, str]]:
+    """The pools that may take the object, and why the others may not; remembered per
+    roster (it changes when a pool does), needs and selector."""
+    key = (id(roster), needs, json.dumps(selector, sort_keys=True))
+    hit = _filtered.get(key)
+    if hit is not None and hit[0] is roster:
+        return hit[1], hit[2]
+    rejected: dict[str, str] = {}
+    candidates: list[pool_service.Summary] = []
+    for known in roster:
+        if not known.is_enabled:
+            rejected[known.name] = "disabled"
+        elif known.status is PoolStatus.unreachable:
+            rejected[known.name] = "unreachable"
+        elif missing := _missing(known, needs):
+            rejected[known.name] = f"no {', '.join(missing)}"
+        elif selector and any(known.labels.get(k) != v for k, v in selector.items()):
+            rejected[known.name] = "labels do not match pool_selector"
+        else:
+            candidates.append(known)
+    if len(_filtered) > 64:  # rosters replaced, selectors seen once
+        _filtered.clear()
+    _filtered[key] = (roster, candidates, rejected)
+    return candidates, rejected
+
+
+def _groups(
+    candidates: list[pool_service.Summary], *, mapped: set[str], size: int
+) -> Iterator[list[pool_service.Summary]]:
+    """All candidates in one group when they are few; else groups of ``size``: the
+    tenant's own pools first, then the others in random order."""
+    if len(candidates) <= size:
+        yield candidates
+        return
+    mine = [p for p in candidates if p.id in mapped]
+    others = [p for p in candidates if p.id not in mapped]
+    # the first group samples (cheap); a full shuffle only if no pool of it fits
+    first = mine + random.sample(others, max(0, min(len(others), size - len(mine))))
+    yield first[:size]
+    asked = {p.id for p in first[:size]}
+    later = [p for p in others if p.id not in asked]
+    random.shuffle(later)
+    ordered = [p for p in mine if p.id not in asked] + later
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
+
+
+def _fitting(
+    group: list[Pool], *, fits: Fits | None, settings: Settings, rejected: dict[str, str]
+) -> list[Pool]:
+    """The pools of ``group`` that can take the object (asked at once); why the others
+    cannot goes to ``rejected``."""
+    if fits is None:
+        return group
+    fitting = []
+    verdicts = fan_out(
+        group, fits, timeout=settings.pool_timeout_seconds, concurrency=settings.pool_concurrency
+    )
+    for answer in verdicts:
+        why = answer.value if answer.outcome == "ok" else f"pool {answer.outcome}"
+        if why:
+            rejected[answer.pool.name] = why
+        else:
+            fitting.append(answer.pool)
+    return fitting
+
+
+#: Pools named in a decision's reason; the rest are counted.
+SHOWN = 10
+
+
+def _skipped(rejected: dict[str, str]) -> str:
+    names = sorted(rejected.items())
+    shown = ", ".join(f"{n} ({r})" for n, r in names[:SHOWN])
+    return shown + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
