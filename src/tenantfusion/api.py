@@ -13,6 +13,8 @@ from tenantfusion import problems, web
 from tenantfusion.apikeys.views import router as api_keys_router
 from tenantfusion.audit.middleware import AuditMiddleware
 from tenantfusion.audit.views import router as audit_router
+from tenantfusion.compat import proxy as compat_proxy
+from tenantfusion.compat.views import router as compat_router
 from tenantfusion.config import Settings, get_settings
 from tenantfusion.crypto import require_keys
 from tenantfusion.db import session_factory
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             thread.stop()
             thread.join(timeout=10)
         health.close()
+        await compat_proxy.close(app)
 
     app = FastAPI(
         title="tenantfusion",
@@ -98,6 +101,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     ):
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(idempotency.guard)])
     web.install(app)
+    compat_proxy.install(app, settings)
+    app.include_router(compat_router)  # OpenStack facade: Keystone v3 + pass-through
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> JSONResponse:  # async: never waits for a request thread
