@@ -203,7 +203,9 @@ def test_reconciler_resumes_onboarding_and_lost_deprovision(
     again = _sweep(api)
     _drain(api)
     result = _job(api, again["queued"][0], api.admin)["result"]
-    assert result["clean"] is True and result["findings"]["mapping_ok"] == 2, result["resources"]["failed"]
+    assert result["clean"] is True and result["findings"]["mapping_ok"] == 2, result["resources"][
+        "failed"
+    ]
     assert 'tenantfusion_reconcile_findings{kind="resumed",pool="alpha"} 0.0' in (
         api.client.get("/metrics", headers=api.admin).text
     )

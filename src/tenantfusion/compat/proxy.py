@@ -9,7 +9,9 @@
   refused with 403 before anything reaches the pool; the pool's own policy refuses the
   rest, and its project isolation keeps other tenants' objects out of reach;
 - JSON answers have the pool's root rewritten to the facade's (``Location``, ``links``,
-  ``href``, ``next``); other bodies (image data) stream through unchanged;
+  ``href``, ``next``); other answers (image data) stream through unchanged; request
+  bodies go whole (bounded by ``max_body_bytes``; the pools' WSGI servers refuse chunked
+  bodies), so image uploads above that limit are not offered;
 - the pool's circuit breaker fails a down pool fast (503) and learns from each answer.
 """
 
@@ -183,8 +185,8 @@ async def forward(
             records.begin, sessions=sessions, actor=caller, pool=pool, routed=routed, body=body
         )
         content = json.dumps(body).encode() if record is not None else await request.body()
-    else:
-        content = request.stream()
+    else:  # whole: request bodies are bounded (max_body_bytes) and pools' WSGI servers
+        content = await request.body()  # take no chunked bodies
     outgoing = client.build_request(
         request.method,
         url + (f"?{query}" if query else ""),
