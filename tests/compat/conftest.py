@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from tenantfusion.testbed import ensure_pools
 from tests.conftest import ADMIN_PASSWORD, TEST_KEY, TESTBED_ROOT, pool_body
@@ -68,6 +69,20 @@ class Tenant:
             "OS_REGION_NAME": region,
             "OS_INTERFACE": "public",
         }
+
+    def clouds_yaml(self, path: Path) -> Path:
+        """Write a clouds.yaml with this tenant as cloud ``tf`` (both regions) to ``path``."""
+        auth = {
+            "auth_url": f"{self.facade.url}/identity/v3",
+            "username": self.username,
+            "password": self.password,
+            "user_domain_name": self.name,
+            "project_name": self.name,
+            "project_domain_name": self.name,
+        }
+        cloud = {"auth": auth, "identity_api_version": 3, "regions": list(CIDRS)}
+        path.write_text(yaml.safe_dump({"clouds": {"tf": cloud}}))
+        return path
 
     def openstack(self, region: str, *args: str, check: bool = True) -> Any:
         """Run `openstack <args> -f json` in ``region``; its parsed output."""

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import openstack
 import pytest
-import yaml
 
 from tests.compat.conftest import Tenant
 
@@ -95,24 +94,7 @@ def test_unknown_region_and_admin_paths(tenant: Tenant) -> None:
 
 
 def test_openstacksdk_walks_both_regions(tenant: Tenant, tmp_path: Path) -> None:
-    clouds = {
-        "clouds": {
-            "tf": {
-                "auth": {
-                    "auth_url": f"{tenant.facade.url}/identity/v3",
-                    "username": tenant.username,
-                    "password": tenant.password,
-                    "user_domain_name": tenant.name,
-                    "project_name": tenant.name,
-                    "project_domain_name": tenant.name,
-                },
-                "identity_api_version": 3,
-                "regions": ["east", "west"],
-            }
-        }
-    }
-    path = tmp_path / "clouds.yaml"
-    path.write_text(yaml.safe_dump(clouds))
+    path = tenant.clouds_yaml(tmp_path / "clouds.yaml")
     config = openstack.config.OpenStackConfig(config_files=[str(path)], load_envvars=False)
     seen: dict[str, set[str]] = {}
     for region in ("east", "west"):

@@ -82,7 +82,6 @@ FORWARDED_PREFIXES = ("x-image-meta-", "x-openstack-")
 DROPPED = frozenset(
     {"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"}
 )
-SERVER_TAG_VERSION = "2.26"
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -289,21 +288,19 @@ async def _settle(
     )
     if remote_id is None:
         return
-    headers = {"x-auth-token": up.token}
-    if routed.kind == "server":
-        headers["openstack-api-version"] = f"compute {SERVER_TAG_VERSION}"
-        headers["x-openstack-nova-api-version"] = SERVER_TAG_VERSION
+    follow = records.follow_up(routed=routed, record=record, remote_id=remote_id)
+    if follow is None:
+        return
     client: httpx.AsyncClient = request.app.state.compat_http
-    tagged = client.build_request(
-        "PUT",
-        f"{up.root}/{records.tag_path(routed=routed, record=record, remote_id=remote_id)}",
-        headers=headers,
-    )
+    tagged = client.build_request("PUT", f"{up.root}/{follow}", headers={"x-auth-token": up.token})
     try:
         answer = await _send(client, pool.name, tagged, stream=False)
         if answer.status_code >= 300:
             log.info(
-                "compat.tag_skipped", pool=pool.name, kind=routed.kind, status=answer.status_code
+                "compat.follow_up_skipped",
+                pool=pool.name,
+                kind=routed.kind,
+                status=answer.status_code,
             )
     except PoolUnreachable:
-        log.info("compat.tag_skipped", pool=pool.name, kind=routed.kind, status=None)
+        log.info("compat.follow_up_skipped", pool=pool.name, kind=routed.kind, status=None)

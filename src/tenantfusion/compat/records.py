@@ -1,11 +1,13 @@
 """One world: what the facade creates and deletes is routed like ``/v1``'s objects.
 
 A create on a collection (``POST /servers``, ``/v2.0/networks``, ``subnets``, ``routers``,
-``floatingips``) writes a ``creating`` routing record first (reserving quota), marks the
-request body with the record (a server's ``tf_record`` metadata, a Neutron object's
-description unless the client set one), activates the record with the id from the
-pool's answer and tags the object (``tf-rec-<id>``) like a v1 create; a refusal drops the
-record, a lost answer leaves it ``creating`` for the reconciler. A delete the pool
+``floatingips``) writes a ``creating`` routing record first (reserving quota) and
+activates it with the id from the pool's answer; a refusal drops the record, a lost
+answer leaves it ``creating`` for the reconciler. A Neutron object is marked like a v1
+create (its description names the record unless the client set one; the ``tf-rec-<id>``
+tag follows). A server carries no mark: Nova shows tags and metadata, and declarative
+clients (Ansible) would strip marks they did not ask for, so a server whose create
+answer was lost is found by the reconciler only once adopted by hand. A delete the pool
 accepted hands the record to ``/v1``'s delete flow (servers: the delete job waits until
 Nova removed it) or drops it (Neutron deletes are done when answered).
 """
@@ -83,12 +85,8 @@ def begin(
             kind=routed.kind,
             name=str(obj.get("name") or ""),
         )
-    mark = record_description(record.id)
-    if routed.kind == "server":
-        metadata = obj.get("metadata")
-        obj["metadata"] = {**(metadata if isinstance(metadata, dict) else {}), "tf_record": mark}
-    elif not obj.get("description"):
-        obj["description"] = mark
+    if routed.kind != "server" and not obj.get("description"):
+        obj["description"] = record_description(record.id)
     return record
 
 
@@ -121,8 +119,12 @@ def finish(
     return remote_id
 
 
-def tag_path(*, routed: Routed, record: RoutingRecord, remote_id: str) -> str:
-    """The pool path that tags the new object with its record."""
+def follow_up(*, routed: Routed, record: RoutingRecord, remote_id: str) -> str | None:
+    """The pool path to PUT that finishes a routed create: a Neutron object's record tag,
+    like a v1 create. Servers get none: Nova compares tags and metadata, and declarative
+    clients (Ansible's server module) strip what they did not set."""
+    if routed.kind == "server":
+        return None
     return f"{routed.collection}/{remote_id}/tags/{record_tag(record.id)}"
 
 
