@@ -51,9 +51,9 @@ def resolve(
 ) -> Upstream:
     """The pool ``region`` as the caller's tenant sees it: one database read when the
     tenant's mapping there is active, else the ensure flow (onboarding). Raises NotFound
-    for an unknown or disabled region or one without the service (the catalog lists no endpoint there),
-    PoolUnreachable while the pool (its breaker) is down, Forbidden for a platform admin,
-    and what onboarding raises."""
+    for an unknown or disabled region or one without the service (the catalog lists no
+    endpoint there), PoolUnreachable while the pool (its breaker) is down, Forbidden for
+    a platform admin, and what onboarding raises."""
     kind, _, _, offered = SERVICES[service]
     with sessions() as db:
         pool = pool_service.get(db=db, ref=region)
