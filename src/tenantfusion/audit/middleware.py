@@ -1,4 +1,4 @@
-"""Audits every mutating call (POST/PUT/PATCH/DELETE under /v1 and /console), allowed,
+"""Audits every mutating call (POST/PUT/PATCH/DELETE under /v1, /console and the facade), allowed,
 denied or failed: actor, tenant, action, target, result, error type, request id, source.
 
 Views may add to the entry through ``request.state``: ``audit_detail`` (a dict, e.g. the
@@ -20,7 +20,16 @@ from tenantfusion.observe import source_of
 
 log = structlog.get_logger(__name__)
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
-AUDITED_PREFIXES = ("/v1/", "/console")
+#: ``/v1``, the console and the OpenStack facade (its Keystone and its pass-through).
+AUDITED_PREFIXES = (
+    "/v1/",
+    "/console",
+    "/identity/",
+    "/compute/",
+    "/network/",
+    "/image/",
+    "/volume/",
+)
 DENIED = {401, 403, 404, 429}
 _ERROR_BODY_MAX = 8192
 

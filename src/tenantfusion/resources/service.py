@@ -181,3 +181,17 @@ def refs(*, db: Session, tenant_id: str) -> Refs:
         records=rows,
         by_remote={(r.pool_id, r.kind, r.remote_id or ""): r.id for r in rows},
     )
+
+
+def by_remote(
+    *, db: Session, tenant_id: str, pool_id: str, kind: str, remote_id: str
+) -> RoutingRecord | None:
+    """The tenant's record of the object ``remote_id`` of ``kind`` in a pool, if any."""
+    return db.scalar(
+        select(RoutingRecord).where(
+            RoutingRecord.tenant_id == tenant_id,
+            RoutingRecord.pool_id == pool_id,
+            RoutingRecord.kind == kind,
+            RoutingRecord.remote_id == remote_id,
+        )
+    )

@@ -1,0 +1,252 @@
+"""OpenStack facade benchmark on a real full test-bed pool (Keystone, Nova with the fake
+driver, Neutron, Placement, Glance), one served tenantfusion on SQLite, same servers:
+
+1. ``GET /servers/detail`` straight to Nova (raw HTTP, the tenant's own pool token) vs
+   through the facade (``/compute/<pool>/v2.1/servers/detail``) vs ``GET /v1/servers?pool=``:
+   p50, p99, added ms and ratio; calls alternate;
+2. token issue: the facade's Keystone vs the pool's own Keystone (password, p50);
+3. pool Keystone tokens issued per 1,000 facade calls (``tenantfusion_pool_token_issues``).
+
+    .venv/bin/python bench/bench_facade.py [--calls 200] [--servers 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from bench.common import pct, served  # noqa: E402
+from tenantfusion.config import Settings  # noqa: E402
+from tenantfusion.db import session_factory, upgrade  # noqa: E402
+from tenantfusion.mapping.models import Mapping  # noqa: E402
+from tenantfusion.mapping.sessions import tenant_session  # noqa: E402
+from tenantfusion.platform import service as platform_service  # noqa: E402
+from tenantfusion.platform.principal import SYSTEM  # noqa: E402
+from tenantfusion.platform.schemas import TenantAdmin, TenantCreate  # noqa: E402
+from tenantfusion.pools import service as pool_service  # noqa: E402
+from tenantfusion.pools.models import Pool  # noqa: E402
+from tenantfusion.pools.schemas import PoolAuthIn, PoolCreate  # noqa: E402
+from tenantfusion.testbed import ensure_pools  # noqa: E402
+
+TESTBED = Path(os.environ.get("TENANTFUSION_TESTBED_ROOT", ROOT / "var" / "testbed"))
+POOL = "p1"
+ADMIN = ("root", "root-password-1")
+LOGIN = {"tenant": "bench", "username": "boss", "password": "boss-pass"}
+
+
+def timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1000
+
+
+def line(label: str, values: list[float]) -> str:
+    return (
+        f"   {label:<38} p50 {statistics.median(values):7.2f} ms  p99 {pct(values, 0.99):7.2f} ms"
+    )
+
+
+def compare(label: str, base: list[float], other: list[float]) -> str:
+    added = statistics.median(other) - statistics.median(base)
+    ratio = statistics.median(other) / statistics.median(base)
+    return f"      {label}: added p50 {added:+.2f} ms, ratio {ratio:.3f}x  (goal <= 1 ms, <= 1.01x)"
+
+
+def token_issues(admin: httpx.Client) -> float:
+    text = admin.get("/metrics").text
+    found = re.findall(
+        r'^tenantfusion_pool_token_issues_total\{pool="[^"]+"\} ([0-9.e+]+)$', text, re.M
+    )
+    return sum(float(v) for v in found)
+
+
+def setup(data_dir: Path, key: str) -> Settings:
+    info = ensure_pools(count=1, kind="full", root=TESTBED)[0]
+    settings = Settings(data_dir=data_dir, secret_key=key, run_worker=False)  # type: ignore[call-arg]
+    upgrade(settings)
+    with session_factory(settings)() as db:
+        platform_service.create_platform_admin(db=db, username=ADMIN[0], password=ADMIN[1])
+        platform_service.create_tenant(
+            db=db,
+            actor=SYSTEM,
+            data=TenantCreate(
+                name="bench", admin=TenantAdmin(username="boss", password="boss-pass")
+            ),
+        )
+        pool_service.register(
+            db=db,
+            actor=SYSTEM,
+            settings=settings,
+            data=PoolCreate(
+                name=POOL,
+                region_name=info.region_name,
+                default_network_cidr="10.89.1.0/24",  # type: ignore[arg-type]
+                auth=PoolAuthIn(
+                    auth_url=info.auth_url,
+                    username=info.username,
+                    password=info.password,  # type: ignore[arg-type]
+                    project_name=info.project_name,
+                ),
+            ),
+        )
+        db.commit()
+    return settings
+
+
+def main(calls: int, servers: int) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="tf-bench-facade-"))
+    key = Fernet.generate_key().decode()
+    settings = setup(data_dir, key)
+    sessions = session_factory(settings)
+    env = {
+        "TENANTFUSION_DATA_DIR": str(data_dir),
+        "TENANTFUSION_SECRET_KEY": key,
+        "TENANTFUSION_RUN_WORKER": "true",
+        "TENANTFUSION_RECONCILE_INTERVAL_SECONDS": "3600",
+        "TENANTFUSION_LOG_LEVEL": "WARNING",
+    }
+    with served(env) as base:
+        boss = httpx.post(f"{base}/v1/auth/tokens", json=LOGIN).json()["token"]
+        root = httpx.post(
+            f"{base}/v1/auth/tokens", json={"username": ADMIN[0], "password": ADMIN[1]}
+        ).json()["token"]
+        v1 = httpx.Client(base_url=base, headers={"X-Auth-Token": boss}, timeout=60)
+        admin = httpx.Client(base_url=base, headers={"X-Auth-Token": root}, timeout=60)
+        for n in range(servers):
+            body = {"name": f"f{n}", "pool": POOL, "flavor": "m1.nano", "image": "cirros-tiny"}
+            v1.post("/v1/servers", json=body).raise_for_status()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            items = v1.get("/v1/servers").json()["items"]
+            if len(items) == servers and all(s["status"] == "ACTIVE" for s in items):
+                break
+            time.sleep(1)
+        auth = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": "boss",
+                            "domain": {"name": "bench"},
+                            "password": "boss-pass",
+                        }
+                    },
+                },
+                "scope": {"project": {"name": "bench", "domain": {"name": "bench"}}},
+            }
+        }
+        ks = httpx.post(f"{base}/identity/v3/auth/tokens", json=auth)
+        facade = httpx.Client(
+            base_url=f"{base}/compute/{POOL}/v2.1",
+            headers={"X-Auth-Token": ks.headers["X-Subject-Token"]},
+            timeout=60,
+        )
+        with sessions() as db:
+            pool = db.scalars(select(Pool)).one()
+            mapping = db.scalars(select(Mapping)).one()
+        ksa = tenant_session(mapping=mapping, pool=pool, settings=settings)
+        nova = ksa.get_endpoint(
+            service_type="compute", interface="public", region_name=pool.region_name
+        )
+        direct = httpx.Client(base_url=nova, headers={"X-Auth-Token": ksa.get_token()}, timeout=60)
+        paths = {
+            "direct": lambda: direct.get("/servers/detail").raise_for_status(),
+            "facade": lambda: facade.get("/servers/detail").raise_for_status(),
+            "v1": lambda: v1.get("/v1/servers", params={"pool": POOL}).raise_for_status(),
+        }
+        assert len(facade.get("/servers/detail").json()["servers"]) == servers
+        lat: dict[str, list[float]] = {k: [] for k in paths}
+        for _ in range(20):
+            for fn in paths.values():
+                fn()
+        for _ in range(calls):
+            for name, fn in paths.items():
+                lat[name].append(timed(fn))
+
+        info = ensure_pools(count=1, kind="full", root=TESTBED)[0]
+        pool_auth = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": info.username,
+                            "domain": {"name": info.user_domain_name},
+                            "password": info.password,
+                        }
+                    },
+                },
+                "scope": {
+                    "project": {
+                        "name": info.project_name,
+                        "domain": {"name": info.project_domain_name},
+                    }
+                },
+            }
+        }
+        issue: dict[str, list[float]] = {"facade": [], "pool": []}
+        for _ in range(20):
+            issue["facade"].append(
+                timed(
+                    lambda: httpx.post(
+                        f"{base}/identity/v3/auth/tokens", json=auth
+                    ).raise_for_status()
+                )
+            )
+            issue["pool"].append(
+                timed(
+                    lambda: httpx.post(
+                        f"{info.auth_url}/auth/tokens", json=pool_auth
+                    ).raise_for_status()
+                )
+            )
+
+        before = token_issues(admin)
+        for _ in range(1000):
+            facade.get("/flavors").raise_for_status()
+        per_thousand = token_issues(admin) - before
+
+        gone = admin.delete(
+            "/v1/tenants/" + v1.get("/v1/auth/tokens").json()["tenant_id"], params={"purge": "true"}
+        )
+        job = gone.json()["id"]
+        while admin.get(f"/v1/jobs/{job}").json()["state"] not in ("succeeded", "failed"):
+            time.sleep(2)
+
+    print(
+        f"\n1) GET /servers/detail, pool {POOL} (full test-bed pool, {servers} servers, "
+        f"{calls} calls each)"
+    )
+    print(line("direct to Nova (raw HTTP)", lat["direct"]))
+    print(line("through the facade", lat["facade"]))
+    print(line("GET /v1/servers?pool=", lat["v1"]))
+    print(compare("facade vs direct", lat["direct"], lat["facade"]))
+    print(compare("v1 vs direct", lat["direct"], lat["v1"]))
+    print("\n2) token issue (password, 20 each)")
+    print(line("facade Keystone (argon2 check)", issue["facade"]))
+    print(line("the pool's own Keystone", issue["pool"]))
+    print(f"\n3) pool Keystone tokens issued per 1,000 facade calls: {per_thousand:.0f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--servers", type=int, default=4)
+    args = parser.parse_args()
+    main(args.calls, args.servers)

@@ -1,0 +1,306 @@
+"""Pass-through to a pool's Nova, Neutron, Glance or Cinder as the caller's tenant.
+
+``<facade>/<service>/<region>/<path>`` goes to ``<pool's service root>/<path>``:
+
+- the client's ``X-Auth-Token`` never leaves: the tenant's project-scoped pool token
+  (the cached ``mapping.sessions`` session) replaces it; only known-safe request headers
+  pass (microversions, request id, content negotiation, Glance's image headers);
+- admin-only APIs (hypervisors, services, aggregates, agents, ``all_tenants``...) are
+  refused with 403 before anything reaches the pool; the pool's own policy refuses the
+  rest, and its project isolation keeps other tenants' objects out of reach;
+- JSON answers have the pool's root rewritten to the facade's (``Location``, ``links``,
+  ``href``, ``next``); other answers (image data) stream through unchanged; request
+  bodies go whole (bounded by ``max_body_bytes``; the pools' WSGI servers refuse chunked
+  bodies), so image uploads above that limit are not offered;
+- the pool's circuit breaker fails a down pool fast (503) and learns from each answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+
+from tenantfusion.compat import records
+from tenantfusion.compat.upstream import Upstream, resolve
+from tenantfusion.config import Settings
+from tenantfusion.deps import get_app_settings, get_sessions
+from tenantfusion.errors import Forbidden, PoolUnreachable
+from tenantfusion.platform.principal import Principal
+from tenantfusion.pools import breaker
+from tenantfusion.resources import defaults
+
+log = structlog.get_logger(__name__)
+
+#: Path segments only a cloud admin may use, per service.
+ADMIN_ONLY: dict[str, frozenset[str]] = {
+    "compute": frozenset(
+        {
+            "os-hypervisors",
+            "os-services",
+            "os-aggregates",
+            "os-hosts",
+            "os-migrations",
+            "os-cells",
+            "os-quota-class-sets",
+            "os-server-external-events",
+            "os-assisted-volume-snapshots",
+            "os-instance_usage_audit_log",
+        }
+    ),
+    "network": frozenset({"agents", "network-ip-availabilities", "quota-classes"}),
+    "image": frozenset(),
+    "volume": frozenset({"os-services", "os-hosts", "scheduler-stats", "os-volume-transfer"}),
+}
+#: Query parameters that widen a listing beyond the caller's project.
+ALL_PROJECTS = frozenset({"all_tenants", "all_projects"})
+#: Request headers passed on to the pool (lower case); everything else stays here.
+FORWARDED = frozenset(
+    {
+        "accept",
+        "content-type",
+        "openstack-api-version",
+        "x-openstack-nova-api-version",
+        "x-openstack-request-id",
+        "user-agent",
+        "if-match",
+        "if-none-match",
+        "range",
+        "content-range",
+    }
+)
+FORWARDED_PREFIXES = ("x-image-meta-", "x-openstack-")
+#: Response headers the facade sets itself.
+DROPPED = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"}
+)
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Give the app its HTTP client to the pools (loopback traffic; no proxy variables)."""
+    app.state.compat_http = httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.pool_timeout_seconds),
+        follow_redirects=False,
+        trust_env=False,
+        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+    )
+
+
+async def close(app: FastAPI) -> None:
+    client: httpx.AsyncClient | None = getattr(app.state, "compat_http", None)
+    if client is not None:
+        await client.aclose()
+
+
+def refuse_admin_only(*, service: str, path: str, query: Mapping[str, str]) -> None:
+    """Raises Forbidden for an admin-only API or an all-projects listing."""
+    segments = {s for s in path.split("/") if s}
+    if segments & ADMIN_ONLY[service]:
+        raise Forbidden(f"{path} is an administrator API; the facade offers tenant APIs only")
+    wide = [k for k in ALL_PROJECTS if query.get(k, "").lower() not in ("", "0", "false")]
+    if wide:
+        raise Forbidden(f"{wide[0]} lists other projects: not allowed through the facade")
+
+
+def _request_headers(request: Request, token: str) -> dict[str, str]:
+    headers = {
+        k: v
+        for k, v in request.headers.items()
+        if k in FORWARDED or k.startswith(FORWARDED_PREFIXES)
+    }
+    headers["x-auth-token"] = token
+    return headers
+
+
+def _rewriter(root: str, facade: str) -> re.Pattern[str]:
+    return re.compile(re.escape(root) + r"(?=[/\"?#]|$)")
+
+
+def _response_headers(
+    answer: httpx.Response, pattern: re.Pattern[str], facade: str
+) -> dict[str, str]:
+    headers = {k: v for k, v in answer.headers.items() if k.lower() not in DROPPED}
+    for name in ("location", "content-location"):
+        if name in headers:
+            headers[name] = pattern.sub(facade, headers[name])
+    return headers
+
+
+def _is_json(answer: httpx.Response) -> bool:
+    return "json" in answer.headers.get("content-type", "")
+
+
+async def _send(
+    client: httpx.AsyncClient, pool: str, request: httpx.Request, *, stream: bool
+) -> httpx.Response:
+    """One call into the pool through its circuit breaker (a transport failure: 503)."""
+    breaker.before_call(pool)
+    try:
+        answer = await client.send(request, stream=stream)
+    except httpx.TransportError as e:
+        breaker.after_call(pool, failed=True)
+        raise PoolUnreachable(f"pool {pool} did not answer", pool=pool) from e
+    breaker.after_call(
+        pool,
+        failed=answer.status_code >= 500,
+        seconds=answer.elapsed.total_seconds() if not stream else 0.0,
+    )
+    return answer
+
+
+async def forward(
+    *, request: Request, caller: Principal, service: str, region: str, path: str
+) -> Response:
+    """Forward one request to ``region``'s ``service`` as the caller's tenant."""
+    refuse_admin_only(service=service, path=path, query=request.query_params)
+    sessions, settings = get_sessions(request), get_app_settings(request)
+    client: httpx.AsyncClient = request.app.state.compat_http
+    up: Upstream = await run_in_threadpool(
+        resolve, sessions=sessions, actor=caller, settings=settings, service=service, region=region
+    )
+    pool = up.where.pool
+    facade = f"{str(request.base_url).rstrip('/')}/{service}/{region}"
+    pattern = _rewriter(up.root, facade)
+    url = f"{up.root}/{path}"
+    query = request.url.query
+    routed = records.match(service=service, method=request.method, rest=path)
+    record = None
+    content: Any
+    if routed is not None and routed.remote_id is None:
+        body = _json(await request.body())
+        if routed.kind == "server" and isinstance(body, dict):
+            await run_in_threadpool(
+                _default_network, request=request, caller=caller, up=up, body=body
+            )
+        record = await run_in_threadpool(
+            records.begin, sessions=sessions, actor=caller, pool=pool, routed=routed, body=body
+        )
+        content = json.dumps(body).encode() if record is not None else await request.body()
+    else:  # whole: request bodies are bounded (max_body_bytes) and pools' WSGI servers
+        content = await request.body()  # take no chunked bodies
+    outgoing = client.build_request(
+        request.method,
+        url + (f"?{query}" if query else ""),
+        headers=_request_headers(request, up.token),
+        content=content,
+    )
+    try:
+        answer = await _send(client, pool.name, outgoing, stream=True)
+    except PoolUnreachable:
+        if record is not None and routed is not None:
+            await run_in_threadpool(
+                records.finish,
+                sessions=sessions,
+                actor=caller,
+                pool=pool,
+                record=record,
+                routed=routed,
+                status=None,
+                answer=None,
+            )
+        raise
+    headers = _response_headers(answer, pattern, facade)
+    if routed is None and not _is_json(answer):
+        return StreamingResponse(
+            answer.aiter_raw(),
+            status_code=answer.status_code,
+            headers=headers,
+            background=BackgroundTask(answer.aclose),
+        )
+    raw = await answer.aread()
+    await answer.aclose()
+    if routed is not None:
+        await _settle(request, caller, up, routed, record, answer.status_code, raw)
+    return Response(
+        pattern.sub(facade, raw.decode()).encode() if _is_json(answer) else raw,
+        status_code=answer.status_code,
+        headers=headers,
+    )
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _default_network(
+    *, request: Request, caller: Principal, up: Upstream, body: dict[str, Any]
+) -> None:
+    """A server asked without networks (or ``auto``) in a pool that gives tenants a
+    default network gets it, as in ``POST /v1/servers``."""
+    server = body.get("server")
+    if not isinstance(server, dict) or server.get("networks") not in (None, "auto", []):
+        return
+    if not up.where.pool.default_network_cidr:
+        return
+    network_id = defaults.ensure_default_network(
+        sessions=get_sessions(request),
+        actor=caller,
+        where=up.where,
+        settings=get_app_settings(request),
+    )
+    server["networks"] = [{"uuid": network_id}]
+
+
+async def _settle(
+    request: Request,
+    caller: Principal,
+    up: Upstream,
+    routed: records.Routed,
+    record: Any,
+    status: int,
+    raw: bytes,
+) -> None:
+    sessions, settings = get_sessions(request), get_app_settings(request)
+    pool = up.where.pool
+    if routed.remote_id is not None:
+        if status < 300 or status == 404:
+            await run_in_threadpool(
+                records.deleted,
+                sessions=sessions,
+                actor=caller,
+                settings=settings,
+                pool=pool,
+                routed=routed,
+            )
+        return
+    if record is None:
+        return
+    remote_id = await run_in_threadpool(
+        records.finish,
+        sessions=sessions,
+        actor=caller,
+        pool=pool,
+        record=record,
+        routed=routed,
+        status=status,
+        answer=_json(raw),
+    )
+    if remote_id is None:
+        return
+    follow = records.follow_up(routed=routed, record=record, remote_id=remote_id)
+    if follow is None:
+        return
+    client: httpx.AsyncClient = request.app.state.compat_http
+    tagged = client.build_request("PUT", f"{up.root}/{follow}", headers={"x-auth-token": up.token})
+    try:
+        answer = await _send(client, pool.name, tagged, stream=False)
+        if answer.status_code >= 300:
+            log.info(
+                "compat.follow_up_skipped",
+                pool=pool.name,
+                kind=routed.kind,
+                status=answer.status_code,
+            )
+    except PoolUnreachable:
+        log.info("compat.follow_up_skipped", pool=pool.name, kind=routed.kind, status=None)

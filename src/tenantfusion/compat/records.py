@@ -1,0 +1,176 @@
+"""One world: what the facade creates and deletes is routed like ``/v1``'s objects.
+
+A create on a collection (``POST /servers``, ``/v2.0/networks``, ``subnets``, ``routers``,
+``floatingips``) writes a ``creating`` routing record first (reserving quota) and
+activates it with the id from the pool's answer; a refusal drops the record, a lost
+answer leaves it ``creating`` for the reconciler. A Neutron object is marked like a v1
+create (its description names the record unless the client set one; the ``tf-rec-<id>``
+tag follows). A server carries no mark: Nova shows tags and metadata, and declarative
+clients (Ansible) would strip marks they did not ask for, so a server whose create
+answer was lost is found by the reconciler only once adopted by hand. A delete the pool
+accepted hands the record to ``/v1``'s delete flow (servers: the delete job waits until
+Nova removed it) or drops it (Neutron deletes are done when answered).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tenantfusion.audit import service as audit_service
+from tenantfusion.config import Settings
+from tenantfusion.platform.principal import Principal
+from tenantfusion.pools.drivers.remote import Kind, record_description, record_tag
+from tenantfusion.pools.models import Pool
+from tenantfusion.resources import deletion, servers
+from tenantfusion.resources import service as record_service
+from tenantfusion.resources.engine import tenant_of
+from tenantfusion.resources.models import RecordState, RoutingRecord
+
+#: Neutron collection → (kind, body key).
+_NEUTRON = {
+    "networks": ("network", "network"),
+    "subnets": ("subnet", "subnet"),
+    "routers": ("router", "router"),
+    "floatingips": ("floating_ip", "floatingip"),
+}
+_COMPUTE_PATH = re.compile(r"^v2(?:\.1)?/servers(?:/(?P<id>[^/]+))?/?$")
+_NEUTRON_PATH = re.compile(r"^v2\.0/(?P<coll>[a-z]+)(?:/(?P<id>[^/]+))?/?$")
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A facade request that creates (``remote_id`` None) or deletes a routed object."""
+
+    kind: Kind
+    key: str
+    collection: str
+    remote_id: str | None = None
+
+
+def match(*, service: str, method: str, rest: str) -> Routed | None:
+    """The routed object a request creates or deletes, or None for any other request."""
+    if method not in ("POST", "DELETE"):
+        return None
+    found: Routed | None = None
+    if service == "compute" and (m := _COMPUTE_PATH.match(rest)):
+        found = Routed("server", "server", "v2.1/servers", m["id"])
+    elif service == "network" and (m := _NEUTRON_PATH.match(rest)) and m["coll"] in _NEUTRON:
+        kind, key = _NEUTRON[m["coll"]]
+        found = Routed(kind, key, f"v2.0/{m['coll']}", m["id"])  # type: ignore[arg-type]
+    if found is None or (method == "POST") != (found.remote_id is None):
+        return None
+    if found.remote_id is not None and found.remote_id == "detail":
+        return None
+    return found
+
+
+def begin(
+    *, sessions: sessionmaker[Session], actor: Principal, pool: Pool, routed: Routed, body: Any
+) -> RoutingRecord | None:
+    """Write the ``creating`` record of a single-object create and mark ``body`` with it
+    (in place). None for bodies that are not one object (bulk creates pass unrouted).
+    Raises QuotaExceeded."""
+    obj = body.get(routed.key) if isinstance(body, dict) else None
+    if not isinstance(obj, dict):
+        return None
+    with sessions() as db:
+        record, _ = record_service.begin(
+            db=db,
+            tenant_id=tenant_of(actor),
+            pool_id=pool.id,
+            kind=routed.kind,
+            name=str(obj.get("name") or ""),
+        )
+    if routed.kind != "server" and not obj.get("description"):
+        obj["description"] = record_description(record.id)
+    return record
+
+
+def finish(
+    *,
+    sessions: sessionmaker[Session],
+    actor: Principal,
+    pool: Pool,
+    record: RoutingRecord,
+    routed: Routed,
+    status: int | None,
+    answer: Any,
+) -> str | None:
+    """Settle the record after the pool answered ``status`` (None: no answer) with
+    ``answer``; the new object's remote id when it was created."""
+    obj = answer.get(routed.key) if isinstance(answer, dict) else None
+    remote_id = obj.get("id") if isinstance(obj, dict) else None
+    with sessions() as db:
+        record = db.merge(record)
+        if status is not None and 400 <= status < 500:
+            record_service.discard(db=db, record=record)
+            return None
+        if status is None or status >= 300 or not isinstance(remote_id, str):
+            record.reason = f"outcome unknown: the pool answered {status} through the facade"
+            db.commit()
+            return None
+        record_service.activate(db=db, record=record, remote_id=remote_id)
+        _audit(db=db, actor=actor, record=record, pool=pool, action="create")
+        db.commit()
+    return remote_id
+
+
+def follow_up(*, routed: Routed, record: RoutingRecord, remote_id: str) -> str | None:
+    """The pool path to PUT that finishes a routed create: a Neutron object's record tag,
+    like a v1 create. Servers get none: Nova compares tags and metadata, and declarative
+    clients (Ansible's server module) strip what they did not set."""
+    if routed.kind == "server":
+        return None
+    return f"{routed.collection}/{remote_id}/tags/{record_tag(record.id)}"
+
+
+def deleted(
+    *,
+    sessions: sessionmaker[Session],
+    actor: Principal,
+    settings: Settings,
+    pool: Pool,
+    routed: Routed,
+) -> None:
+    """The pool accepted a delete: servers go to v1's delete job (it waits until Nova has
+    removed the server, then drops the record); other kinds' records go now."""
+    with sessions() as db:
+        record = record_service.by_remote(
+            db=db,
+            tenant_id=tenant_of(actor),
+            pool_id=pool.id,
+            kind=routed.kind,
+            remote_id=routed.remote_id or "",
+        )
+        if record is None or record.state is RecordState.creating:
+            return
+        if routed.kind != "server":
+            _audit(db=db, actor=actor, record=record, pool=pool, action="delete")
+            record_service.discard(db=db, record=record)
+            return
+    if record.state is not RecordState.deleting:
+        deletion.request(
+            sessions=sessions,
+            actor=actor,
+            settings=settings,
+            kind=servers.KIND,
+            record_id=record.id,
+        )
+
+
+def _audit(
+    *, db: Session, actor: Principal, record: RoutingRecord, pool: Pool, action: str
+) -> None:
+    audit_service.record(
+        db=db,
+        actor=actor,
+        action=f"{record.kind}.{action}",
+        target_kind=record.kind,
+        target_id=record.id,
+        tenant_id=record.tenant_id,
+        detail={"pool": pool.name, "remote_id": record.remote_id, "via": "facade"},
+    )

@@ -1,0 +1,128 @@
+"""Keystone v3 routes of the facade (``/identity``): thin, errors in OpenStack's shape,
+left out of the OpenAPI schema (it documents the platform's own API)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from tenantfusion.compat import identity, proxy
+from tenantfusion.compat.errors import OpenStackRoute
+from tenantfusion.compat.schemas import AuthRequest
+from tenantfusion.deps import AppSettings, CurrentUser, DbSession, Sessions, login_slot
+from tenantfusion.observe import source_of
+from tenantfusion.platform import auth as auth_service
+from tenantfusion.platform import service as platform_service
+from tenantfusion.resources.engine import tenant_of
+
+router = APIRouter(route_class=OpenStackRoute, include_in_schema=False)
+SubjectToken = Annotated[str, Header(alias="X-Subject-Token")]
+
+
+def base_url(request: Request) -> str:
+    """The facade's own address as the client reached it (catalog and links)."""
+    return str(request.base_url).rstrip("/")
+
+
+@router.get("/identity")
+@router.get("/identity/")
+def list_versions(request: Request) -> JSONResponse:
+    return JSONResponse(
+        {"versions": {"values": [identity.version(base_url=base_url(request))]}},
+        status_code=status.HTTP_300_MULTIPLE_CHOICES,
+    )
+
+
+@router.get("/identity/v3")
+@router.get("/identity/v3/")
+def show_version(request: Request) -> JSONResponse:
+    return JSONResponse({"version": identity.version(base_url=base_url(request))})
+
+
+def _token_response(
+    request: Request, db: DbSession, issued: identity.Issued, code: int
+) -> JSONResponse:
+    body = identity.token_body(
+        issued=issued, pools=identity.usable_pools(db=db), base_url=base_url(request)
+    )
+    return JSONResponse(body, status_code=code, headers={"X-Subject-Token": issued.raw})
+
+
+@router.post("/identity/v3/auth/tokens", dependencies=[Depends(login_slot)])
+def create_token(
+    data: AuthRequest, request: Request, sessions: Sessions, settings: AppSettings, db: DbSession
+) -> JSONResponse:
+    issued = identity.issue(
+        sessions=sessions, auth=data.auth, source=source_of(request.scope), settings=settings
+    )
+    return _token_response(request, db, issued, status.HTTP_201_CREATED)
+
+
+@router.get("/identity/v3/auth/tokens")
+def show_token(
+    caller: CurrentUser, subject: SubjectToken, request: Request, db: DbSession
+) -> JSONResponse:
+    issued = identity.validate(db=db, raw_token=subject)
+    identity.check_subject(caller=caller, subject=issued)
+    return _token_response(request, db, issued, status.HTTP_200_OK)
+
+
+@router.head("/identity/v3/auth/tokens")
+def check_token(caller: CurrentUser, subject: SubjectToken, db: DbSession) -> Response:
+    identity.check_subject(caller=caller, subject=identity.validate(db=db, raw_token=subject))
+    return Response(status_code=status.HTTP_200_OK, headers={"X-Subject-Token": subject})
+
+
+@router.delete("/identity/v3/auth/tokens")
+def revoke_token(caller: CurrentUser, subject: SubjectToken, db: DbSession) -> Response:
+    identity.check_subject(caller=caller, subject=identity.validate(db=db, raw_token=subject))
+    auth_service.revoke_token(db=db, raw_token=subject)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/identity/v3/auth/projects")
+def list_projects(caller: CurrentUser, request: Request, db: DbSession) -> JSONResponse:
+    tenant = platform_service.get_tenant_or_raise(db=db, tenant_id=tenant_of(caller))
+    me = f"{base_url(request)}{identity.IDENTITY_PATH}/auth/projects"
+    return JSONResponse(
+        {
+            "projects": [identity.project(tenant, base_url=base_url(request))],
+            "links": {"self": me, "previous": None, "next": None},
+        }
+    )
+
+
+@router.get("/identity/v3/auth/catalog")
+def show_catalog(caller: CurrentUser, request: Request, db: DbSession) -> JSONResponse:
+    tenant_of(caller)
+    me = f"{base_url(request)}{identity.IDENTITY_PATH}/auth/catalog"
+    return JSONResponse(
+        {
+            "catalog": identity.catalog(
+                pools=identity.usable_pools(db=db), base_url=base_url(request)
+            ),
+            "links": {"self": me, "previous": None, "next": None},
+        }
+    )
+
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def _proxy_route(service: str) -> None:
+    async def forward(
+        request: Request, caller: CurrentUser, region: str, path: str = ""
+    ) -> Response:
+        return await proxy.forward(
+            request=request, caller=caller, service=service, region=region, path=path
+        )
+
+    forward.__name__ = f"proxy_{service}"
+    router.add_api_route(f"/{service}/{{region}}", forward, methods=METHODS)
+    router.add_api_route(f"/{service}/{{region}}/{{path:path}}", forward, methods=METHODS)
+
+
+for _service in identity.SERVICES:
+    _proxy_route(_service)
