@@ -235,36 +235,60 @@ def _routers(
     }
 
 
-def _floating_ips(
-    *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
+def _attachable(
+    *,
+    service: Any,
+    key: str,
+    needs: str,
+    db: Session,
+    user: Principal,
+    settings: Settings,
+    marker: str | None,
+    limit: int,
 ) -> dict[str, Any]:
+    """A page of objects that attach to servers (floating IPs, volumes), with the tenant's
+    servers to choose from and the pools offering ``needs``."""
     query = ListQuery(marker=marker, limit=limit)
-    listed = floating_ips.list_(db=db, actor=user, settings=settings, query=query)
+    listed = service.list_(db=db, actor=user, settings=settings, query=query)
     found = servers.list_(db=db, actor=user, settings=settings, query=ALL).items
     return {
-        "floating_ips": listed,
+        key: listed,
         "servers": found,
         "server_names": {s.id: s.name for s in found},
-        "pools": _pools(db, "network"),
+        "pools": _pools(db, needs),
         "marker": marker,
         "live": is_moving(resources=listed.items),
     }
+
+
+def _floating_ips(
+    *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
+) -> dict[str, Any]:
+    return _attachable(
+        service=floating_ips,
+        key="floating_ips",
+        needs="network",
+        db=db,
+        user=user,
+        settings=settings,
+        marker=marker,
+        limit=limit,
+    )
 
 
 def _volumes(
     *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
 ) -> dict[str, Any]:
-    query = ListQuery(marker=marker, limit=limit)
-    listed = volumes.list_(db=db, actor=user, settings=settings, query=query)
-    found = servers.list_(db=db, actor=user, settings=settings, query=ALL).items
-    return {
-        "volumes": listed,
-        "servers": found,
-        "server_names": {s.id: s.name for s in found},
-        "pools": _pools(db, "block-storage"),
-        "marker": marker,
-        "live": is_moving(resources=listed.items),
-    }
+    return _attachable(
+        service=volumes,
+        key="volumes",
+        needs="block-storage",
+        db=db,
+        user=user,
+        settings=settings,
+        marker=marker,
+        limit=limit,
+    )
 
 
 def _users(*, db: Session, user: Principal, **_: Any) -> dict[str, Any]:
