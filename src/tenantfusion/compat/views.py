@@ -12,6 +12,7 @@ from tenantfusion.compat import identity, proxy
 from tenantfusion.compat.errors import OpenStackRoute
 from tenantfusion.compat.schemas import AuthRequest
 from tenantfusion.deps import AppSettings, CurrentUser, DbSession, Sessions, login_slot
+from tenantfusion.idempotency import guard as idempotency
 from tenantfusion.observe import source_of
 from tenantfusion.platform import auth as auth_service
 from tenantfusion.platform import service as platform_service
@@ -120,8 +121,10 @@ def _proxy_route(service: str) -> None:
         )
 
     forward.__name__ = f"proxy_{service}"
-    router.add_api_route(f"/{service}/{{region}}", forward, methods=METHODS)
-    router.add_api_route(f"/{service}/{{region}}/{{path:path}}", forward, methods=METHODS)
+    # the v1 API's Idempotency-Key applies to the facade's creates and actions too
+    guarded = [Depends(idempotency.guard)]
+    for path in (f"/{service}/{{region}}", f"/{service}/{{region}}/{{path:path}}"):
+        router.add_api_route(path, forward, methods=METHODS, dependencies=guarded)
 
 
 for _service in identity.SERVICES:
