@@ -4,10 +4,13 @@ errors come in OpenStack's JSON shape."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import httpx
 import openstack
 import pytest
+import yaml
 
 from tests.compat.conftest import Tenant
 
@@ -110,3 +113,54 @@ def test_openstacksdk_walks_both_regions(tenant: Tenant, tmp_path: Path) -> None
         conn.network.delete_network(net)
         conn.close()
     assert not seen["east"] & seen["west"]  # two clouds, two projects
+
+
+def test_an_api_key_is_an_application_credential(tenant: Tenant, tmp_path: Path) -> None:
+    """openstacksdk's ``v3applicationcredential`` auth with a platform API key (its key id
+    and secret) works in a region; a wrong secret and a revoked key are refused."""
+    with tenant.facade.api() as c:
+        r = c.post("/v1/api-keys", headers=tenant.headers(), json={"name": "sdk"})
+        assert r.status_code == 201, r.text
+        key = r.json()
+    cloud = {
+        "auth_type": "v3applicationcredential",
+        "auth": {
+            "auth_url": f"{tenant.facade.url}/identity/v3",
+            "application_credential_id": key["key_id"],
+            "application_credential_secret": key["secret"],
+        },
+        "identity_api_version": 3,
+        "region_name": "east",
+    }
+    path = tmp_path / "clouds.yaml"
+    path.write_text(yaml.safe_dump({"clouds": {"key": cloud}}))
+    config = openstack.config.OpenStackConfig(config_files=[str(path)], load_envvars=False)
+    conn = openstack.connection.Connection(config=config.get_one_cloud(cloud="key"))
+    net = conn.network.create_network(name="by-key")
+    assert net.id in {n.id for n in conn.network.networks()}
+    conn.network.delete_network(net)
+    conn.close()
+
+    def ask(secret: str) -> httpx.Response:
+        method = {"id": key["key_id"], "secret": secret}
+        body = {
+            "auth": {
+                "identity": {
+                    "methods": ["application_credential"],
+                    "application_credential": method,
+                }
+            }
+        }
+        with tenant.facade.api() as c:
+            return c.post("/identity/v3/auth/tokens", json=body)
+
+    good = ask(key["secret"])
+    assert good.status_code == 201 and good.json()["token"]["project"]["id"] == tenant.id
+    assert good.json()["token"]["methods"] == ["application_credential"]
+    wrong = ask(key["secret"] + "x")
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == 401
+    with tenant.facade.api() as c:
+        gone = c.delete(f"/v1/api-keys/{key['key_id']}", headers=tenant.headers())
+        assert gone.status_code in (200, 204), gone.text
+    time.sleep(1.1)  # a resolved key is cached for a second per process
+    assert ask(key["secret"]).status_code == 401

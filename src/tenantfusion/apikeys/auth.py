@@ -26,7 +26,7 @@ class _NotCached(Exception):
     """The key's state is not in this process's cache: ask the database."""
 
 
-def _principal_of(state: KeyState | None, key_id: str) -> Principal:
+def principal_of(state: KeyState | None, key_id: str) -> Principal:
     """The key's user, if the key may sign now. Raises SignatureRejected: unknown-key,
     key-revoked, key-expired, user-disabled."""
     if state is None:
@@ -49,7 +49,7 @@ def verify_cached(*, message: Message, body: bytes) -> tuple[Verified, Principal
         state = service.cached(key_id=key_id)
         if state is None:
             raise _NotCached
-        found.append(_principal_of(state, key_id))
+        found.append(principal_of(state, key_id))
         return state.secret
 
     try:
@@ -63,14 +63,14 @@ def verify_request(
     *, sessions: sessionmaker[Session], settings: Settings, message: Message, body: bytes
 ) -> tuple[Verified, Principal]:
     """The verified signature and the user whose API key made it. Raises
-    SignatureRejected with a reason: ``_principal_of``'s or ``signing.verify``'s."""
+    SignatureRejected with a reason: ``principal_of``'s or ``signing.verify``'s."""
     with sessions() as db:
         found: list[Principal] = []
 
         def lookup(key_id: str) -> bytes:
             state = service.resolve(db=db, key_id=key_id, settings=settings)
-            found.append(_principal_of(state, key_id))
-            assert state is not None  # noqa: S101  _principal_of refused None
+            found.append(principal_of(state, key_id))
+            assert state is not None  # noqa: S101  principal_of refused None
             return state.secret
 
         verified = verify(message=message, body=body, lookup=lookup)

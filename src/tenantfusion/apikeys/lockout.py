@@ -35,11 +35,16 @@ def keys_of(*, message: Message, source: str | None) -> tuple[str | None, list[s
     fields = [v for n, v in message.headers.items() if n.lower() == "signature-input"]
     found = _KEYID.search(fields[0]) if len(fields) == 1 else None
     key_id = found[1] if found else None
-    keys = [f"sig:key:{key_id}"] if key_id else []
-    return key_id, keys + ([f"sig:addr:{source}"[:200]] if source else [])
+    return key_id, counters(key_id=key_id, source=source)
 
 
-def _fail(
+def counters(*, key_id: str | None, source: str | None) -> list[str]:
+    """The throttle counters of a key id and a source address (either may be unknown)."""
+    keys = [f"sig:key:{key_id}"[:200]] if key_id else []
+    return keys + ([f"sig:addr:{source}"[:200]] if source else [])
+
+
+def record_failure(
     sessions: sessionmaker[Session],
     settings: Settings,
     keys: list[str],
@@ -85,7 +90,7 @@ class Lockout:
         self, *, keys: list[str], key_id: str | None, reason: str, source: str | None
     ) -> None:
         """Count and audit one rejected signature."""
-        record = partial(_fail, self._sessions, self._settings, keys)
+        record = partial(record_failure, self._sessions, self._settings, keys)
         self._remember(await run_in_threadpool(record, key_id, reason, source))
 
     def _read(self, keys: list[str]) -> dict[str, datetime | None]:

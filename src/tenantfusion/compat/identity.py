@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tenantfusion.apikeys import login as apikeys_login
 from tenantfusion.compat.schemas import Auth, DomainRef
 from tenantfusion.config import Settings
 from tenantfusion.errors import NotAuthenticated, NotFound
@@ -106,15 +107,43 @@ def _tenant_login(
     return Issued(raw=raw, token=token, user=user, tenant=tenant, methods=("password",))
 
 
+def _key_login(
+    *, sessions: sessionmaker[Session], auth: Auth, source: str | None, settings: Settings
+) -> Issued:
+    """The application_credential method: a tenant user's API key (id and secret)."""
+    method = auth.identity.application_credential
+    assert method is not None  # noqa: S101  checked by the caller
+    raw, token, user = apikeys_login.login(
+        sessions=sessions,
+        key_id=method.id,
+        secret=method.secret.get_secret_value(),
+        source=source,
+        settings=settings,
+    )
+    with sessions() as db:
+        tenant = db.get(Tenant, user.tenant_id) if user.tenant_id else None
+        if tenant is None:  # a platform admin's key: the facade is for tenants
+            auth_service.revoke_token(db=db, raw_token=raw)
+            db.commit()
+            raise NotAuthenticated(apikeys_login.BAD_CREDENTIAL)
+        db.expunge(tenant)
+    return Issued(
+        raw=raw, token=token, user=user, tenant=tenant, methods=("application_credential",)
+    )
+
+
 def issue(
     *, sessions: sessionmaker[Session], auth: Auth, source: str | None, settings: Settings
 ) -> Issued:
-    """``POST /auth/tokens``: a password login (behind the login throttle) issues a new
-    platform token; the token method re-presents a valid one. Raises NotAuthenticated,
-    TooManyAttempts."""
+    """``POST /auth/tokens``: a password login (behind the login throttle) or a tenant
+    user's API key as an application credential (behind the signature throttle) issues a
+    new platform token; the token method re-presents a valid one. Raises
+    NotAuthenticated, TooManyAttempts."""
     methods = auth.identity.methods
     if "password" in methods:
         issued = _tenant_login(sessions=sessions, auth=auth, source=source, settings=settings)
+    elif "application_credential" in methods and auth.identity.application_credential:
+        issued = _key_login(sessions=sessions, auth=auth, source=source, settings=settings)
     elif "token" in methods and auth.identity.token is not None:
         with sessions() as db:
             found = validate(db=db, raw_token=auth.identity.token.id)
@@ -126,7 +155,9 @@ def issue(
             methods=("token",),
         )
     else:
-        raise NotAuthenticated("the facade offers the password and token methods")
+        raise NotAuthenticated(
+            "the facade offers the password, application_credential and token methods"
+        )
     _no_scope_but_tenant(auth, issued.tenant)
     return issued
 

@@ -36,10 +36,18 @@ class TokenMethod(BaseModel):
     id: str = Field(min_length=1, max_length=512)
 
 
+class ApplicationCredentialMethod(BaseModel):
+    """A platform API key: its key id as the credential id, its secret."""
+
+    id: str = Field(min_length=1, max_length=64)
+    secret: SecretStr = Field(min_length=1, max_length=256)
+
+
 class Identity(BaseModel):
     methods: list[str] = Field(min_length=1)
     password: PasswordMethod | None = None
     token: TokenMethod | None = None
+    application_credential: ApplicationCredentialMethod | None = None
 
 
 class ProjectScope(BaseModel):

@@ -36,6 +36,12 @@ def issue_token(
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_enabled or (tenant and not tenant.is_enabled):
         raise NotAuthenticated(BAD_LOGIN)
+    raw, token = mint_token(db=db, user=user, ttl_seconds=ttl_seconds)
+    return raw, token, user, tenant
+
+
+def mint_token(*, db: Session, user: User, ttl_seconds: int) -> tuple[str, Token]:
+    """A new token for a user whose credential was checked (audited; flushes)."""
     raw = new_token()
     token = Token(
         digest=token_digest(raw),
@@ -52,7 +58,7 @@ def issue_token(
         target_id=token.id,
         tenant_id=user.tenant_id,
     )
-    return raw, token, user, tenant
+    return raw, token
 
 
 def login(
