@@ -192,6 +192,7 @@ def _config(facade: Facade, accounts_file: Path, work: Path) -> configparser.Con
     public = conn.network.find_network(PUBLIC_NETWORK)
     assert public is not None
     extensions = sorted(e.alias for e in conn.network.extensions())
+    cinder = bool(conn.session.get_endpoint(service_type="block-storage", interface="public"))
     conn.close()
     conf = configparser.ConfigParser(interpolation=None)
     conf.read_dict(
@@ -259,12 +260,17 @@ def _config(facade: Facade, accounts_file: Path, work: Path) -> configparser.Con
                 "ipv6_subnet_attributes": "false",
             },
             "image": {"region": REGION, "endpoint_type": "publicURL"},
+            "volume": {
+                "region": REGION,
+                "endpoint_type": "publicURL",
+                "catalog_type": "block-storage",  # the facade's catalog name for Cinder
+            },
             "validation": {"run_validation": "false"},
             "service_available": {
                 "nova": "true",
                 "neutron": "true",
                 "glance": "true",
-                "cinder": "false",
+                "cinder": str(cinder).lower(),  # as the test bed has it
                 "swift": "false",
                 "heat": "false",
                 "horizon": "false",
