@@ -33,7 +33,7 @@ pytestmark = pytest.mark.pools
 TEMPEST = EXE.parent / "tempest"
 REGION = "east"
 TENANTS = 3  # each worker holds a primary, a reader and an alt account
-RUN_SECONDS = 360  # about 200 s on the loaded 2-core machine
+RUN_SECONDS = 360  # about 250 s on the loaded 2-core machine
 
 #: what Tempest runs (regexes over test ids)
 INCLUDE = [
