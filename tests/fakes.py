@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tenantfusion.errors import PoolAuthFailed, PoolConflict, PoolRejected, PoolUnreachable
@@ -167,6 +167,9 @@ class FakeDriver(PoolDriver):
 
     def tenant_session(self, auth: PoolAuth) -> Any:
         return auth
+
+    def public_endpoint(self, *, session: Any, service_types: Sequence[str]) -> str | None:
+        return None
 
     # tenant objects: an in-memory store per project (the session is the tenant's auth)
 

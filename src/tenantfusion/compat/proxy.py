@@ -30,7 +30,7 @@ from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
 from tenantfusion.compat import records
-from tenantfusion.compat.upstream import Upstream, resolve
+from tenantfusion.compat.upstream import Upstream, discovery_root, resolve
 from tenantfusion.config import Settings
 from tenantfusion.deps import get_app_settings, get_sessions
 from tenantfusion.errors import Forbidden, PoolUnreachable
@@ -110,13 +110,14 @@ def refuse_admin_only(*, service: str, path: str, query: Mapping[str, str]) -> N
         raise Forbidden(f"{wide[0]} lists other projects: not allowed through the facade")
 
 
-def _request_headers(request: Request, token: str) -> dict[str, str]:
+def _request_headers(request: Request, token: str | None) -> dict[str, str]:
     headers = {
         k: v
         for k, v in request.headers.items()
         if k in FORWARDED or k.startswith(FORWARDED_PREFIXES)
     }
-    headers["x-auth-token"] = token
+    if token is not None:
+        headers["x-auth-token"] = token
     return headers
 
 
@@ -156,6 +157,30 @@ async def _send(
     return answer
 
 
+def _facade_root(request: Request, service: str, region: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}/{service}/{region}"
+
+
+async def discover(*, request: Request, service: str, region: str) -> Response:
+    """``GET`` of a service's root: the pool's version document, which OpenStack serves
+    without a token (Tempest's version tests send none), its links on the facade. The
+    client's token, if any, does not travel either."""
+    sessions, settings = get_sessions(request), get_app_settings(request)
+    pool, root = await run_in_threadpool(
+        discovery_root, sessions=sessions, settings=settings, service=service, region=region
+    )
+    facade = _facade_root(request, service, region)
+    pattern = _rewriter(root, facade)
+    client: httpx.AsyncClient = request.app.state.compat_http
+    outgoing = client.build_request("GET", f"{root}/", headers=_request_headers(request, None))
+    answer = await _send(client, pool, outgoing, stream=False)
+    return Response(
+        pattern.sub(facade, answer.text).encode(),
+        status_code=answer.status_code,
+        headers=_response_headers(answer, pattern, facade),
+    )
+
+
 async def forward(
     *, request: Request, caller: Principal, service: str, region: str, path: str
 ) -> Response:
@@ -167,7 +192,7 @@ async def forward(
         resolve, sessions=sessions, actor=caller, settings=settings, service=service, region=region
     )
     pool = up.where.pool
-    facade = f"{str(request.base_url).rstrip('/')}/{service}/{region}"
+    facade = _facade_root(request, service, region)
     pattern = _rewriter(up.root, facade)
     url = f"{up.root}/{path}"
     query = request.url.query

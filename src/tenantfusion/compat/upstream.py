@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,7 +19,9 @@ from tenantfusion.mapping.models import MappingState
 from tenantfusion.mapping.sessions import tenant_session
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import service as pool_service
+from tenantfusion.pools.drivers.base import PoolDriver
 from tenantfusion.pools.drivers.openstack_errors import translate
+from tenantfusion.pools.models import Pool
 from tenantfusion.resources.engine import Onboarded, onboard, tenant_of
 
 #: The version (and anything after it, e.g. a legacy project id) ending an endpoint URL.
@@ -41,6 +44,26 @@ def root_of(endpoint: str) -> str:
     return _VERSION_TAIL.sub("", endpoint.rstrip("/"))
 
 
+def _usable(*, db: Session, service: str, region: str) -> Pool:
+    """The enabled pool named ``region`` that offers ``service``; NotFound otherwise (the
+    catalog lists no endpoint there)."""
+    kind, _, _, offered = SERVICES[service]
+    pool = pool_service.get(db=db, ref=region)
+    if pool is None or pool.name != region or not pool.is_enabled:
+        raise NotFound(f"no {kind} endpoint in region {region}")
+    if not set(offered) & set(pool.services):
+        raise NotFound(f"region {region} offers no {kind} endpoint")
+    return pool
+
+
+def _root(*, driver: PoolDriver, session: Any, pool: Pool, service: str) -> str:
+    kind, _, _, offered = SERVICES[service]
+    endpoint = driver.public_endpoint(session=session, service_types=offered)
+    if not endpoint:
+        raise NotFound(f"region {pool.name} offers no {kind} endpoint")
+    return root_of(endpoint)
+
+
 def resolve(
     *,
     sessions: sessionmaker[Session],
@@ -54,18 +77,9 @@ def resolve(
     for an unknown or disabled region or one without the service (the catalog lists no
     endpoint there), PoolUnreachable while the pool (its breaker) is down, Forbidden for
     a platform admin, and what onboarding raises."""
-    kind, _, _, offered = SERVICES[service]
     with sessions() as db:
-        pool = pool_service.get(db=db, ref=region)
-        mapping = (
-            mapping_service.get(db=db, tenant_id=tenant_of(actor), pool_id=pool.id)
-            if pool is not None
-            else None
-        )
-    if pool is None or pool.name != region or not pool.is_enabled:
-        raise NotFound(f"no {kind} endpoint in region {region}")
-    if not set(offered) & set(pool.services):
-        raise NotFound(f"region {region} offers no {kind} endpoint")
+        pool = _usable(db=db, service=service, region=region)
+        mapping = mapping_service.get(db=db, tenant_id=tenant_of(actor), pool_id=pool.id)
     ready = (
         mapping is not None
         and mapping.state is MappingState.active
@@ -83,18 +97,17 @@ def resolve(
     )
     with translate(pool.name, f"facade_{service}_token"):
         token = where.session.get_token()
-        endpoint = next(
-            (
-                url
-                for candidate in offered
-                if (
-                    url := where.session.get_endpoint(
-                        service_type=candidate, interface="public", region_name=pool.region_name
-                    )
-                )
-            ),
-            None,
-        )
-    if not endpoint:
-        raise NotFound(f"region {region} offers no {kind} endpoint")
-    return Upstream(where=where, token=str(token), root=root_of(str(endpoint)))
+    root = _root(driver=where.driver, session=where.session, pool=pool, service=service)
+    return Upstream(where=where, token=str(token), root=root)
+
+
+def discovery_root(
+    *, sessions: sessionmaker[Session], settings: Settings, service: str, region: str
+) -> tuple[str, str]:
+    """The pool name and unversioned root of ``service`` in ``region`` for its version
+    document, which OpenStack serves without a token: found in the pool admin's catalog,
+    so an anonymous caller onboards nobody. Raises NotFound like ``resolve``."""
+    with sessions() as db:
+        pool = _usable(db=db, service=service, region=region)
+    driver = pool_service.driver_for(pool=pool, settings=settings)
+    return pool.name, _root(driver=driver, session=None, pool=pool, service=service)

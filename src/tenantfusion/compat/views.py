@@ -120,7 +120,13 @@ def _proxy_route(service: str) -> None:
             request=request, caller=caller, service=service, region=region, path=path
         )
 
+    async def discover(request: Request, region: str) -> Response:
+        return await proxy.discover(request=request, service=service, region=region)
+
     forward.__name__ = f"proxy_{service}"
+    discover.__name__ = f"versions_{service}"
+    for root in (f"/{service}/{{region}}", f"/{service}/{{region}}/"):  # before the proxy
+        router.add_api_route(root, discover, methods=["GET"])
     # the v1 API's Idempotency-Key applies to the facade's creates and actions too
     guarded = [Depends(idempotency.guard)]
     for path in (f"/{service}/{{region}}", f"/{service}/{{region}}/{{path:path}}"):

@@ -14,7 +14,7 @@ Drivers take and return frozen dataclasses, never SDK or ORM objects, and raise 
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -195,6 +195,11 @@ class PoolDriver(abc.ABC):
     @abc.abstractmethod
     def authenticate(self, session: Any) -> None:
         """Obtain a token for ``session`` now. Raises PoolAuthFailed if refused."""
+
+    @abc.abstractmethod
+    def public_endpoint(self, *, session: Any, service_types: Sequence[str]) -> str | None:
+        """The public endpoint of the first of ``service_types`` in the pool's catalog as
+        ``session`` sees it (the admin's catalog when ``session`` is None), or None."""
 
     @abc.abstractmethod
     def tenant_session(self, auth: PoolAuth) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
@@ -216,6 +217,19 @@ class OpenStackDriver(
 
     def tenant_session(self, auth: PoolAuth) -> ksa_session.Session:
         return self._session(auth)
+
+    def public_endpoint(
+        self, *, session: ksa_session.Session | None, service_types: Sequence[str]
+    ) -> str | None:
+        on = session if session is not None else self.admin_session
+        with translate(self.pool, "find_endpoint"):
+            for service_type in service_types:
+                url = on.get_endpoint(
+                    service_type=service_type, interface="public", region_name=self.auth.region_name
+                )
+                if url:
+                    return str(url)
+        return None
 
     @cached_property
     def _tenant_conns(self) -> weakref.WeakKeyDictionary[Any, connection.Connection]:
