@@ -105,6 +105,10 @@ _CORE: dict[str, tuple[str, ...]] = {
         "test_stop_start_server",
     ),
     "compute.servers.test_delete_server.DeleteServersTestJSON": ("test_delete_active_server",),
+    # one delete action: the v1 job waits for a delete the facade already forwarded
+    "compute.servers.test_instance_actions.InstanceActionsV221TestJSON": (
+        "test_get_list_deleted_instance_actions",
+    ),
     "compute.keypairs.test_keypairs_v22.KeyPairsV22TestJSON": (
         "test_keypairsv22_create_list_show_with_type",
     ),

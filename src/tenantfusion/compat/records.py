@@ -159,6 +159,7 @@ def deleted(
             settings=settings,
             kind=servers.KIND,
             record_id=record.id,
+            sent=True,  # the pool answered the forwarded delete already
         )
 
 

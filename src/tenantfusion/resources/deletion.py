@@ -59,8 +59,11 @@ def request(
     settings: Settings,
     kind: ResourceKind[Any],
     record_id: str,
+    sent: bool = False,
 ) -> Job:
     """Mark the object ``deleting`` and enqueue its delete job, in one transaction.
+    ``sent``: the caller already sent the delete to the pool (the facade's pass-through),
+    so the job waits for it before sending it again.
 
     An ``active`` object or one whose delete failed may be deleted; raises NotFound."""
     tenant_id = tenant_of(actor)
@@ -81,11 +84,14 @@ def request(
                 db.commit()
                 return running
         record.state, record.reason = RecordState.deleting, ""
+        payload = {"record_id": record.id, "kind": kind.name}
+        if sent:
+            payload["sent_at"] = payload["last_sent"] = utcnow().isoformat()
         job = job_service.enqueue(
             db=db,
             actor=actor,
             kind=DELETE_JOB,
-            payload={"record_id": record.id, "kind": kind.name},
+            payload=payload,
             tenant_id=tenant_id,
             total_steps=2,
             max_attempts=10,
