@@ -16,8 +16,8 @@ from __future__ import annotations
 from tenantfusion.testbed import backing
 from tenantfusion.testbed.context import PoolContext
 from tenantfusion.testbed.ini import render
-from tenantfusion.testbed.process import Daemon, Process, UwsgiApp
-from tenantfusion.testbed.setup_util import manage, mark_done, marker_done
+from tenantfusion.testbed.process import Process, UwsgiApp
+from tenantfusion.testbed.setup_util import config_daemons, manage, mark_done, marker_done
 
 MARKER = ".cinder-ready"
 BACKEND = "fake"
@@ -97,13 +97,4 @@ def processes(ctx: PoolContext) -> list[Process]:
             threads=2,
         )
     ]
-    daemons: list[Process] = [
-        Daemon(
-            name=name,
-            command=[str(ctx.layout.venv_bin(name)), "--config-file", _conf(ctx)],
-            pidfile=ctx.dir / f"{name}.pid",
-            logfile=ctx.dir / f"{name}.log",
-        )
-        for name in DAEMONS
-    ]
-    return api + daemons
+    return [*api, *config_daemons(ctx, DAEMONS, _conf(ctx))]

@@ -16,8 +16,8 @@ import openstack.connection
 from tenantfusion.testbed import backing
 from tenantfusion.testbed.context import PoolContext
 from tenantfusion.testbed.ini import render
-from tenantfusion.testbed.process import Daemon, Process, UwsgiApp
-from tenantfusion.testbed.setup_util import manage, mark_done, marker_done
+from tenantfusion.testbed.process import Process, UwsgiApp
+from tenantfusion.testbed.setup_util import config_daemons, manage, mark_done, marker_done
 
 MARKER = ".nova-ready"
 DATABASES = ["nova_api", "nova_cell0", "nova"]
@@ -122,16 +122,7 @@ def processes(ctx: PoolContext) -> list[Process]:
             threads=2,
         )
     ]
-    daemons: list[Process] = [
-        Daemon(
-            name=name,
-            command=[str(ctx.layout.venv_bin(name)), "--config-file", _conf(ctx)],
-            pidfile=ctx.dir / f"{name}.pid",
-            logfile=ctx.dir / f"{name}.log",
-        )
-        for name in DAEMONS
-    ]
-    return api + daemons
+    return [*api, *config_daemons(ctx, DAEMONS, _conf(ctx))]
 
 
 def after_start(ctx: PoolContext, conn: openstack.connection.Connection, timeout: float) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from tenantfusion.testbed.context import PoolContext
+from tenantfusion.testbed.process import Daemon
 
 
 def marker_done(ctx: PoolContext, marker: str) -> bool:
@@ -38,3 +39,17 @@ def manage(
         tail = log.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{command[0]} failed ({result.returncode}); {log}:\n{tail}")
     return result
+
+
+def config_daemons(ctx: PoolContext, names: Sequence[str], conf: str) -> list[Daemon]:
+    """The service's console scripts ``names`` (no HTTP port), each run with
+    ``--config-file conf``, their pid and log files in the pool's folder."""
+    return [
+        Daemon(
+            name=name,
+            command=[str(ctx.layout.venv_bin(name)), "--config-file", conf],
+            pidfile=ctx.dir / f"{name}.pid",
+            logfile=ctx.dir / f"{name}.log",
+        )
+        for name in names
+    ]
