@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from tenantfusion.testbed.ini import render
-from tenantfusion.testbed.layout import MAX_POOLS, PORT_BASES, Layout, service_port
+from tenantfusion.testbed.layout import (
+    MAX_POOLS,
+    PORT_BASES,
+    Layout,
+    default_root,
+    service_port,
+)
 from tenantfusion.testbed.pool import PoolInfo, read_pools_json, write_pools_json
 from tenantfusion.testbed.process import Daemon, running_pid, start, stop_pidfile
 
@@ -42,6 +48,21 @@ def test_layout_port_offset_is_saved(tmp_path: Path) -> None:
     assert Layout.at(tmp_path).port("nova", 3) == 8973
     with pytest.raises(ValueError):
         Layout.at(tmp_path, port_offset=150)
+
+
+def test_default_root_is_the_shared_bed_and_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worktree reaching the shared bed through a symlink must see the pid files' own
+    paths (ownership is checked by exact path; a mismatch deletes them as stale)."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (tmp_path / "link").symlink_to(shared)
+    monkeypatch.setenv("TENANTFUSION_TESTBED_ROOT", str(tmp_path / "link"))
+    assert default_root() == shared
+    assert Layout.at().root == shared
+    monkeypatch.delenv("TENANTFUSION_TESTBED_ROOT")
+    assert default_root().name == "testbed" and default_root() == default_root().resolve()
 
 
 def test_render_ini() -> None:

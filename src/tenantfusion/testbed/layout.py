@@ -22,14 +22,19 @@ MAX_POOLS = 9
 HOST = "127.0.0.1"
 #: Shifts every port, for a second test bed on the same machine (must be a multiple of 100).
 PORT_OFFSET_ENV = "TENANTFUSION_TESTBED_PORT_OFFSET"
+#: A test bed shared by several checkouts (git worktrees): every caller that names no root.
+ROOT_ENV = "TENANTFUSION_TESTBED_ROOT"
 
 
 def default_root() -> Path:
-    """Return `<project>/var/testbed`, found from this file, else `./var/testbed`."""
+    """Return `$TENANTFUSION_TESTBED_ROOT`, else `<project>/var/testbed` (found from this
+    file), else `./var/testbed`; always resolved (pid files are owned by exact path)."""
+    if os.environ.get(ROOT_ENV):
+        return Path(os.environ[ROOT_ENV]).resolve()
     for parent in Path(__file__).resolve().parents:
         if (parent / "pyproject.toml").is_file():
-            return parent / "var" / "testbed"
-    return Path.cwd() / "var" / "testbed"
+            return (parent / "var" / "testbed").resolve()
+    return (Path.cwd() / "var" / "testbed").resolve()
 
 
 def service_port(service: str, index: int, offset: int = 0) -> int:
