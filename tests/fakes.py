@@ -42,6 +42,9 @@ class FakeCloud:
         self.objects: dict[str, RemoteObject] = {}
         self.fail_on: set[str] = set()
         self.reject_on: set[str] = set()
+        #: operations that hang (a pool that does not answer) until ``resume`` is set
+        self.hang_on: set[str] = set()
+        self.resume = threading.Event()
         #: False: a Keystone without the application credentials API (answers 404).
         self.has_app_credentials = True
         self.app_credentials: dict[str, tuple[str, RemoteAppCredential, str]] = {}
@@ -49,6 +52,8 @@ class FakeCloud:
         self.quotas: dict[str, dict[str, int | None]] = {}
 
     def _check(self, op: str) -> None:
+        if op in self.hang_on:
+            self.resume.wait(timeout=30)
         if self.down or op in self.fail_on:
             raise PoolUnreachable(f"fake pool down during {op}")
         if op in self.reject_on:

@@ -4,8 +4,11 @@ nothing, the scheduler's policy. (Against real OpenStack: test_servers_full.py.)
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -23,7 +26,7 @@ from tenantfusion.pools.drivers.base import PoolAuth
 from tenantfusion.pools.models import Pool, PoolStatus
 from tenantfusion.resources import networks, scheduler
 from tenantfusion.resources.models import RoutingRecord
-from tenantfusion.resources.schemas import ListQuery, NetworkCreate
+from tenantfusion.resources.schemas import ListQuery, NetworkCreate, ResourcePage
 from tests.fakes import CLOUDS, FakeCloud, FakeDriver
 
 POOLS = ("fa", "fb", "fc")
@@ -98,18 +101,30 @@ def _make(w: World, actor: Principal, count: int) -> list[str]:
     return ids
 
 
-def _walk(w: World, actor: Principal, limit: int, **filters: str) -> tuple[list[str], dict]:
+def _list(w: World, actor: Principal, query: ListQuery, mode: str) -> ResourcePage[Any]:
+    """One page, as the console reads it (``thread``: blocking) or as the HTTP route does
+    (``loop``: awaited on an event loop)."""
+    if mode == "loop":
+        return asyncio.run(
+            networks.list_async(sessions=w.sessions, actor=actor, settings=w.settings, query=query)
+        )
+    with w.sessions() as db:
+        return networks.list_(db=db, actor=actor, settings=w.settings, query=query)
+
+
+@pytest.fixture(params=["thread", "loop"])
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _walk(
+    w: World, actor: Principal, limit: int, mode: str = "thread", **filters: str
+) -> tuple[list[str], dict]:
     seen: list[str] = []
     marker = None
     outcome: dict[str, str] = {}
     while True:
-        with w.sessions() as db:
-            page = networks.list_(
-                db=db,
-                actor=actor,
-                settings=w.settings,
-                query=ListQuery(limit=limit, marker=marker, **filters),
-            )
+        page = _list(w, actor, ListQuery(limit=limit, marker=marker, **filters), mode)
         seen += [n.id for n in page.items]
         outcome.update(page.pools)  # each page reports the pools it asked
         if page.next_marker is None:
@@ -118,16 +133,21 @@ def _walk(w: World, actor: Principal, limit: int, **filters: str) -> tuple[list[
         marker = page.next_marker
 
 
-def test_pages_walk_every_pool_once_in_creation_order(world: World) -> None:
+def test_pages_walk_every_pool_once_in_creation_order(world: World, mode: str) -> None:
     ids = _make(world, world.alice, 11)
     for limit in (1, 3, 4, 11, 50):
-        seen, outcome = _walk(world, world.alice, limit)
+        seen, outcome = _walk(world, world.alice, limit, mode)
         assert seen == ids, limit
         assert outcome == {p: "ok" for p in POOLS}
-    seen, _ = _walk(world, world.alice, 2, pool="fb")
+    seen, _ = _walk(world, world.alice, 2, mode, pool="fb")
     assert seen == ids[1::3]
-    seen, _ = _walk(world, world.alice, 2, name="net-04")
+    seen, _ = _walk(world, world.alice, 2, mode, name="net-04")
     assert seen == [ids[4]]
+    seen, _ = _walk(world, world.alice, 2, mode, status="active")  # case-insensitive
+    assert seen == ids
+    assert _walk(world, world.alice, 2, mode, status="BUILD")[0] == []
+    with pytest.raises(NotFound):
+        _walk(world, world.alice, 2, mode, pool="no-such-pool")
 
 
 def test_objects_created_and_deleted_between_pages_are_neither_repeated_nor_skipped(
@@ -156,12 +176,47 @@ def test_objects_created_and_deleted_between_pages_are_neither_repeated_nor_skip
     assert [n.id for n in rest.items] == [ids[3], ids[5], *later]
 
 
-def test_a_pool_that_fails_is_reported_and_the_list_is_partial(world: World) -> None:
+def test_a_pool_that_fails_is_reported_and_the_list_is_partial(world: World, mode: str) -> None:
     ids = _make(world, world.alice, 6)
     world.clouds["fb"].down = True
-    seen, outcome = _walk(world, world.alice, 2)
+    seen, outcome = _walk(world, world.alice, 2, mode)
     assert outcome == {"fa": "ok", "fb": "unavailable", "fc": "ok"}
     assert seen == [i for n, i in enumerate(ids) if n % 3 != 1]
+
+
+def test_a_hanging_pool_times_out_while_the_loop_keeps_serving(world: World) -> None:
+    """The route's list waits for pools on the event loop: a pool that hangs is reported
+    as ``timeout`` at the deadline, its objects left out, and meanwhile the loop goes on
+    running other work (no thread of it is blocked)."""
+    ids = _make(world, world.alice, 3)
+    world.clouds["fb"].hang_on.add("list_network")
+    settings = world.settings.model_copy(update={"pool_timeout_seconds": 0.5})
+
+    async def run() -> tuple[ResourcePage[Any], int, float]:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        started = time.monotonic()
+        page = await networks.list_async(
+            sessions=world.sessions, actor=world.alice, settings=settings, query=ListQuery()
+        )
+        took = time.monotonic() - started
+        ticker.cancel()
+        return page, ticks, took
+
+    try:
+        page, ticks, took = asyncio.run(run())
+    finally:
+        world.clouds["fb"].resume.set()
+    assert page.pools == {"fa": "ok", "fb": "timeout", "fc": "ok"}
+    assert [n.id for n in page.items] == [ids[0], ids[2]]
+    assert 0.5 <= took < 5 and ticks >= 10, (took, ticks)
 
 
 def test_tenants_see_only_their_own_objects(world: World) -> None:

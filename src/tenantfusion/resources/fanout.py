@@ -11,6 +11,7 @@ allowed to fail a merged call.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -83,6 +84,65 @@ def _answer(pool: Pool, future: Future[T]) -> Answer[T]:
     return Answer(pool, "error", detail=type(error).__name__)
 
 
+@dataclass(frozen=True)
+class Started(Generic[T]):
+    """Calls into pools under way (``start``), answered by ``collect`` or ``gather``."""
+
+    pools: Sequence[Pool]
+    futures: Sequence[Future[T]]
+    deadline: Deadline
+
+    def answers(self) -> list[Answer[T]]:
+        """Each pool's answer now (a call not finished yet: ``timeout``), in pool order;
+        calls still queued or running are dropped: their answers are no longer wanted
+        (a running one ends at the pool session's own timeout)."""
+        try:
+            return [
+                _answer(pool, future)
+                if future.done()
+                else Answer(pool, "timeout", detail=f"no answer in {self.deadline.seconds:g} s")
+                for pool, future in zip(self.pools, self.futures, strict=True)
+            ]
+        finally:
+            for future in self.futures:
+                future.cancel()
+
+
+def start(
+    pools: Sequence[Pool],
+    call: Callable[[Pool], T],
+    *,
+    timeout: float,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> Started[T]:
+    """Submit ``call(pool)`` for every pool at once, each in its pool's lane; the answers
+    are wanted within ``timeout`` seconds from now."""
+    deadline = Deadline(timeout)
+    return Started(pools, [_lane(p, concurrency).submit(call, p) for p in pools], deadline)
+
+
+def collect(started: Started[T]) -> list[Answer[T]]:
+    """Wait (blocking this thread) until every call answered or the deadline passed."""
+    if started.futures:
+        wait(started.futures, timeout=started.deadline.remaining())
+    return started.answers()
+
+
+async def gather(started: Started[T]) -> list[Answer[T]]:
+    """``collect`` for the event loop: it waits without holding a thread."""
+    waiting = [asyncio.wrap_future(f) for f in started.futures]
+    try:
+        if waiting:
+            await asyncio.wait(waiting, timeout=started.deadline.remaining())
+        return started.answers()
+    finally:
+        for w in waiting:
+            if w.done() and not w.cancelled():
+                w.exception()  # retrieved here: the Answer carries it
+            else:
+                w.cancel()
+
+
 def fan_out(
     pools: Sequence[Pool],
     call: Callable[[Pool], T],
@@ -92,22 +152,7 @@ def fan_out(
 ) -> list[Answer[T]]:
     """``call(pool)`` for every pool at once, each in its pool's lane; answers in the order
     of ``pools``, waiting at most ``timeout`` seconds in all."""
-    if not pools:
-        return []
-    futures = [_lane(p, concurrency).submit(call, p) for p in pools]
-    try:
-        done, _ = wait(futures, timeout=timeout)
-        return [
-            _answer(pool, future)
-            if future in done
-            else Answer(pool, "timeout", detail=f"no answer in {timeout:g} s")
-            for pool, future in zip(pools, futures, strict=True)
-        ]
-    finally:
-        # never wait for a pool that still hangs: its answer is no longer wanted (a
-        # queued call is dropped; a running one ends at the session's own timeout)
-        for future in futures:
-            future.cancel()
+    return collect(start(pools, call, timeout=timeout, concurrency=concurrency))
 
 
 def call_pool(

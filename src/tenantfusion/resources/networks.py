@@ -50,5 +50,6 @@ def create(
 
 _service = engine.Service(KIND)
 list_ = _service.list_
+list_async = _service.list_async
 show = _service.show
 delete = _service.delete

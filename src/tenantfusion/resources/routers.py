@@ -129,5 +129,6 @@ def _done(action: str, args: dict[str, Any], router: RemoteObject) -> bool:
 
 _service = engine.Service(KIND)
 list_ = _service.list_
+list_async = _service.list_async
 show = _service.show
 delete = _service.delete

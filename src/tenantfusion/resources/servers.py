@@ -145,6 +145,7 @@ def action(
 
 _service = engine.Service(KIND)
 list_ = _service.list_
+list_async = _service.list_async
 show = _service.show
 
 

@@ -72,13 +72,18 @@ def mount(
         return module.create(sessions=sessions, actor=principal, data=data, settings=settings)
 
     @router.get(f"/{path}", response_model=ResourcePage[read_model], tags=tags)  # type: ignore[valid-type]
-    def list_(
+    async def list_(
         query: Annotated[ListQuery, Query()],
         principal: CurrentUser,
-        db: DbSession,
+        sessions: Sessions,
         settings: AppSettings,
     ) -> Any:
-        return module.list_(db=db, actor=principal, settings=settings, query=query)
+        # async: the pools are awaited on the loop (no thread held); the page, built from
+        # validated read models, is serialized once (documented by response_model)
+        page = await module.list_async(
+            sessions=sessions, actor=principal, settings=settings, query=query
+        )
+        return Response(page.model_dump_json(), media_type="application/json")
 
     @router.get(f"/{path}/{{record_id}}", response_model=read_model, tags=tags)
     def show(record_id: str, principal: CurrentUser, db: DbSession, settings: AppSettings) -> Any:

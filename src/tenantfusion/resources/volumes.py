@@ -138,5 +138,6 @@ def action(
 
 _service = engine.Service(KIND)
 list_ = _service.list_
+list_async = _service.list_async
 show = _service.show
 delete = _service.delete

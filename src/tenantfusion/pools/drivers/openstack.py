@@ -24,7 +24,11 @@ from tenantfusion.pools.drivers.base import (
     RemoteUser,
 )
 from tenantfusion.pools.drivers.openstack_errors import translate
-from tenantfusion.pools.drivers.openstack_identity import CountingPassword, OpenStackIdentity
+from tenantfusion.pools.drivers.openstack_identity import (
+    CountingPassword,
+    OpenStackIdentity,
+    pool_session,
+)
 from tenantfusion.pools.drivers.openstack_purge import OpenStackPurge
 from tenantfusion.pools.drivers.openstack_quotas import OpenStackQuotas
 from tenantfusion.pools.drivers.openstack_resources import OpenStackResources
@@ -57,7 +61,7 @@ class OpenStackDriver(
         )
 
     def _session(self, auth: PoolAuth) -> ksa_session.Session:
-        return ksa_session.Session(auth=self._plugin(auth), timeout=self.timeout)
+        return pool_session(self._plugin(auth), timeout=self.timeout)
 
     @cached_property
     def admin_session(self) -> ksa_session.Session:

@@ -18,6 +18,15 @@ from tenantfusion.pools.drivers.openstack_admin import AdminAccess
 from tenantfusion.pools.drivers.openstack_errors import translate
 
 
+def pool_session(plugin: v3.Auth, *, timeout: float) -> ksa_session.Session:
+    """A keystoneauth session into a pool that goes straight there, like the facade's
+    client: proxy variables and netrc of the environment are not consulted (which
+    requests would otherwise re-read from the environment on every call)."""
+    session = ksa_session.Session(auth=plugin, timeout=timeout)
+    session.session.trust_env = False
+    return session
+
+
 class _CountsTokens:
     """Counts every token a keystoneauth plugin obtains from Keystone (a metric)."""
 
@@ -166,7 +175,7 @@ class OpenStackIdentity(AdminAccess):
             application_credential_id=auth.credential_id,
             application_credential_secret=auth.secret,
         )
-        return ksa_session.Session(auth=plugin, timeout=self.timeout)
+        return pool_session(plugin, timeout=self.timeout)
 
     def authenticate(self, session: Any) -> None:
         with translate(self.pool, "authenticate"):

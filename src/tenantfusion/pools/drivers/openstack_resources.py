@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import structlog
@@ -293,6 +295,22 @@ class OpenStackResources(AdminAccess):
                 f"pool {self.pool} no longer knows the tenant's credential", pool=self.pool
             ) from e
 
+    def _base_url(self, adapter: Any) -> str:
+        """The adapter's versioned endpoint, looked up in the catalog once per token (a
+        catalog lookup copies the whole catalog: on the hot path of lists, that cost more
+        than the rest of the call). A new token (re-authentication) looks it up again."""
+        access = getattr(adapter.session.auth, "auth_ref", None)
+        cached = self._endpoints.get(adapter)
+        if cached is not None and access is not None and cached[0] is access:
+            return cached[1]
+        url = str(adapter.get_endpoint()).rstrip("/")
+        self._endpoints[adapter] = (adapter.session.auth.auth_ref, url)
+        return url
+
+    @cached_property
+    def _endpoints(self) -> weakref.WeakKeyDictionary[Any, tuple[Any, str]]:
+        return weakref.WeakKeyDictionary()
+
     def _call(self, adapter: Any, method: str, url: str, ops: KindOps, **kw: Any) -> Any:
         if ops.microversion:
             kw["microversion"] = ops.microversion
@@ -396,7 +414,7 @@ class OpenStackResources(AdminAccess):
         adapter = self._adapter(session, kind)
         found: list[RemoteObject] = []
         with translate(self.pool, f"list_{kind}"):
-            url: str | None = ops.list_path or ops.path
+            url: str | None = self._base_url(adapter) + (ops.list_path or ops.path)
             while url:
                 page = self._call(adapter, "get", url, ops).json()
                 if kind == "router":

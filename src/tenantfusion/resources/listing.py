@@ -1,0 +1,195 @@
+"""Merged lists of a tenant's objects of one kind across its pools, keyset-paginated on
+the routing records.
+
+A list is read in three parts, so the HTTP route waits for pools without holding a
+thread: ``begin`` (database reads, then the pools are asked in their own lanes, in one
+worker thread), the answers (``fanout.gather`` on the event loop, or ``fanout.collect``),
+and ``merge`` (records in creation order, joined with what the pools said).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from tenantfusion.config import Settings
+from tenantfusion.db import release
+from tenantfusion.errors import InvalidInput, NotFound
+from tenantfusion.mapping import service as mapping_service
+from tenantfusion.mapping.models import MappingState
+from tenantfusion.mapping.sessions import tenant_session
+from tenantfusion.platform.principal import Principal
+from tenantfusion.pools import service as pool_service
+from tenantfusion.pools.drivers.remote import RemoteObject
+from tenantfusion.pools.models import Pool
+from tenantfusion.resources import fanout
+from tenantfusion.resources import service as record_service
+from tenantfusion.resources.engine import R, ResourceKind, Row, tenant_of
+from tenantfusion.resources.fanout import Answer, Started
+from tenantfusion.resources.models import RoutingRecord
+from tenantfusion.resources.schemas import ListQuery, ResourcePage
+
+
+def _marker(record: RoutingRecord) -> str:
+    raw = json.dumps([record.created_at.isoformat(), record.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after(marker: str) -> tuple[datetime, str]:
+    try:
+        created, record_id = json.loads(base64.urlsafe_b64decode(marker + "=" * (-len(marker) % 4)))
+        at = datetime.fromisoformat(created)
+        if at.tzinfo is None or not isinstance(record_id, str):
+            raise ValueError("naive time or non-string id")
+        return at, record_id
+    except (ValueError, TypeError, binascii.Error, RecursionError) as e:
+        raise InvalidInput("marker is not a next_marker from this API", field="marker") from e
+
+
+def _order(record: RoutingRecord) -> tuple[datetime, str]:
+    return record.created_at, record.id
+
+
+Remotes = dict[str, RemoteObject]
+
+
+@dataclass(frozen=True)
+class Listing(Generic[R]):
+    """A list under way: the records past the marker, and the pools asked for them."""
+
+    kind: ResourceKind[R]
+    query: ListQuery
+    records: list[RoutingRecord]
+    pools: dict[str, Pool]
+    refs: record_service.Refs
+    asked: Started[Remotes]
+
+
+def begin(
+    *, db: Session, actor: Principal, settings: Settings, kind: ResourceKind[R], query: ListQuery
+) -> Listing[R]:
+    """Read the tenant's records of ``kind`` past the marker, end the transaction (no
+    database connection is held while pools answer), and ask the pools holding them, all
+    at once, each in its own lane, within the operation's deadline. Raises NotFound for
+    an unknown ``pool``, InvalidInput for a bad marker."""
+    tenant_id = tenant_of(actor)
+    refs = record_service.refs(db=db, tenant_id=tenant_id)
+    if query.pool is not None:
+        named = pool_service.get(db=db, ref=query.pool)
+        if named is None or named.name != query.pool:
+            raise NotFound(f"pool {query.pool} not found")
+    # only the pools the tenant has records in (not every registered pool)
+    in_use = sorted({r.pool_id for r in refs.records})
+    pools = {p.id: p for p in pool_service.by_ids(db=db, ids=in_use)}
+    records = sorted(
+        (
+            r
+            for r in refs.records
+            if r.kind == kind.name and (query.pool is None or pools[r.pool_id].name == query.pool)
+        ),
+        key=_order,
+    )
+    if query.marker:
+        after = _after(query.marker)
+        records = [r for r in records if _order(r) > after]
+    mappings = {
+        m.pool_id: m
+        for m in mapping_service.list_for_tenant(db=db, tenant_id=tenant_id)
+        if m.state is MappingState.active
+    }
+    release(db)  # bulkhead: the pools are asked with no database connection held
+
+    def fetch(pool: Pool) -> Remotes:
+        mapping = mappings.get(pool.id)
+        if mapping is None:
+            raise NotFound(f"tenant has no active mapping in pool {pool.name}")
+        driver = pool_service.driver_for(pool=pool, settings=settings)
+        session = tenant_session(mapping=mapping, pool=pool, settings=settings)
+        return {o.remote_id: o for o in driver.list_objects(session=session, kind=kind.name)}
+
+    asked = sorted({r.pool_id for r in records}, key=lambda i: pools[i].name)
+    started = fanout.start(
+        [pools[i] for i in asked],
+        fetch,
+        timeout=min(settings.pool_timeout_seconds, settings.operation_deadline_seconds),
+        concurrency=settings.pool_concurrency,
+    )
+    return Listing(kind=kind, query=query, records=records, pools=pools, refs=refs, asked=started)
+
+
+def merge(listing: Listing[R], answers: list[Answer[Remotes]]) -> ResourcePage[R]:
+    """The page: records in creation order whose objects their pools reported (and that
+    pass the filters), each pool's outcome in ``pools``. A pool that failed is reported
+    and its objects are left out (a partial list, never an error)."""
+    query, kind = listing.query, listing.kind
+    remotes = {a.pool.id: a.value for a in answers if a.value is not None}
+    items: list[R] = []
+    last: RoutingRecord | None = None
+    more = False
+    status = query.status.lower() if query.status else None
+    for record in listing.records:
+        remote = remotes.get(record.pool_id, {}).get(record.remote_id or "")
+        if remote is None:  # its pool failed, or the object is gone (reconcile's job)
+            continue
+        if query.name is not None and remote.name != query.name:
+            continue
+        if status is not None and remote.status.lower() != status:
+            continue
+        if len(items) == query.limit:
+            more = True
+            break
+        pool = listing.pools[record.pool_id]
+        items.append(kind.read(Row(record=record, pool=pool, remote=remote, refs=listing.refs)))
+        last = record
+    return ResourcePage[Any](
+        items=items,
+        next_marker=_marker(last) if more and last is not None else None,
+        pools={a.pool.name: a.outcome for a in answers},
+    )
+
+
+def list_(
+    *, db: Session, actor: Principal, settings: Settings, kind: ResourceKind[R], query: ListQuery
+) -> ResourcePage[R]:
+    """The tenant's objects of ``kind`` across its pools, in creation order.
+
+    Only pools holding records past the marker are asked. Pages are keyset-paginated on
+    the records' (created_at, id), so walking ``next_marker`` neither repeats nor skips an
+    object, whichever pools answer. (Blocks this thread while the pools answer; the HTTP
+    route uses ``list_async``.)
+    """
+    listing = begin(db=db, actor=actor, settings=settings, kind=kind, query=query)
+    return merge(listing, fanout.collect(listing.asked))
+
+
+def _begin_in(
+    sessions: sessionmaker[Session],
+    actor: Principal,
+    settings: Settings,
+    kind: ResourceKind[R],
+    query: ListQuery,
+) -> Listing[R]:
+    with sessions() as db:
+        return begin(db=db, actor=actor, settings=settings, kind=kind, query=query)
+
+
+async def list_async(
+    *,
+    sessions: sessionmaker[Session],
+    actor: Principal,
+    settings: Settings,
+    kind: ResourceKind[R],
+    query: ListQuery,
+) -> ResourcePage[R]:
+    """``list_`` for the event loop: one worker thread reads the records and asks the
+    pools; the loop waits for their answers without holding a thread (so a list costs the
+    same thread hand-offs as a facade call: one worker, the pool's lane)."""
+    listing = await run_in_threadpool(_begin_in, sessions, actor, settings, kind, query)
+    return merge(listing, await fanout.gather(listing.asked))
