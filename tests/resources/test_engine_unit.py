@@ -184,6 +184,23 @@ def test_a_pool_that_fails_is_reported_and_the_list_is_partial(world: World, mod
     assert seen == [i for n, i in enumerate(ids) if n % 3 != 1]
 
 
+def test_a_named_pool_with_nothing_past_the_marker_is_not_reported(world: World, mode: str) -> None:
+    """``pool=`` asks the pool before reading the records; when none of them is there
+    past the marker (or the tenant has no mapping there), the page is as if it had not
+    been asked: empty, and the pool absent from ``pools``."""
+    ids = _make(world, world.alice, 3)  # one network in each of fa, fb, fc
+    first = _list(world, world.alice, ListQuery(limit=1), mode)
+    assert [n.id for n in first.items] == [ids[0]] and first.next_marker
+    after = _list(world, world.alice, ListQuery(pool="fa", marker=first.next_marker), mode)
+    assert (after.items, after.pools) == ([], {})
+    again = _list(world, world.alice, ListQuery(pool="fb", marker=first.next_marker), mode)
+    assert ([n.id for n in again.items], again.pools) == ([ids[1]], {"fb": "ok"})
+    nothing = _list(world, world.bob, ListQuery(pool="fa"), mode)
+    assert (nothing.items, nothing.pools) == ([], {})
+    with pytest.raises(InvalidInput):
+        _list(world, world.alice, ListQuery(pool="fa", marker="nope!"), mode)
+
+
 def test_a_hanging_pool_times_out_while_the_loop_keeps_serving(world: World) -> None:
     """The route's list waits for pools on the event loop: a pool that hangs is reported
     as ``timeout`` at the deadline, its objects left out, and meanwhile the loop goes on

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic
@@ -23,7 +24,7 @@ from tenantfusion.config import Settings
 from tenantfusion.db import release
 from tenantfusion.errors import InvalidInput, NotFound
 from tenantfusion.mapping import service as mapping_service
-from tenantfusion.mapping.models import MappingState
+from tenantfusion.mapping.models import Mapping, MappingState
 from tenantfusion.mapping.sessions import tenant_session
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import service as pool_service
@@ -72,19 +73,62 @@ class Listing(Generic[R]):
     asked: Started[Remotes]
 
 
+def _fetcher(
+    *, kind: ResourceKind[R], settings: Settings, mappings: dict[str, Mapping]
+) -> Callable[[Pool], Remotes]:
+    def fetch(pool: Pool) -> Remotes:
+        mapping = mappings.get(pool.id)
+        if mapping is None:
+            raise NotFound(f"tenant has no active mapping in pool {pool.name}")
+        driver = pool_service.driver_for(pool=pool, settings=settings)
+        session = tenant_session(mapping=mapping, pool=pool, settings=settings)
+        return {o.remote_id: o for o in driver.list_objects(session=session, kind=kind.name)}
+
+    return fetch
+
+
+def _ask(
+    pools: list[Pool], fetch: Callable[[Pool], Remotes], settings: Settings
+) -> Started[Remotes]:
+    return fanout.start(
+        pools,
+        fetch,
+        timeout=min(settings.pool_timeout_seconds, settings.operation_deadline_seconds),
+        concurrency=settings.pool_concurrency,
+    )
+
+
+def _ask_named(
+    *, db: Session, tenant_id: str, settings: Settings, kind: ResourceKind[R], query: ListQuery
+) -> Started[Remotes] | None:
+    """A list of one named pool asks it before the records are read (two small reads):
+    reading them then overlaps the pool's answer instead of preceding it. Raises NotFound
+    for an unknown pool, InvalidInput for a bad marker (nothing asked)."""
+    if query.pool is None:
+        return None
+    named = pool_service.get(db=db, ref=query.pool)
+    if named is None or named.name != query.pool:
+        raise NotFound(f"pool {query.pool} not found")
+    if query.marker:
+        _after(query.marker)
+    mapping = mapping_service.get(db=db, tenant_id=tenant_id, pool_id=named.id)
+    if mapping is None or mapping.state is not MappingState.active:
+        return None
+    return _ask(
+        [named], _fetcher(kind=kind, settings=settings, mappings={named.id: mapping}), settings
+    )
+
+
 def begin(
     *, db: Session, actor: Principal, settings: Settings, kind: ResourceKind[R], query: ListQuery
 ) -> Listing[R]:
-    """Read the tenant's records of ``kind`` past the marker, end the transaction (no
-    database connection is held while pools answer), and ask the pools holding them, all
-    at once, each in its own lane, within the operation's deadline. Raises NotFound for
-    an unknown ``pool``, InvalidInput for a bad marker."""
+    """Read the tenant's records of ``kind`` past the marker and ask the pools holding
+    them, all at once, each in its own lane, within the operation's deadline; the
+    transaction ends before this returns (no database connection is held while pools
+    answer). Raises NotFound for an unknown ``pool``, InvalidInput for a bad marker."""
     tenant_id = tenant_of(actor)
+    early = _ask_named(db=db, tenant_id=tenant_id, settings=settings, kind=kind, query=query)
     refs = record_service.refs(db=db, tenant_id=tenant_id)
-    if query.pool is not None:
-        named = pool_service.get(db=db, ref=query.pool)
-        if named is None or named.name != query.pool:
-            raise NotFound(f"pool {query.pool} not found")
     # only the pools the tenant has records in (not every registered pool)
     in_use = sorted({r.pool_id for r in refs.records})
     pools = {p.id: p for p in pool_service.by_ids(db=db, ids=in_use)}
@@ -99,28 +143,19 @@ def begin(
     if query.marker:
         after = _after(query.marker)
         records = [r for r in records if _order(r) > after]
+    asked = [pools[i] for i in sorted({r.pool_id for r in records}, key=lambda i: pools[i].name)]
+    if early is not None and [p.id for p in early.pools] == [p.id for p in asked]:
+        release(db)
+        return Listing(kind=kind, query=query, records=records, pools=pools, refs=refs, asked=early)
+    if early is not None:  # nothing of this kind there past the marker: not wanted
+        early.answers()
     mappings = {
         m.pool_id: m
         for m in mapping_service.list_for_tenant(db=db, tenant_id=tenant_id)
         if m.state is MappingState.active
     }
     release(db)  # bulkhead: the pools are asked with no database connection held
-
-    def fetch(pool: Pool) -> Remotes:
-        mapping = mappings.get(pool.id)
-        if mapping is None:
-            raise NotFound(f"tenant has no active mapping in pool {pool.name}")
-        driver = pool_service.driver_for(pool=pool, settings=settings)
-        session = tenant_session(mapping=mapping, pool=pool, settings=settings)
-        return {o.remote_id: o for o in driver.list_objects(session=session, kind=kind.name)}
-
-    asked = sorted({r.pool_id for r in records}, key=lambda i: pools[i].name)
-    started = fanout.start(
-        [pools[i] for i in asked],
-        fetch,
-        timeout=min(settings.pool_timeout_seconds, settings.operation_deadline_seconds),
-        concurrency=settings.pool_concurrency,
-    )
+    started = _ask(asked, _fetcher(kind=kind, settings=settings, mappings=mappings), settings)
     return Listing(kind=kind, query=query, records=records, pools=pools, refs=refs, asked=started)
 
 
