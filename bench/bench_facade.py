@@ -3,7 +3,8 @@ driver, Neutron, Placement, Glance), one served tenantfusion on SQLite, same ser
 
 1. ``GET /servers/detail`` straight to Nova (raw HTTP, the tenant's own pool token) vs
    through the facade (``/compute/<pool>/v2.1/servers/detail``) vs ``GET /v1/servers?pool=``:
-   p50, p99, added ms and ratio; calls alternate;
+   p50, p99, added ms and ratio; calls alternate; the served process's CPU per call (its
+   idle CPU, measured over the direct calls, subtracted) and the load average;
 2. token issue: the facade's Keystone vs the pool's own Keystone (password, p50);
 3. pool Keystone tokens issued per 1,000 facade calls (``tenantfusion_pool_token_issues``).
 
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from bench.common import pct, served  # noqa: E402
+from bench.common import cpu_seconds, pct, served_process  # noqa: E402
 from tenantfusion.config import Settings  # noqa: E402
 from tenantfusion.db import session_factory, upgrade  # noqa: E402
 from tenantfusion.mapping.models import Mapping  # noqa: E402
@@ -120,7 +121,7 @@ def main(calls: int, servers: int) -> None:
         "TENANTFUSION_RECONCILE_INTERVAL_SECONDS": "3600",
         "TENANTFUSION_LOG_LEVEL": "WARNING",
     }
-    with served(env) as base:
+    with served_process(env) as (base, pid):
         boss = httpx.post(f"{base}/v1/auth/tokens", json=LOGIN).json()["token"]
         root = httpx.post(
             f"{base}/v1/auth/tokens", json={"username": ADMIN[0], "password": ADMIN[1]}
@@ -172,12 +173,17 @@ def main(calls: int, servers: int) -> None:
         }
         assert len(facade.get("/servers/detail").json()["servers"]) == servers
         lat: dict[str, list[float]] = {k: [] for k in paths}
+        cpu: dict[str, float] = {k: 0.0 for k in paths}
         for _ in range(20):
             for fn in paths.values():
                 fn()
+        load = os.getloadavg()
         for _ in range(calls):
             for name, fn in paths.items():
+                before = cpu_seconds(pid)
                 lat[name].append(timed(fn))
+                cpu[name] += cpu_seconds(pid) - before
+        load = tuple(max(a, b) for a, b in zip(load, os.getloadavg(), strict=True))
 
         info = ensure_pools(count=1, kind="full", root=TESTBED)[0]
         pool_auth = {
@@ -238,6 +244,11 @@ def main(calls: int, servers: int) -> None:
     print(line("GET /v1/servers?pool=", lat["v1"]))
     print(compare("facade vs direct", lat["direct"], lat["facade"]))
     print(compare("v1 vs direct", lat["direct"], lat["v1"]))
+    print(compare("v1 vs facade", lat["facade"], lat["v1"]))
+    idle = cpu["direct"] / calls * 1000
+    for name in ("facade", "v1"):
+        print(f"      served CPU per {name} call: {cpu[name] / calls * 1000 - idle:.2f} ms")
+    print(f"      load average (1, 5, 15 min; the higher of start and end): {load}")
     print("\n2) token issue (password, 20 each)")
     print(line("facade Keystone (argon2 check)", issue["facade"]))
     print(line("the pool's own Keystone", issue["pool"]))

@@ -29,11 +29,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from tenantfusion.compat import records
+from tenantfusion.compat import records, tags
 from tenantfusion.compat.upstream import Upstream, discovery_root, resolve
 from tenantfusion.config import Settings
 from tenantfusion.deps import get_app_settings, get_sessions
-from tenantfusion.errors import Forbidden, PoolUnreachable
+from tenantfusion.errors import Forbidden, NotFound, PoolUnreachable
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import breaker
 from tenantfusion.resources import defaults
@@ -199,7 +199,16 @@ async def forward(
     routed = records.match(service=service, method=request.method, rest=path)
     record = None
     content: Any
-    if routed is not None and routed.remote_id is None:
+    method = request.method
+    tagging = tags.match(service=service, path=path)
+    if tagging is not None and tags.hides_one(tagging):
+        raise NotFound(f"tag {tagging.tag} not found")  # the platform's own
+    if tagging is not None and tagging.tag is None and method in ("PUT", "DELETE"):
+        kept = await _platform_tags(request, up, tagging)
+        content = tags.replacing(_json(await request.body()), kept) if method == "PUT" else None
+        if kept and method == "DELETE":  # deleting all tags leaves the platform's
+            method, content = "PUT", json.dumps({"tags": kept}).encode()
+    elif routed is not None and routed.remote_id is None:
         body = _json(await request.body())
         if routed.kind == "server" and isinstance(body, dict):
             await run_in_threadpool(
@@ -210,12 +219,14 @@ async def forward(
         )
         content = json.dumps(body).encode() if record is not None else await request.body()
     else:  # whole: request bodies are bounded (max_body_bytes) and pools' WSGI servers
+        content = None
+    if content is None:
         content = await request.body()  # take no chunked bodies
+    headers = _request_headers(request, up.token)
+    if method != request.method:
+        headers["content-type"] = "application/json"
     outgoing = client.build_request(
-        request.method,
-        url + (f"?{query}" if query else ""),
-        headers=_request_headers(request, up.token),
-        content=content,
+        method, url + (f"?{query}" if query else ""), headers=headers, content=content
     )
     try:
         answer = await _send(client, pool.name, outgoing, stream=True)
@@ -244,11 +255,21 @@ async def forward(
     await answer.aclose()
     if routed is not None:
         await _settle(request, caller, up, routed, record, answer.status_code, raw)
-    return Response(
-        pattern.sub(facade, raw.decode()).encode() if _is_json(answer) else raw,
-        status_code=answer.status_code,
-        headers=headers,
+    if method != request.method and answer.status_code < 300:
+        return Response(status_code=204)  # the DELETE the client sent
+    if _is_json(answer):
+        raw = pattern.sub(facade, tags.hide(raw).decode()).encode()
+    return Response(raw, status_code=answer.status_code, headers=headers)
+
+
+async def _platform_tags(request: Request, up: Upstream, tagging: tags.TagRequest) -> list[str]:
+    """The platform tags the object carries now (read as the tenant); [] if unreadable."""
+    client: httpx.AsyncClient = request.app.state.compat_http
+    current = client.build_request(
+        "GET", f"{up.root}/{tagging.collection}", headers=_request_headers(request, up.token)
     )
+    answer = await _send(client, up.where.pool.name, current, stream=False)
+    return tags.platform_tags(_json(answer.content)) if answer.status_code == 200 else []
 
 
 def _json(raw: bytes) -> Any:
