@@ -245,6 +245,9 @@ def main(calls: int, servers: int) -> None:
     print(compare("facade vs direct", lat["direct"], lat["facade"]))
     print(compare("v1 vs direct", lat["direct"], lat["v1"]))
     print(compare("v1 vs facade", lat["facade"], lat["v1"]))
+    for name in ("facade", "v1"):  # each call against the direct call next to it
+        paired = statistics.median(o - d for o, d in zip(lat[name], lat["direct"], strict=True))
+        print(f"      {name} minus the direct call of the same round: median {paired:+.2f} ms")
     idle = cpu["direct"] / calls * 1000
     for name in ("facade", "v1"):
         print(f"      served CPU per {name} call: {cpu[name] / calls * 1000 - idle:.2f} ms")
