@@ -10,7 +10,9 @@ replay judges a valid ML2/OVS DVR deployment: the validator must report no error
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,10 @@ from tenantfusion.dvr.validator import deployment_from_files, validate
 CORPUS = Path(__file__).parent / "corpus"
 INDEX: list[dict[str, Any]] = yaml.safe_load((CORPUS / "INDEX.yaml").read_text())["entries"]
 IDS = [e["id"] for e in INDEX]
+_SPEC = importlib.util.spec_from_file_location("dvr_replay", CORPUS / "replay" / "replay.py")
+assert _SPEC and _SPEC.loader
+replay_tool = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(replay_tool)
 
 
 def _rules(entry: dict[str, Any]) -> tuple[set[str], set[str]]:
@@ -72,6 +78,33 @@ def test_verdict_is_devstacks(entry: dict[str, Any]) -> None:
     assert entry.get("replay", []) == replay["verdict"]["problems"]
     if entry["kind"] != "dvr":
         assert entry["verdict"] == "fail"
+
+
+@pytest.mark.parametrize("entry", INDEX, ids=IDS)
+def test_replay_verdict_follows_from_its_data(entry: dict[str, Any]) -> None:
+    """The committed verdict is what replay.judge derives from the committed DevStack output."""
+    replay = _replay(entry)
+    assert replay_tool.judge(replay["nodes"]) == replay["verdict"]
+
+
+def test_replay_judge_needs_every_dvr_piece() -> None:
+    """One missing DVR setting, as DevStack would have written it, turns the verdict."""
+    nodes = _replay(next(e for e in INDEX if e["id"] == "neutron-dvr-ha-master"))["nodes"]
+    assert replay_tool.judge(nodes)["dvr"]
+    changes = [
+        ("compute1", "l3-agent", "DEFAULT.agent_mode", "legacy"),
+        ("compute2", "ovs-agent", "agent.l2_population", False),
+        ("controller", "server", "ml2.mechanism_drivers", ["openvswitch"]),
+        ("controller", "server", "DEFAULT.router_distributed", False),
+        ("controller", "l3-agent", "DEFAULT.agent_mode", "dvr"),
+    ]
+    for node, process, option, value in changes:
+        broken = copy.deepcopy(nodes)
+        broken[node]["processes"][process]["values"][option] = value
+        assert not replay_tool.judge(broken)["dvr"], (node, option)
+    broken = copy.deepcopy(nodes)
+    broken["compute1"]["processes"]["ovs-agent"]["refused"] = ["[agent] l2_population: ..."]
+    assert "Neutron refuses" in replay_tool.judge(broken)["problems"][0]
 
 
 @pytest.mark.parametrize("entry", INDEX, ids=IDS)

@@ -246,10 +246,10 @@ def judge(nodes: dict[str, dict[str, Any]]) -> dict[str, Any]:
     server_names = set(PROCESSES["server"][0])
     servers = [
         n
-        for n, r in nodes.items()
+        for n, r in sorted(nodes.items())
         if server_names & set(r["env"].get("ENABLED_SERVICES", "").split(","))
     ]
-    for name, r in nodes.items():
+    for name, r in sorted(nodes.items()):
         if r["stage"] == "ovn":
             problems.append(f"{name}: Q_AGENT=ovn (ML2/OVN), not ML2/OVS")
             continue
