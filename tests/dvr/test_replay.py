@@ -15,6 +15,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
+from tenantfusion.dvr import targets
 from tenantfusion.dvr.cli import app
 from tenantfusion.dvr.validator import deployment_from_files, validate
 
@@ -62,3 +63,37 @@ def test_issue15_deployment_no_false_alarm() -> None:
     assert result.exit_code == 0 and "0 error(s), 1 warning(s)." in result.output
     result = CliRunner().invoke(app, ["validate", "--fail-on-warnings", *map(str, ISSUE15)])
     assert result.exit_code == 1
+
+
+def test_target_table_is_what_devstack_sets() -> None:
+    """targets.py's file variables and readers equal the values DevStack's replay recorded."""
+    names = ("NEUTRON_CONF", "Q_PLUGIN_CONF_FILE", "NEUTRON_CORE_PLUGIN_CONF", "Q_L3_CONF_FILE")
+    names += ("Q_DHCP_CONF_FILE", "Q_META_CONF_FILE")
+    short = {"server": "q-svc", "ovs-agent": "q-agt", "l3-agent": "q-l3"}
+    short |= {"dhcp-agent": "q-dhcp", "metadata-agent": "q-meta"}
+    seen = 0
+    for path in Path(__file__).parent.rglob("replay.json"):
+        for node in _replay(path)["nodes"].values():
+            if node["stage"] != "done":
+                continue
+            seen += 1
+            assert {n: node["env"][n] for n in names} == {
+                n: targets.DEVSTACK_FILES[n] for n in names
+            }
+            for process, loaded in node["processes"].items():
+                assert tuple(loaded["files"]) == targets.READS[short[process]], process
+    assert seen >= 20
+
+
+def test_seed_is_not_dvr_for_devstack() -> None:
+    """DevStack master makes the seed ML2/OVN with a server on both nodes; the validator fails."""
+    replay = _replay(FIXTURES / "seed-replay.json")
+    seed = sorted(FIXTURES.glob("seed-*.local.conf"))
+    assert {p.name.removesuffix(".local.conf"): _sha(p) for p in seed} == {
+        n: r["sha256"] for n, r in replay["nodes"].items()
+    }
+    assert replay["verdict"]["dvr"] is False
+    compute = replay["nodes"]["seed-compute"]["env"]
+    assert compute["Q_AGENT"] == "ovn" and "q-svc" in compute["ENABLED_SERVICES"].split(",")
+    findings = validate(deployment=deployment_from_files(paths=seed))
+    assert {"R1", "R2", "R8"} <= {f.rule for f in findings if f.is_error}

@@ -36,7 +36,6 @@ STUBS = (
     "systemctl",
     "pip",
     "pip3",
-    "ip",
     "iptables",
     "modprobe",
     "sysctl",
@@ -79,6 +78,13 @@ WATCH = {
     ],
     "l3-agent": [("DEFAULT", "agent_mode")],
 }
+IP_STUB = """#!/bin/bash
+case "$*" in
+  *"-f inet route"*) echo "default via 192.0.2.1 dev eth0" ;;
+  *"-f inet addr show"*) echo "    inet 192.0.2.50/24 brd 192.0.2.255 scope global eth0" ;;
+esac
+exit 0
+"""
 # The planner's local.conf reads its passwords from the environment (stand-ins here).
 PASSWORDS = " ".join(f"DEVSTACK_{n}_PASSWORD=replay" for n in ("ADMIN", "DB", "RABBIT", "SERVICE"))
 DVR_MODES = ("dvr", "dvr_snat", "dvr_no_external")
@@ -177,6 +183,10 @@ def _chroot(root: Path, devstack: Path, neutron_tree: Path, local_conf: Path) ->
         'exec "$@"\n'
     )
     sudo.chmod(0o755)
+    # `ip` answers as a host with one interface (documentation address) and changes nothing:
+    # DevStack finds HOST_IP with it when local.conf does not set one.
+    (root / "opt/stubs/ip").write_text(IP_STUB)
+    (root / "opt/stubs/ip").chmod(0o755)
     for stub in STUBS:
         (root / "opt/stubs" / stub).write_text("#!/bin/sh\nexit 0\n")
         (root / "opt/stubs" / stub).chmod(0o755)
