@@ -11,8 +11,15 @@ with the reasons. Result: ``<entry>/replay.json``, pinned by tests/dvr/test_corp
     python replay.py DEVSTACK_TREE NEUTRON_TREE CORPUS_DIR [ENTRY ...]
     python replay.py DEVSTACK_TREE NEUTRON_TREE DIR [DIR ...]   # X.local.conf or <node>/local.conf
 
-Runs with an interpreter that has Neutron's requirements (neutron-lib, oslo.*) installed;
-NEUTRON_TREE is put on sys.path. Development tool: CI uses the committed replay.json files.
+Runs as root with an interpreter that has Neutron's requirements installed; NEUTRON_TREE
+(its ``neutron/``, ``etc/``) is put on sys.path. Development tool: CI uses the committed
+replay.json files. Set-up used for the committed results (about 40 s per node):
+
+    git -C devstack.git archive DEVSTACK_COMMIT | tar -x -C devstack
+    git -C neutron.git archive NEUTRON_COMMIT neutron etc | tar -x -C neutron
+    git -C neutron.git show NEUTRON_COMMIT:requirements.txt > req.txt
+    uv venv nvenv && VIRTUAL_ENV=nvenv uv pip install -r req.txt
+    nvenv/bin/python replay.py devstack neutron tests/dvr/corpus
 """
 
 from __future__ import annotations
