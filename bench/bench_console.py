@@ -41,6 +41,7 @@ from tenantfusion.api import create_app  # noqa: E402
 from tenantfusion.config import Settings  # noqa: E402
 from tenantfusion.crypto import encrypt_json  # noqa: E402
 from tenantfusion.db import session_factory, upgrade  # noqa: E402
+from tenantfusion.heap import freeze_startup_objects  # noqa: E402
 from tenantfusion.platform import service as platform_service  # noqa: E402
 from tenantfusion.platform.models import Role  # noqa: E402
 from tenantfusion.platform.principal import SYSTEM, Principal  # noqa: E402
@@ -163,7 +164,9 @@ def main() -> None:
     upgrade(settings)
     seed(settings, args.servers, args.kind)
     url = f"/console/{KINDS[args.kind][0]}?limit={args.servers}"
-    with TestClient(create_app(settings, run_worker=False)) as client:
+    app = create_app(settings, run_worker=False)
+    freeze_startup_objects()  # as the served app does (asgi.py)
+    with TestClient(app) as client:
         console = Console(client.app)
         assert console.login("bench", "boss", "boss-pass").status_code == 303
         for _ in range(3):  # warm up
