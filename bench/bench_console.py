@@ -33,13 +33,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from tests.fakes import CLOUDS, FakeCloud, FakeDriver  # noqa: E402
+from tests.fakes import CLOUDS, FakeCloud, FakeDriver, fake_pool  # noqa: E402
 from tests.web.console import Console  # noqa: E402
 
 from bench.common import pct  # noqa: E402
 from tenantfusion.api import create_app  # noqa: E402
 from tenantfusion.config import Settings  # noqa: E402
-from tenantfusion.crypto import encrypt_json  # noqa: E402
 from tenantfusion.db import session_factory, upgrade  # noqa: E402
 from tenantfusion.heap import freeze_startup_objects  # noqa: E402
 from tenantfusion.platform import service as platform_service  # noqa: E402
@@ -47,13 +46,11 @@ from tenantfusion.platform.models import Role  # noqa: E402
 from tenantfusion.platform.principal import SYSTEM, Principal  # noqa: E402
 from tenantfusion.platform.schemas import TenantAdmin, TenantCreate  # noqa: E402
 from tenantfusion.pools.drivers import DRIVERS  # noqa: E402
-from tenantfusion.pools.drivers.base import PoolAuth  # noqa: E402
 from tenantfusion.pools.drivers.remote import (  # noqa: E402
     Kind,
     RemoteObject,
     record_description,
 )
-from tenantfusion.pools.models import Pool, PoolStatus  # noqa: E402
 from tenantfusion.resources import networks  # noqa: E402
 from tenantfusion.resources.models import RecordState, RoutingRecord  # noqa: E402
 from tenantfusion.resources.schemas import NetworkCreate  # noqa: E402
@@ -104,15 +101,11 @@ def seed(settings: Settings, count: int, kind: Kind = "server") -> None:
                 name="bench", admin=TenantAdmin(username="boss", password="boss-pass")
             ),
         )
-        auth = PoolAuth(auth_url=SIMULATOR_URL, username="admin", password="pw")
-        pool = Pool(
+        pool = fake_pool(
             name="sim",
+            url=SIMULATOR_URL,
             driver="simulator",
-            auth_url=SIMULATOR_URL,
-            project_domain="Default",
-            credential=encrypt_json(auth.to_dict(), settings=settings),
-            status=PoolStatus.ok,
-            services=["identity", "compute", "network", "block-storage"],
+            settings=settings,
         )
         db.add(pool)
         db.commit()

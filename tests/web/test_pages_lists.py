@@ -11,20 +11,17 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import event
 
-from tenantfusion.crypto import encrypt_json
 from tenantfusion.db import engine_for
 from tenantfusion.platform.models import Role
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools.drivers import DRIVERS
-from tenantfusion.pools.drivers.base import PoolAuth
 from tenantfusion.pools.drivers.remote import RemoteObject, record_description
-from tenantfusion.pools.models import Pool, PoolStatus
 from tenantfusion.resources import networks
 from tenantfusion.resources.models import RecordState, RoutingRecord
 from tenantfusion.resources.schemas import NetworkCreate
 from tenantfusion.web import cells
 from tests.conftest import Api
-from tests.fakes import CLOUDS, FakeCloud, FakeDriver
+from tests.fakes import CLOUDS, FakeCloud, FakeDriver, fake_pool
 from tests.web.console import Console
 
 URL = "fake://console-lists"
@@ -41,15 +38,11 @@ def console(sqlite_api: Api) -> Iterator[Console]:
     settings = sqlite_api.client.app.state.settings
     tenant, _ = sqlite_api.new_tenant("acme")
     with sqlite_api.sessions() as db:
-        auth = PoolAuth(auth_url=URL, username="admin", password="pw")
-        pool = Pool(
+        pool = fake_pool(
             name="fp",
+            url=URL,
             driver="fake",
-            auth_url=URL,
-            project_domain="Default",
-            credential=encrypt_json(auth.to_dict(), settings=settings),
-            status=PoolStatus.ok,
-            services=["identity", "compute", "network", "block-storage"],
+            settings=settings,
         )
         db.add(pool)
         db.commit()
