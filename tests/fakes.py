@@ -8,6 +8,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tenantfusion.config import Settings
+from tenantfusion.crypto import encrypt_json
 from tenantfusion.errors import PoolAuthFailed, PoolConflict, PoolRejected, PoolUnreachable
 from tenantfusion.pools.drivers.base import (
     AppCredentialAuth,
@@ -26,6 +28,7 @@ from tenantfusion.pools.drivers.remote import (
     RemoteObject,
     record_description,
 )
+from tenantfusion.pools.models import Pool, PoolStatus
 
 
 class FakeCloud:
@@ -61,6 +64,26 @@ class FakeCloud:
 
 
 CLOUDS: dict[str, FakeCloud] = {}
+
+
+ALL_SERVICES = ("identity", "compute", "network", "block-storage")
+
+
+def fake_pool(
+    *, name: str, url: str, driver: str, settings: Settings, services: Sequence[str] = ALL_SERVICES
+) -> Pool:
+    """A healthy pool row whose ``driver`` (registered in ``DRIVERS``) answers from the fake
+    cloud at ``CLOUDS[url]``; the caller adds and commits it."""
+    auth = PoolAuth(auth_url=url, username="admin", password="pw")
+    return Pool(
+        name=name,
+        driver=driver,
+        auth_url=url,
+        project_domain="Default",
+        credential=encrypt_json(auth.to_dict(), settings=settings),
+        status=PoolStatus.ok,
+        services=list(services),
+    )
 
 
 class FakeDriver(PoolDriver):

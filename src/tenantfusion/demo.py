@@ -131,7 +131,8 @@ def prepare(
 
 
 def print_next_steps(*, url: str, creds: dict[str, str], tenant_id: str) -> None:
-    console.print(f"\n[bold green]tenantfusion is up[/] at {url}  (API docs: {url}/docs)")
+    console.print(f"\n[bold green]tenantfusion is up[/] at {url}")
+    console.print(f"  API docs       : {url}/docs")
     console.print(f"  platform admin : admin / {creds['admin']}")
     console.print(
         f"  tenant admin   : tenant [bold]{DEMO_TENANT}[/], demo-admin / {creds['tenant_admin']}"

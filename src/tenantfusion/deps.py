@@ -53,8 +53,20 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 #: ``scope="function"``: committed before the response is sent, so a client (or another
 #: replica behind the balancer) never acts on an answer whose writes are not visible yet.
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
-AppSettings = Annotated[Settings, Depends(get_app_settings)]
-Sessions = Annotated[sessionmaker[Session], Depends(get_sessions)]
+
+
+async def _app_settings(request: Request) -> Settings:
+    return get_app_settings(request)
+
+
+async def _sessions(request: Request) -> sessionmaker[Session]:
+    return get_sessions(request)
+
+
+#: async: FastAPI runs a plain ``def`` dependency in a worker thread, a hop to and fro per
+#: request for reading an attribute (each hop waits for a core on a busy machine).
+AppSettings = Annotated[Settings, Depends(_app_settings)]
+Sessions = Annotated[sessionmaker[Session], Depends(_sessions)]
 
 
 #: The two ways to authenticate, as OpenAPI security schemes (either one suffices).

@@ -192,8 +192,9 @@ def test_warnings_exit_zero_unless_strict(tmp_path: Path) -> None:
     )
     code, out, _ = run("validate", str(conf))
     assert code == 0 and "0 error(s), 2 warning(s)." in out
-    code, out, _ = run("validate", str(conf), "--strict", "--output", "json")
-    assert code == 1 and json.loads(out)["ok"] is False
+    for flag in ("--fail-on-warnings", "--strict"):
+        code, out, _ = run("validate", str(conf), flag, "--output", "json")
+        assert code == 1 and json.loads(out)["ok"] is False
     conf.write_text(conf.read_text().replace("|$NEUTRON_CORE", "|/$NEUTRON_CORE"))
     code, out, _ = run("validate", str(conf), "--output", "json")
     findings = json.loads(out)["findings"]

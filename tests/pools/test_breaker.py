@@ -75,3 +75,38 @@ def test_a_500_and_slow_answers_open_it_too(monkeypatch: pytest.MonkeyPatch) -> 
     with translate(pool, "probe"):
         pass  # a fast answer keeps it closed
     assert breaker.state(pool) == breaker.CLOSED
+
+
+def test_a_cached_step_before_each_call_does_not_keep_a_slow_pool_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each tenant call first gets its service adapter (``closes=False``: usually from the
+    connection's cache). Its success between slow calls must not wipe their failures (it
+    did: a pool answering too late for every caller then never opened its circuit)."""
+    monkeypatch.setattr(breaker, "OPEN_SECONDS", 0.2)
+    pool = "breaker-test-cached-step"
+    breaker.reset(pool)
+    for _ in range(breaker.FAILURES_TO_OPEN):
+        with translate(pool, "connect_compute", closes=False):
+            pass
+        _unreachable(pool)
+    assert breaker.state(pool) == breaker.OPEN
+    with pytest.raises(PoolUnreachable, match="circuit open"):  # the step fails fast too
+        with translate(pool, "connect_compute", closes=False):
+            pass
+    time.sleep(0.25)
+    with translate(pool, "connect_compute", closes=False):  # does not take the trial...
+        pass
+    assert breaker.state(pool) == breaker.HALF_OPEN
+    with translate(pool, "list_server"):  # ...the call after it does, and closes
+        pass
+    assert breaker.state(pool) == breaker.CLOSED
+
+
+def test_a_failing_cached_step_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    pool = "breaker-test-cached-fail"
+    breaker.reset(pool)
+    for _ in range(breaker.FAILURES_TO_OPEN):
+        with pytest.raises(PoolUnreachable), translate(pool, "connect_compute", closes=False):
+            raise ksa_exc.ConnectFailure("refused")
+    assert breaker.state(pool) == breaker.OPEN

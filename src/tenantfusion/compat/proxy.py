@@ -215,7 +215,13 @@ async def forward(
                 _default_network, request=request, caller=caller, up=up, body=body
             )
         record = await run_in_threadpool(
-            records.begin, sessions=sessions, actor=caller, pool=pool, routed=routed, body=body
+            records.begin,
+            sessions=sessions,
+            actor=caller,
+            settings=settings,
+            pool=pool,
+            routed=routed,
+            body=body,
         )
         content = json.dumps(body).encode() if record is not None else await request.body()
     else:  # whole: request bodies are bounded (max_body_bytes) and pools' WSGI servers

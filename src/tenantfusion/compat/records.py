@@ -1,15 +1,17 @@
 """One world: what the facade creates and deletes is routed like ``/v1``'s objects.
 
 A create on a collection (``POST /servers``, ``/v2.0/networks``, ``subnets``, ``routers``,
-``floatingips``) writes a ``creating`` routing record first (reserving quota) and
+``floatingips``, Cinder ``volumes``) writes a ``creating`` routing record first (reserving
+quota as ``/v1`` does: a server's flavor vCPUs and RAM, a volume's size) and
 activates it with the id from the pool's answer; a refusal drops the record, a lost
 answer leaves it ``creating`` for the reconciler. A Neutron object is marked like a v1
 create (its description names the record unless the client set one; the ``tf-rec-<id>``
 tag follows). A server carries no mark: Nova shows tags and metadata, and declarative
 clients (Ansible) would strip marks they did not ask for, so a server whose create
-answer was lost is found by the reconciler only once adopted by hand. A delete the pool
-accepted hands the record to ``/v1``'s delete flow (servers: the delete job waits until
-Nova removed it) or drops it (Neutron deletes are done when answered).
+answer was lost is found by the reconciler only once adopted by hand; a volume is marked
+by its description only (Cinder has no tags). A delete the pool accepted hands the record
+to ``/v1``'s delete flow (servers: the delete job waits until Nova removed it) or drops it
+(Neutron and Cinder deletes are done when answered, as in ``/v1``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.audit import service as audit_service
 from tenantfusion.config import Settings
+from tenantfusion.errors import InvalidInput
 from tenantfusion.platform.principal import Principal
+from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.drivers.remote import Kind, record_description, record_tag
 from tenantfusion.pools.models import Pool
-from tenantfusion.resources import deletion, servers
+from tenantfusion.resources import catalog, deletion, servers
 from tenantfusion.resources import service as record_service
 from tenantfusion.resources.engine import tenant_of
 from tenantfusion.resources.models import RecordState, RoutingRecord
@@ -39,6 +43,11 @@ _NEUTRON = {
 }
 _COMPUTE_PATH = re.compile(r"^v2(?:\.1)?/servers(?:/(?P<id>[^/]+))?/?$")
 _NEUTRON_PATH = re.compile(r"^v2\.0/(?P<coll>[a-z]+)(?:/(?P<id>[^/]+))?/?$")
+#: Cinder's volumes, with or without the project id in the path.
+_VOLUME_PATH = re.compile(r"^v3/(?:[0-9a-fA-F]{32}/)?volumes(?:/(?P<id>[^/]+))?/?$")
+#: Kinds whose facade creates get the record tag (Nova shows tags to declarative clients;
+#: Cinder has none).
+_TAGGED = frozenset({"network", "subnet", "router", "floating_ip"})
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,8 @@ def match(*, service: str, method: str, rest: str) -> Routed | None:
     elif service == "network" and (m := _NEUTRON_PATH.match(rest)) and m["coll"] in _NEUTRON:
         kind, key = _NEUTRON[m["coll"]]
         found = Routed(kind, key, f"v2.0/{m['coll']}", m["id"])  # type: ignore[arg-type]
+    elif service == "volume" and (m := _VOLUME_PATH.match(rest)):
+        found = Routed("volume", "volume", "v3/volumes", m["id"])
     if found is None or (method == "POST") != (found.remote_id is None):
         return None
     if found.remote_id is not None and found.remote_id == "detail":
@@ -68,8 +79,49 @@ def match(*, service: str, method: str, rest: str) -> Routed | None:
     return found
 
 
+def _positive(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 and not isinstance(value, bool) else None
+
+
+def charges(
+    *, routed: Routed, obj: dict[str, Any], pool: Pool, settings: Settings
+) -> dict[str, int]:
+    """What a create counts against the quotas besides one object of its kind, as ``/v1``
+    counts it: a server's flavor vCPUs and RAM (the ``flavorRef``, an id or a link, found
+    in the pool), a volume's size. Nothing more when the body does not say (the pool
+    refuses such a create itself). Calls the pool: never inside a transaction."""
+    if routed.kind == "volume":
+        size = _positive(obj.get("size"))
+        return {"volume_gb": size} if size else {}
+    ref = obj.get("flavorRef")
+    if routed.kind != "server" or not isinstance(ref, str) or not ref.strip("/"):
+        return {}
+    driver = pool_service.driver_for(pool=pool, settings=settings)
+    try:
+        flavor = catalog.lookup(
+            driver=driver,
+            pool=pool,
+            kind="flavor",
+            ref=ref.rstrip("/").rsplit("/", 1)[-1],
+            field="flavorRef",
+        )
+    except InvalidInput:
+        return {}
+    return {"vcpus": flavor.attrs["vcpus"], "ram_mb": flavor.attrs["ram_mb"]}
+
+
 def begin(
-    *, sessions: sessionmaker[Session], actor: Principal, pool: Pool, routed: Routed, body: Any
+    *,
+    sessions: sessionmaker[Session],
+    actor: Principal,
+    settings: Settings,
+    pool: Pool,
+    routed: Routed,
+    body: Any,
 ) -> RoutingRecord | None:
     """Write the ``creating`` record of a single-object create and mark ``body`` with it
     (in place). None for bodies that are not one object (bulk creates pass unrouted).
@@ -77,6 +129,7 @@ def begin(
     obj = body.get(routed.key) if isinstance(body, dict) else None
     if not isinstance(obj, dict):
         return None
+    charged = charges(routed=routed, obj=obj, pool=pool, settings=settings)
     with sessions() as db:
         record, _ = record_service.begin(
             db=db,
@@ -84,6 +137,7 @@ def begin(
             pool_id=pool.id,
             kind=routed.kind,
             name=str(obj.get("name") or ""),
+            charges=charged,
         )
     if routed.kind != "server" and not obj.get("description"):
         obj["description"] = record_description(record.id)
@@ -122,8 +176,8 @@ def finish(
 def follow_up(*, routed: Routed, record: RoutingRecord, remote_id: str) -> str | None:
     """The pool path to PUT that finishes a routed create: a Neutron object's record tag,
     like a v1 create. Servers get none: Nova compares tags and metadata, and declarative
-    clients (Ansible's server module) strip what they did not set."""
-    if routed.kind == "server":
+    clients (Ansible's server module) strip what they did not set; Cinder has no tags."""
+    if routed.kind not in _TAGGED:
         return None
     return f"{routed.collection}/{remote_id}/tags/{record_tag(record.id)}"
 

@@ -1,6 +1,7 @@
 """``tenantfusion dvr``: plan, validate, check, capture (a Typer sub-app).
 
-Exit codes: 0 ok (warnings only), 1 errors (``validate --strict``: any finding),
+Exit codes: 0 ok (warnings only), 1 errors (``validate --fail-on-warnings``, alias
+``--strict``: any finding),
 2 unusable input (a one-line message, no traceback).
 """
 
@@ -148,11 +149,13 @@ def validate(
         list[Path], typer.Argument(help="Inventory YAML, or local.conf files / plan dirs")
     ],
     output: Annotated[Output, typer.Option(help="Report format")] = Output.table,
-    strict: Annotated[bool, typer.Option(help="Fail (exit 1) on warnings too")] = False,
+    strict: Annotated[
+        bool, typer.Option("--fail-on-warnings", "--strict", help="Fail (exit 1) on warnings too")
+    ] = False,
 ) -> None:
     """Check an inventory or local.conf files (with post-install scripts beside them).
 
-    Exit 1 when an error is found (with --strict: any finding); warnings alone exit 0.
+    Exit 1 on errors, 0 on warnings alone (--fail-on-warnings, alias --strict: 1 on any).
     """
     if len(paths) == 1 and paths[0].suffix in (".yaml", ".yml"):
         inv, lines = load_inventory(path=paths[0])

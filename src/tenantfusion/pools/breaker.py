@@ -41,8 +41,11 @@ def _set(pool: str, state: int) -> None:
     POOL_BREAKER_STATE.labels(pool=pool).set(state)
 
 
-def before_call(pool: str) -> None:
-    """Raise PoolUnreachable at once while the pool's circuit is open."""
+def before_call(pool: str, *, trial: bool = True) -> None:
+    """Raise PoolUnreachable at once while the pool's circuit is open. After the cool-down
+    the call becomes the half-open trial, unless ``trial`` is false (a step that may answer
+    from a cache, which proves nothing about the pool: it goes through without claiming
+    the trial)."""
     with _lock:
         st = _states.get(pool)
         if st is None or st.opened_at is None:
@@ -55,8 +58,9 @@ def before_call(pool: str) -> None:
                 f"(circuit open; next trial in {retry:.0f} s)",
                 pool=pool,
             )
-        st.trial_running = True  # half-open: this call is the trial
-        _set(pool, HALF_OPEN)
+        if trial:
+            st.trial_running = True  # half-open: this call is the trial
+            _set(pool, HALF_OPEN)
 
 
 def configure(*, slow_seconds: float) -> None:
@@ -65,21 +69,33 @@ def configure(*, slow_seconds: float) -> None:
     SLOW_SECONDS = slow_seconds
 
 
-def after_call(pool: str, *, failed: bool, seconds: float = 0.0) -> None:
+def after_call(pool: str, *, failed: bool, seconds: float = 0.0, closes: bool = True) -> None:
     """Record a call's outcome: ``failed`` (unreachable, timed out, 5xx), or an answer that
-    took ``seconds`` (slow answers count as failures; other answers close the circuit)."""
+    took ``seconds`` (slow answers count as failures; other answers close the circuit,
+    unless ``closes`` is false: a step that may not have reached the pool at all, such as
+    the SDK's cached service lookup before every call, must not wipe the failures that the
+    calls after it see, or a pool answering too late never opens its circuit)."""
     with _lock:
         st = _states.setdefault(pool, _State())
+        ok = not failed and seconds < SLOW_SECONDS
+        if not closes:
+            if not ok:
+                _failed(pool, st)
+            return
         st.trial_running = False
-        if not failed and seconds < SLOW_SECONDS:
+        if ok:
             if st.failures or st.opened_at is not None:
                 _set(pool, CLOSED)
             st.failures, st.opened_at = 0, None
             return
-        st.failures += 1
-        if st.failures >= FAILURES_TO_OPEN:
-            st.opened_at = time.monotonic()
-            _set(pool, OPEN)
+        _failed(pool, st)
+
+
+def _failed(pool: str, st: _State) -> None:
+    st.failures += 1
+    if st.failures >= FAILURES_TO_OPEN:
+        st.opened_at = time.monotonic()
+        _set(pool, OPEN)
 
 
 def state(pool: str) -> int:

@@ -1,5 +1,5 @@
 """What every routed kind shares: the record before the pool call, lazy onboarding,
-show, delete and actions (merged lists: ``listing``).
+merged lists with keyset pagination across pools (``listing``), show, delete and actions.
 
 Kind modules (servers, networks, ...) describe themselves with a ``ResourceKind`` and add
 only their own validation; the flow lives here once.
@@ -460,11 +460,19 @@ class Service(Generic[R]):
     kind: ResourceKind[R]
 
     def list_(
-        self, *, db: Session, actor: Principal, settings: Settings, query: ListQuery
+        self,
+        *,
+        db: Session,
+        actor: Principal,
+        settings: Settings,
+        query: ListQuery,
+        refs: record_service.Refs | None = None,
     ) -> ResourcePage[R]:
         from tenantfusion.resources import listing  # it builds on this module
 
-        return listing.list_(db=db, actor=actor, settings=settings, kind=self.kind, query=query)
+        return listing.list_(
+            db=db, actor=actor, settings=settings, kind=self.kind, query=query, refs=refs
+        )
 
     async def list_async(
         self,

@@ -120,15 +120,24 @@ def _ask_named(
 
 
 def begin(
-    *, db: Session, actor: Principal, settings: Settings, kind: ResourceKind[R], query: ListQuery
+    *,
+    db: Session,
+    actor: Principal,
+    settings: Settings,
+    kind: ResourceKind[R],
+    query: ListQuery,
+    refs: record_service.Refs | None = None,
 ) -> Listing[R]:
     """Read the tenant's records of ``kind`` past the marker and ask the pools holding
     them, all at once, each in its own lane, within the operation's deadline; the
     transaction ends before this returns (no database connection is held while pools
-    answer). Raises NotFound for an unknown ``pool``, InvalidInput for a bad marker."""
+    answer). ``refs``: the tenant's records when the caller has them already (a page
+    listing several kinds loads them once). Raises NotFound for an unknown ``pool``,
+    InvalidInput for a bad marker."""
     tenant_id = tenant_of(actor)
     early = _ask_named(db=db, tenant_id=tenant_id, settings=settings, kind=kind, query=query)
-    refs = record_service.refs(db=db, tenant_id=tenant_id)
+    if refs is None:
+        refs = record_service.refs(db=db, tenant_id=tenant_id)
     # only the pools the tenant has records in (not every registered pool)
     in_use = sorted({r.pool_id for r in refs.records})
     pools = {p.id: p for p in pool_service.by_ids(db=db, ids=in_use)}
@@ -191,16 +200,22 @@ def merge(listing: Listing[R], answers: list[Answer[Remotes]]) -> ResourcePage[R
 
 
 def list_(
-    *, db: Session, actor: Principal, settings: Settings, kind: ResourceKind[R], query: ListQuery
+    *,
+    db: Session,
+    actor: Principal,
+    settings: Settings,
+    kind: ResourceKind[R],
+    query: ListQuery,
+    refs: record_service.Refs | None = None,
 ) -> ResourcePage[R]:
     """The tenant's objects of ``kind`` across its pools, in creation order.
 
     Only pools holding records past the marker are asked. Pages are keyset-paginated on
     the records' (created_at, id), so walking ``next_marker`` neither repeats nor skips an
-    object, whichever pools answer. (Blocks this thread while the pools answer; the HTTP
-    route uses ``list_async``.)
+    object, whichever pools answer. ``refs`` as in ``begin``. (Blocks this thread while the
+    pools answer; the HTTP route uses ``list_async``.)
     """
-    listing = begin(db=db, actor=actor, settings=settings, kind=kind, query=query)
+    listing = begin(db=db, actor=actor, settings=settings, kind=kind, query=query, refs=refs)
     return merge(listing, fanout.collect(listing.asked))
 
 

@@ -37,6 +37,7 @@ from tenantfusion.resources import (
     subnets,
     volumes,
 )
+from tenantfusion.resources import service as record_service
 from tenantfusion.resources.engine import tenant_of
 from tenantfusion.resources.schemas import ListQuery
 from tenantfusion.web import charts
@@ -88,6 +89,11 @@ def _jobs(db: Session, user: Principal) -> list[JobRead]:
 def _pools(db: Session, service: str | None = None) -> list[PoolView]:
     pools = [PoolView.model_validate(p) for p in pool_service.list_(db=db)]
     return [p for p in pools if service is None or (p.is_enabled and service in p.services)]
+
+
+def _refs(db: Session, user: Principal) -> record_service.Refs:
+    """The tenant's records, loaded once for a page that lists several kinds."""
+    return record_service.refs(db=db, tenant_id=tenant_of(user))
 
 
 def _by_name(items: Iterable[Any]) -> dict[str, list[str]]:
@@ -148,13 +154,15 @@ def _overview(*, db: Session, user: Principal, **_: Any) -> dict[str, Any]:
 def _servers(
     *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
 ) -> dict[str, Any]:
-    listed = servers.list_(
-        db=db, actor=user, settings=settings, query=ListQuery(marker=marker, limit=limit)
-    )
+    refs = _refs(db, user)
+    query = ListQuery(marker=marker, limit=limit)
+    listed = servers.list_(db=db, actor=user, settings=settings, query=query, refs=refs)
     jobs = _jobs(db, user)
     return {
         "servers": listed,
-        "networks": networks.list_(db=db, actor=user, settings=settings, query=ALL).items,
+        "networks": networks.list_(
+            db=db, actor=user, settings=settings, query=ALL, refs=refs
+        ).items,
         "flavors": _by_name(catalog.flavors(db=db, actor=user, settings=settings).items),
         "images": _by_name(catalog.images(db=db, actor=user, settings=settings).items),
         "pools": _pools(db, "compute"),
@@ -168,20 +176,17 @@ def _server(
     *, db: Session, user: Principal, settings: Settings, record_id: str | None, **_: Any
 ) -> dict[str, Any]:
     server = servers.show(db=db, actor=user, settings=settings, record_id=record_id or "")
-    fips = floating_ips.list_(
-        db=db, actor=user, settings=settings, query=ListQuery(pool=server.pool, limit=1000)
-    ).items
+    refs, in_pool = _refs(db, user), ListQuery(pool=server.pool, limit=1000)
+    fips = floating_ips.list_(db=db, actor=user, settings=settings, query=in_pool, refs=refs)
     images = catalog.images(db=db, actor=user, settings=settings, pool=server.pool).items
     # only pools holding volume records are asked, so a server without volumes costs nothing
-    vols = volumes.list_(
-        db=db, actor=user, settings=settings, query=ListQuery(pool=server.pool, limit=1000)
-    ).items
+    vols = volumes.list_(db=db, actor=user, settings=settings, query=in_pool, refs=refs)
     return {
         "server": server,
         "image_name": next((i.name for i in images if i.id == server.image), None),
-        "attached": [f for f in fips if f.server == server.id],
-        "free_ips": [f for f in fips if not f.server],
-        "volumes": [v for v in vols if v.server == server.id],
+        "attached": [f for f in fips.items if f.server == server.id],
+        "free_ips": [f for f in fips.items if not f.server],
+        "volumes": [v for v in vols.items if v.server == server.id],
         "live": is_moving(resources=[server]),
     }
 
@@ -205,10 +210,10 @@ def _networks(
 def _subnets(
     *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
 ) -> dict[str, Any]:
-    listed = subnets.list_(
-        db=db, actor=user, settings=settings, query=ListQuery(marker=marker, limit=limit)
-    )
-    nets = networks.list_(db=db, actor=user, settings=settings, query=ALL).items
+    refs = _refs(db, user)
+    query = ListQuery(marker=marker, limit=limit)
+    listed = subnets.list_(db=db, actor=user, settings=settings, query=query, refs=refs)
+    nets = networks.list_(db=db, actor=user, settings=settings, query=ALL, refs=refs).items
     return {
         "subnets": listed,
         "networks": nets,
@@ -221,10 +226,10 @@ def _subnets(
 def _routers(
     *, db: Session, user: Principal, settings: Settings, marker: str | None, limit: int, **_: Any
 ) -> dict[str, Any]:
-    listed = routers.list_(
-        db=db, actor=user, settings=settings, query=ListQuery(marker=marker, limit=limit)
-    )
-    subs = subnets.list_(db=db, actor=user, settings=settings, query=ALL).items
+    refs = _refs(db, user)
+    query = ListQuery(marker=marker, limit=limit)
+    listed = routers.list_(db=db, actor=user, settings=settings, query=query, refs=refs)
+    subs = subnets.list_(db=db, actor=user, settings=settings, query=ALL, refs=refs).items
     return {
         "routers": listed,
         "subnets": subs,
@@ -248,9 +253,9 @@ def _attachable(
 ) -> dict[str, Any]:
     """A page of objects that attach to servers (floating IPs, volumes), with the tenant's
     servers to choose from and the pools offering ``needs``."""
-    query = ListQuery(marker=marker, limit=limit)
-    listed = service.list_(db=db, actor=user, settings=settings, query=query)
-    found = servers.list_(db=db, actor=user, settings=settings, query=ALL).items
+    refs, query = _refs(db, user), ListQuery(marker=marker, limit=limit)
+    listed = service.list_(db=db, actor=user, settings=settings, query=query, refs=refs)
+    found = servers.list_(db=db, actor=user, settings=settings, query=ALL, refs=refs).items
     return {
         key: listed,
         "servers": found,

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from tenantfusion.errors import InvalidInput, TenantFusionError
 from tenantfusion.platform.principal import Principal
+from tenantfusion.web import cells
 from tenantfusion.web.auth import CSRF_FIELD, csrf_token, drop_cookie, session_of, set_cookie
 
 HERE = Path(__file__).parent
@@ -41,6 +42,8 @@ templates = Jinja2Templates(
         lstrip_blocks=True,
     )
 )
+templates.env.filters.update(cells.FILTERS)
+templates.env.globals.update(cells.GLOBALS)
 
 
 @dataclass(frozen=True)

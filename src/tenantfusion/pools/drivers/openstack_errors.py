@@ -28,10 +28,12 @@ def _status_of(exc: Exception) -> int | None:
 
 
 @contextmanager
-def translate(pool: str, operation: str) -> Iterator[None]:
+def translate(pool: str, operation: str, *, closes: bool = True) -> Iterator[None]:
     """Map keystoneauth/openstacksdk exceptions to PoolError subclasses (the one place), and
-    tell the pool's breaker how the call went (unreachable, timed out, 5xx or slow: failed)."""
-    breaker.before_call(pool)
+    tell the pool's breaker how the call went (unreachable, timed out, 5xx or slow: failed).
+    ``closes=False``: a step that may answer from a cache; its failures count, its success
+    neither closes the circuit nor takes the half-open trial."""
+    breaker.before_call(pool, trial=closes)
     outcome = "ok"
     started = time.monotonic()
     try:
@@ -73,5 +75,5 @@ def translate(pool: str, operation: str) -> Iterator[None]:
         raise PoolError(f"pool {pool}: {operation} failed: {type(e).__name__}", pool=pool) from e
     finally:
         failed = outcome == "unreachable" or outcome.startswith("http_5")
-        breaker.after_call(pool, failed=failed, seconds=time.monotonic() - started)
+        breaker.after_call(pool, failed=failed, seconds=time.monotonic() - started, closes=closes)
         POOL_CALLS.labels(pool=pool, operation=operation, outcome=outcome).inc()

@@ -285,10 +285,12 @@ class OpenStackResources(AdminAccess):
 
     def _adapter(self, session: Any, kind: str) -> Any:
         """The tenant's service adapter (authenticates and discovers on first use). A 404
-        here is Keystone no longer knowing the tenant's credential, never a missing object."""
+        here is Keystone no longer knowing the tenant's credential, never a missing object.
+        Usually answered from the connection's cache, so its success does not close the
+        pool's circuit (the call made with the adapter does)."""
         service = KINDS[kind].service
         try:
-            with translate(self.pool, f"connect_{service}"):
+            with translate(self.pool, f"connect_{service}", closes=False):
                 return getattr(self._tenant_conn(session), service)
         except PoolObjectNotFound as e:
             raise PoolAuthFailed(
