@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -73,16 +73,26 @@ class Tally:
         return {p for p, _ in (*self.used, *self.reserved) if p is not None}
 
 
+#: Built once (every create runs them under its tenant's quota lock).
+_CHARGES = select(
+    RoutingRecord.pool_id, RoutingRecord.kind, RoutingRecord.state, RoutingRecord.charges
+).where(RoutingRecord.tenant_id == bindparam("tenant"))
+_LIMITS = select(QuotaLimit.pool_id, QuotaLimit.resource, QuotaLimit.hard_limit).where(
+    QuotaLimit.tenant_id == bindparam("tenant")
+)
+_LOCK = (
+    sql_update(TenantQuota)
+    .where(TenantQuota.tenant_id == bindparam("tenant"))
+    .values(version=TenantQuota.version + 1)
+    .execution_options(synchronize_session=False)
+)
+
+
 def tally(*, db: Session, tenant_id: str) -> Tally:
     """Sum what the tenant's records charge (one query): ``creating`` ones are
     reservations, every other state is usage (an object being deleted still exists)."""
     found = Tally()
-    rows = db.execute(
-        select(
-            RoutingRecord.pool_id, RoutingRecord.kind, RoutingRecord.state, RoutingRecord.charges
-        ).where(RoutingRecord.tenant_id == tenant_id)
-    )
-    for pool_id, kind, state, charges in rows:
+    for pool_id, kind, state, charges in db.execute(_CHARGES, {"tenant": tenant_id}):
         into = found.reserved if state is RecordState.creating else found.used
         for resource, amount in (charges or charges_for(kind=kind)).items():
             into[(pool_id, resource)] += int(amount)
@@ -92,18 +102,13 @@ def tally(*, db: Session, tenant_id: str) -> Tally:
 
 def limits(*, db: Session, tenant_id: str) -> dict[Key, int]:
     """The tenant's limits by (pool id or PLATFORM, resource)."""
-    rows = db.scalars(select(QuotaLimit).where(QuotaLimit.tenant_id == tenant_id))
-    return {(q.pool_id, q.resource): q.hard_limit for q in rows}
+    rows = db.execute(_LIMITS, {"tenant": tenant_id})
+    return {(pool_id, resource): limit for pool_id, resource, limit in rows}
 
 
 def _lock(*, db: Session, tenant_id: str) -> bool:
     """Lock the tenant's quota row until the transaction ends; False when it has none."""
-    result = db.execute(
-        sql_update(TenantQuota)
-        .where(TenantQuota.tenant_id == tenant_id)
-        .values(version=TenantQuota.version + 1)
-        .execution_options(synchronize_session=False)
-    )
+    result = db.execute(_LOCK, {"tenant": tenant_id})
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
