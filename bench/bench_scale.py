@@ -664,10 +664,26 @@ async def client_mix(
                 key = f"{op} {status}"
                 errors[key] = errors.get(key, 0) + 1
 
+    lags: list[float] = []
+
+    async def watch_lag() -> None:
+        """How late this client's event loop wakes up: a response the server finished
+        writing is read (and its connection seen idle) this much later."""
+        while True:
+            t = time.perf_counter()
+            await asyncio.sleep(0.1)
+            lags.append(time.perf_counter() - t - 0.1)
+
     async with httpx.AsyncClient(limits=limits, timeout=120) as http:
+        watcher = asyncio.create_task(watch_lag())
         t = time.perf_counter()
         await asyncio.gather(*(one(i, http) for i in range(clients)))
         took = time.perf_counter() - t
+        watcher.cancel()
+    print(
+        f"   client event loop lag: p50 {statistics.median(lags):.2f} / max {max(lags):.2f} s "
+        f"(connections idle {keepalive:g} s on the client's clock are reused)"
+    )
     if errors:
         print(f"   errors: {errors}")
     return lat, sum(errors.values()), took, counts
