@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -97,12 +97,25 @@ class Summary:
 
 #: How long the roster is used without asking whether the pool table changed. The
 #: scheduler re-checks the pools it picks on their own rows, so a pool disabled, gone or
-#: unreachable meanwhile is never chosen; a pool added or re-enabled is seen this late.
+#: unreachable meanwhile is never chosen; a pool added or re-enabled on another replica is
+#: seen this late (in this process at once: see ``forget_roster``).
 ROSTER_CHECK_SECONDS = 1.0
 
 _roster: tuple[tuple[str, datetime | None, int], list[Summary]] | None = None
 _roster_checked = 0.0
 _roster_lock = threading.Lock()
+
+
+def forget_roster(*_: object) -> None:
+    """Drop the cached roster: a pool was written in this process (registered, changed,
+    checked or deleted), so the next decision reads the table again instead of missing a
+    pool registered a moment ago."""
+    global _roster
+    _roster = None
+
+
+for _change in ("after_insert", "after_update", "after_delete"):
+    event.listen(Pool, _change, forget_roster)
 
 
 def roster(*, db: Session) -> list[Summary]:
