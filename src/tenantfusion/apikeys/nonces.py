@@ -2,25 +2,39 @@
 before the request runs, with group commit.
 
 Requests wait on the event loop. While one batch is being written (one statement,
-``INSERT ... ON CONFLICT DO NOTHING RETURNING``, on the ledger's own autocommit
-connection, by the ledger's own writer thread), the nonces that arrive queue up and go
-together in the next one: one thread hop and one commit per batch, not per request, and
+``INSERT ... ON CONFLICT DO NOTHING RETURNING``, autocommitted), the nonces that arrive
+queue up and go together in the next one: one commit per batch, not per request, and
 request threads never fight for the database's write lock (SQLite's busy wait sleeps
-whole milliseconds). A nonce is accepted only once its row is committed, so the table's
-primary key still refuses a replay on every replica.
+whole milliseconds). On SQLite a batch is written on the loop itself when the write lock
+is free (``nonces_sqlite``: cheaper than a thread hop); otherwise, and always on
+PostgreSQL, by the ledger's own writer thread on its own connection. A nonce is accepted
+only once its row is committed, so the table's primary key still refuses a replay on
+every replica.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
+import structlog
 from sqlalchemy import Connection, Engine
 
-from tenantfusion.apikeys import service
+from tenantfusion.apikeys import nonces_sqlite, service
+
+_Rows = list[tuple[str, str, datetime]]
+_T = TypeVar("_T")
+log = structlog.get_logger(__name__)
+
+
+def _log_failure(done: asyncio.Future[None]) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        log.warning("nonce_ledger.upkeep_failed", error=type(done.exception()).__name__)
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,10 @@ class NonceLedger:
         self._lock = threading.Lock()  # the connection: a closing app vs a last batch
         self._pending: list[_Claim] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._on_loop = (
+            nonces_sqlite.LoopWriter(engine) if engine.dialect.name == "sqlite" else None
+        )
+        self._upkeep: asyncio.Future[None] | None = None
 
     async def claim(self, *, key_id: str, nonce: str, created: datetime) -> bool:
         """True once the nonce is stored for the first time (committed); False if this key
@@ -56,7 +74,8 @@ class NonceLedger:
     async def _flush(self) -> None:
         while self._pending:
             await asyncio.sleep(0)  # let requests already on the loop join this batch
-            batch, self._pending = self._pending, []
+            batch = self._pending[: nonces_sqlite.CHUNK]
+            del self._pending[: nonces_sqlite.CHUNK]
             await self._settle(batch)
 
     async def _settle(self, batch: list[_Claim]) -> None:
@@ -65,11 +84,12 @@ class NonceLedger:
         for claim in batch:
             firsts.setdefault((claim.key_id, claim.nonce), claim)
         rows = [(c.key_id, c.nonce, c.created) for c in firsts.values()]
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nonce-ledger")
         try:
-            loop = asyncio.get_running_loop()
-            stored = await loop.run_in_executor(self._writer, self._store, rows)
+            stored = self._on_loop.store(rows) if self._on_loop is not None else None
+            if stored is None:  # PostgreSQL, or SQLite's write lock is taken: wait for it
+                stored = await self._in_thread(self._store, rows)
+            elif self._on_loop is not None and self._on_loop.upkeep_due():
+                self._start_upkeep()
         except Exception as e:  # every request of the batch fails with it
             for claim in batch:
                 if not claim.answer.done():  # its request may be gone (cancelled)
@@ -80,14 +100,37 @@ class NonceLedger:
             if not claim.answer.done():
                 claim.answer.set_result(firsts[key] is claim and key in stored)
 
-    def _store(self, rows: list[tuple[str, str, datetime]]) -> set[tuple[str, str]]:
+    async def _in_thread(self, work: Callable[[_Rows], _T], rows: _Rows) -> _T:
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nonce-ledger")
+        return await asyncio.get_running_loop().run_in_executor(self._writer, work, rows)
+
+    def _start_upkeep(self) -> None:
+        """The SQLite checkpoint and purge, in the writer thread; the requests do not wait
+        for it (a failure is logged, and the next one tries again)."""
+        if self._upkeep is None or self._upkeep.done():
+            self._upkeep = asyncio.ensure_future(self._in_thread(self._run_upkeep, []))
+            self._upkeep.add_done_callback(_log_failure)
+
+    def _run_upkeep(self, _: _Rows) -> None:
         with self._lock:
             try:
-                if self._connection is None:
-                    self._connection = self._engine.connect().execution_options(
-                        isolation_level="AUTOCOMMIT"
-                    )
-                return service.store_nonces(db=self._connection, nonces=rows)
+                nonces_sqlite.upkeep(self._connect())
+            except Exception:
+                self._close()
+                raise
+
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            self._connection = self._engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT"
+            )
+        return self._connection
+
+    def _store(self, rows: _Rows) -> set[tuple[str, str]]:
+        with self._lock:
+            try:
+                return service.store_nonces(db=self._connect(), nonces=rows)
             except Exception:
                 self._close()  # reconnect for the next batch
                 raise
@@ -100,6 +143,8 @@ class NonceLedger:
             writer.shutdown(wait=True)
         with self._lock:
             self._close()
+        if self._on_loop is not None:
+            self._on_loop.close()
 
     def _close(self) -> None:
         if self._connection is not None:
