@@ -64,6 +64,11 @@ class NonceLedger:
     async def claim(self, *, key_id: str, nonce: str, created: datetime) -> bool:
         """True once the nonce is stored for the first time (committed); False if this key
         used it before, here or on another replica. Raises what the database raised."""
+        idle = not self._pending and (self._flusher is None or self._flusher.done())
+        if idle and self._on_loop is not None:  # SQLite: commit it now, if nobody writes
+            stored = self._write_on_loop([(key_id, nonce, created)])
+            if stored is not None:
+                return (key_id, nonce) in stored
         loop = asyncio.get_running_loop()
         mine = _Claim(key_id, nonce, created, loop.create_future())
         self._pending.append(mine)
@@ -85,11 +90,9 @@ class NonceLedger:
             firsts.setdefault((claim.key_id, claim.nonce), claim)
         rows = [(c.key_id, c.nonce, c.created) for c in firsts.values()]
         try:
-            stored = self._on_loop.store(rows) if self._on_loop is not None else None
+            stored = self._write_on_loop(rows)
             if stored is None:  # PostgreSQL, or SQLite's write lock is taken: wait for it
                 stored = await self._in_thread(self._store, rows)
-            elif self._on_loop is not None and self._on_loop.upkeep_due():
-                self._start_upkeep()
         except Exception as e:  # every request of the batch fails with it
             for claim in batch:
                 if not claim.answer.done():  # its request may be gone (cancelled)
@@ -99,6 +102,16 @@ class NonceLedger:
             key = (claim.key_id, claim.nonce)
             if not claim.answer.done():
                 claim.answer.set_result(firsts[key] is claim and key in stored)
+
+    def _write_on_loop(self, rows: _Rows) -> set[tuple[str, str]] | None:
+        """``rows`` committed now on SQLite (``nonces_sqlite``); None, with nothing
+        written, on PostgreSQL or while another connection writes."""
+        if self._on_loop is None:
+            return None
+        stored = self._on_loop.store(rows)
+        if stored is not None and self._on_loop.upkeep_due():
+            self._start_upkeep()
+        return stored
 
     async def _in_thread(self, work: Callable[[_Rows], _T], rows: _Rows) -> _T:
         if self._writer is None:
