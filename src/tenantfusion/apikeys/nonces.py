@@ -5,11 +5,12 @@ Requests wait on the event loop. While one batch is being written (one statement
 ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, autocommitted), the nonces that arrive
 queue up and go together in the next one: one commit per batch, not per request, and
 request threads never fight for the database's write lock (SQLite's busy wait sleeps
-whole milliseconds). On SQLite a batch is written on the loop itself when the write lock
-is free (``nonces_sqlite``: cheaper than a thread hop); otherwise, and always on
-PostgreSQL, by the ledger's own writer thread on its own connection. A nonce is accepted
-only once its row is committed, so the table's primary key still refuses a replay on
-every replica.
+whole milliseconds). On SQLite the nonces live in their own file beside the database
+and a claim is committed on the loop itself when its write lock is free
+(``nonces_sqlite``: cheaper than a thread hop); otherwise, and always on PostgreSQL, by
+the ledger's own writer thread on its own connection. A nonce is accepted only once its
+row is committed, so the table's primary key still refuses a replay in every process
+and replica.
 """
 
 from __future__ import annotations
@@ -56,9 +57,9 @@ class NonceLedger:
         self._lock = threading.Lock()  # the connection: a closing app vs a last batch
         self._pending: list[_Claim] = []
         self._flusher: asyncio.Task[None] | None = None
-        self._on_loop = (
-            nonces_sqlite.LoopWriter(engine) if engine.dialect.name == "sqlite" else None
-        )
+        path = nonces_sqlite.nonce_path(engine)  # SQLite: the nonce file, its two connections
+        self._on_loop = nonces_sqlite.NonceFile(path, wait=False) if path else None
+        self._waiting = nonces_sqlite.NonceFile(path, wait=True) if path else None
         self._upkeep: asyncio.Future[None] | None = None
 
     async def claim(self, *, key_id: str, nonce: str, created: datetime) -> bool:
@@ -119,7 +120,7 @@ class NonceLedger:
         return await asyncio.get_running_loop().run_in_executor(self._writer, work, rows)
 
     def _start_upkeep(self) -> None:
-        """The SQLite checkpoint and purge, in the writer thread; the requests do not wait
+        """The nonce file's purge and checkpoint, in the writer thread; the requests do not wait
         for it (a failure is logged, and the next one tries again)."""
         if self._upkeep is None or self._upkeep.done():
             self._upkeep = asyncio.ensure_future(self._in_thread(self._run_upkeep, []))
@@ -127,23 +128,21 @@ class NonceLedger:
 
     def _run_upkeep(self, _: _Rows) -> None:
         with self._lock:
-            try:
-                nonces_sqlite.upkeep(self._connect())
-            except Exception:
-                self._close()
-                raise
-
-    def _connect(self) -> Connection:
-        if self._connection is None:
-            self._connection = self._engine.connect().execution_options(
-                isolation_level="AUTOCOMMIT"
-            )
-        return self._connection
+            if self._waiting is not None:
+                self._waiting.upkeep()
 
     def _store(self, rows: _Rows) -> set[tuple[str, str]]:
         with self._lock:
+            if self._waiting is not None:  # SQLite: waits for the write lock
+                stored = self._waiting.store(rows)
+                assert stored is not None  # noqa: S101  a waiting NonceFile never says busy
+                return stored
             try:
-                return service.store_nonces(db=self._connect(), nonces=rows)
+                if self._connection is None:
+                    self._connection = self._engine.connect().execution_options(
+                        isolation_level="AUTOCOMMIT"
+                    )
+                return service.store_nonces(db=self._connection, nonces=rows)
             except Exception:
                 self._close()  # reconnect for the next batch
                 raise
@@ -156,8 +155,9 @@ class NonceLedger:
             writer.shutdown(wait=True)
         with self._lock:
             self._close()
-        if self._on_loop is not None:
-            self._on_loop.close()
+            for file in (self._on_loop, self._waiting):
+                if file is not None:
+                    file.close()
 
     def _close(self) -> None:
         if self._connection is not None:

@@ -1,35 +1,55 @@
-"""The SQLite half of the nonce ledger: a batch of nonces written on the event loop.
+"""The SQLite half of the nonce ledger: its own database file, written on the event loop.
+
+On SQLite the used nonces live in a file beside the database, ``<name>.nonces.db``
+(``nonce_path``), shared like the database itself by every process that opens it, so its
+primary key refuses a replay in any of them. A separate file because a commit to the
+main file makes every other connection drop its page cache: each signed request's nonce
+write made the reads of the requests around it re-read their pages, which cost more
+than the write itself (measured: ``bench/bench_signing.py``). Its table is made here
+(``CREATE ... IF NOT EXISTS``): it holds nothing that outlives the signature window.
 
 In WAL mode with ``synchronous=NORMAL`` a commit does not wait for the disk, so one
-``INSERT ... ON CONFLICT DO NOTHING RETURNING`` of a batch, committed, costs a few tens
-of microseconds: less than handing it to a thread and waking the loop again. It runs on
-the ledger's own raw connection (autocommit), which never waits for the write lock: when
-another writer holds it, SQLite answers ``SQLITE_BUSY`` at once, nothing is written, and
-the caller gives the batch to its writer thread, which waits as long as any request
-would. Nothing slow runs on the loop either: automatic WAL checkpoints are off on this
-connection, and ``upkeep_due`` tells the caller when to run one (with the purge of expired
-nonces) in its thread.
+``INSERT ... ON CONFLICT DO NOTHING RETURNING``, committed, costs a few tens of
+microseconds: less than handing it to a thread. ``NonceFile(wait=False)`` never waits
+for the write lock: when another process holds it, SQLite answers ``SQLITE_BUSY`` at
+once, nothing is written, and the ledger gives the batch to its writer thread, whose
+``NonceFile(wait=True)`` waits as long as a request would. Nothing slow runs on the loop:
+automatic checkpoints are off there; ``upkeep`` (purge and checkpoint) runs in the thread.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Callable
+import time
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
-from tenantfusion.apikeys import service
-from tenantfusion.apikeys.models import SignatureNonce
+from tenantfusion.apikeys.service import NONCE_KEPT
 
 #: Rows per statement at most (3 parameters each; SQLite allows 32,766 per statement).
 CHUNK = 500
-#: Loop commits between two checkpoints (each commit adds a few pages to the WAL).
+#: Loop commits between two upkeeps (each commit adds a few pages to the WAL).
 UPKEEP_EVERY = 250
+#: How long the writer thread waits for another process's write lock.
+WAIT_SECONDS = 30.0
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS signature_nonce (key_id TEXT NOT NULL, nonce TEXT NOT NULL,"
+    " expires_at INTEGER NOT NULL, PRIMARY KEY (key_id, nonce)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS signature_nonce_expires ON signature_nonce (expires_at)",
+)
 
-_TABLE = SignatureNonce.__table__
+
+def nonce_path(engine: Engine) -> Path | None:
+    """The nonce file of a SQLite file database; None for PostgreSQL or in memory."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    path = Path(database)
+    return path.with_name(f"{path.stem}.nonces.db")
 
 
 @lru_cache(maxsize=64)
@@ -37,48 +57,44 @@ def _insert(rows: int) -> str:
     """The statement for ``rows`` rows: placeholders only, every value is a parameter."""
     values = ", ".join(["(?, ?, ?)"] * rows)
     return (
-        f"INSERT INTO {SignatureNonce.__tablename__} (key_id, nonce, expires_at) VALUES {values} "  # noqa: S608  fixed names and placeholders
+        f"INSERT INTO signature_nonce (key_id, nonce, expires_at) VALUES {values} "  # noqa: S608  placeholders only
         "ON CONFLICT (key_id, nonce) DO NOTHING RETURNING key_id, nonce"
     )
 
 
-class LoopWriter:
-    """Writes batches of nonces without waiting (one per ledger; used from one thread at
-    a time)."""
+class NonceFile:
+    """One autocommit connection to the nonce file (used from one thread at a time)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, path: Path, *, wait: bool) -> None:
+        self._path = path
+        self._wait = wait
         self._connection: sqlite3.Connection | None = None
         self._commits = 0
-        expires: Callable[[Any], Any] | None = _TABLE.c.expires_at.type.bind_processor(
-            engine.dialect
-        )
-        self._expires = expires or (lambda value: value)
 
     def store(self, rows: list[tuple[str, str, datetime]]) -> set[tuple[str, str]] | None:
         """The (key id, nonce) pairs of ``rows`` (at most CHUNK) inserted and committed
-        now; None, with nothing written, if another connection holds the write lock.
-        Raises what SQLite raised otherwise (the next call reconnects)."""
-        connection = self._connection or self._connect()
-        kept = service.NONCE_KEPT
-        params = [
-            value
-            for key_id, nonce, created in rows
-            for value in (key_id, nonce, self._expires(created + kept))
-        ]
+        now. Without ``wait``: None, with nothing written, while another connection holds
+        the write lock. Raises what SQLite raised otherwise (the next call reconnects)."""
         try:
+            connection = self._connection or self._connect()
+            params = [
+                value
+                for key_id, nonce, created in rows
+                for value in (key_id, nonce, int((created + NONCE_KEPT).timestamp()))
+            ]
             found = connection.execute(_insert(len(rows)), params).fetchall()
         except sqlite3.OperationalError as e:
-            if e.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY and not connection.in_transaction:
-                return None
-            self.close()
+            busy = e.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+            if not self._wait and busy and not self._in_transaction():
+                return None  # nothing written, the connection as it was
+            self.close()  # the next call reconnects
             raise
         except BaseException:
             self.close()
             raise
         if connection.in_transaction:  # autocommit: the statement committed itself
             self.close()
-            raise RuntimeError("the nonce ledger's SQLite connection left a transaction open")
+            raise RuntimeError("the nonce file's connection left a transaction open")
         self._commits += 1
         return {(key_id, nonce) for key_id, nonce in found}
 
@@ -89,25 +105,39 @@ class LoopWriter:
         self._commits = 0
         return True
 
+    def upkeep(self) -> None:
+        """Drop the expired nonces, then copy the WAL back into the file (``PASSIVE``: it
+        never blocks readers or writers)."""
+        connection = self._connection or self._connect()
+        connection.execute("DELETE FROM signature_nonce WHERE expires_at < ?", (int(time.time()),))
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     def close(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None
             connection.close()
 
+    def _in_transaction(self) -> bool:
+        return self._connection is not None and self._connection.in_transaction
+
     def _connect(self) -> sqlite3.Connection:
-        pooled = self._engine.raw_connection()  # the engine's pragmas: WAL, NORMAL sync
-        connection = pooled.driver_connection
-        pooled.detach()  # ours now: it never goes back to the pool with these settings
-        assert isinstance(connection, sqlite3.Connection)  # noqa: S101  the sqlite engine's
-        connection.isolation_level = None
-        connection.execute("PRAGMA busy_timeout=0")
-        connection.execute("PRAGMA wal_autocheckpoint=0")
+        self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        connection = sqlite3.connect(
+            self._path,
+            timeout=WAIT_SECONDS if self._wait else 0.0,
+            isolation_level=None,
+            check_same_thread=False,  # the ledger hands it between loop and thread, in turn
+        )
+        try:
+            if os.stat(self._path).st_uid == os.getuid():
+                os.chmod(self._path, 0o600)
+            connection.execute("PRAGMA journal_mode=WAL").fetchall()
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA wal_autocheckpoint=0")
+            for statement in _SCHEMA:
+                connection.execute(statement)
+        except BaseException:
+            connection.close()
+            raise
         self._connection = connection
         return connection
-
-
-def upkeep(db: Connection) -> None:
-    """What the loop's connection leaves to a thread: drop expired nonces, then copy the
-    WAL back into the database file (``PASSIVE``: it never blocks readers or writers)."""
-    service.purge_nonces(db=db)
-    db.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
