@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import stat
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
@@ -86,6 +87,8 @@ def test_a_true_answer_is_committed_and_the_main_file_untouched(
             ledger.close()
         # data_version moves when another connection commits to the file: it did not
         assert main.execute("PRAGMA data_version").fetchone()[0] == version
+    path = nonces_sqlite.nonce_path(engine_for(sqlite_settings.resolved_database_url))
+    assert path is not None and stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_expired_nonces_are_purged_and_upkeep_is_due_once_per_interval(

@@ -129,13 +129,14 @@ class NonceFile:
             check_same_thread=False,  # the ledger hands it between loop and thread, in turn
         )
         try:
-            if os.stat(self._path).st_uid == os.getuid():
-                os.chmod(self._path, 0o600)
             connection.execute("PRAGMA journal_mode=WAL").fetchall()
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute("PRAGMA wal_autocheckpoint=0")
             for statement in _SCHEMA:
                 connection.execute(statement)
+            for name in (self._path, Path(f"{self._path}-wal"), Path(f"{self._path}-shm")):
+                if name.exists() and name.stat().st_uid == os.getuid():
+                    name.chmod(0o600)  # like the database: this user only
         except BaseException:
             connection.close()
             raise
