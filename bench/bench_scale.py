@@ -1,4 +1,4 @@
-"""Scale benchmark: tenantfusion at distributed-cloud size, on this machine.
+r"""Scale benchmark: tenantfusion at distributed-cloud size, on this machine.
 
 Every pool here is a POOL SIMULATOR (bench/simpool.py), behind tenantfusion's real driver
 interface, used only for scale: correctness is proven on real OpenStack pools by the
@@ -9,14 +9,26 @@ afterwards).
    concurrency, per-pool timeout; a few pools never answer), the scheduler's decision,
    ``GET /v1/pools`` walked page by page through a served tenantfusion;
 2) records: R routing records of T tenants bulk-loaded (COPY); a tenant's first list page
-   (the real list path, simulated pools answering from memory), a mapping lookup, a record
-   insert (with its quota reservation), memory of the process;
+   (the real list path, simulated pools answering from memory), a mapping lookup through
+   ``mapping.service.get`` and a record insert through ``resources.service.begin`` (quota
+   lock, limit check, commit), each alternated with the same work sent bare through psycopg
+   (the floor the server and the machine set), memory of the process;
 3) clients: C concurrent httpx clients (bounded, loopback) mixing network creates, lists
    and deletes across P simulated pools against ``tenantfusion serve``, 1 and 2 replicas;
+   a transport error is reported with the kind of connection it happened on;
 4) profile (``--profile``): where the time goes at the largest size.
+
+Latencies are wall-clock p50/p99 with this process's CPU time per operation beside them
+(the load of a shared machine stretches the tail, not the CPU time).
+
+The issue's sizes (about 10 minutes on 2 busy cores: part 1 ~2.5 min, part 2 ~2 min of
+which 70 s is the COPY, part 3 ~2.5 min per replica count; ``--parts`` runs a subset):
 
     .venv/bin/python bench/bench_scale.py --pools 10000 --records 1000000 --tenants 100000 \
         --clients 500 --sim-pools 100 --profile
+
+The server is ``TENANTFUSION_TEST_PG`` (default postgresql://postgres@127.0.0.1:5432/postgres;
+its user needs CREATEDB): each part makes its own database and drops it.
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -80,14 +93,25 @@ def row(measure: str, value: str, goal: str = "") -> None:
     print(f"   {measure:<58} {value:>22}  {goal}", flush=True)
 
 
-def ms(values: list[float]) -> str:
-    return f"p50 {statistics.median(values):.2f} / p99 {pct(values, 0.99):.2f} ms"
+def ms(values: list[float], cpu: float | None = None) -> str:
+    text = f"p50 {statistics.median(values):.2f} / p99 {pct(values, 0.99):.2f} ms"
+    return text if cpu is None else f"{text}, CPU {cpu:.2f} ms/op"
 
 
 def timed(fn: Callable[[], Any]) -> float:
     t = time.perf_counter()
     fn()
     return (time.perf_counter() - t) * 1000
+
+
+def measured(fn: Callable[[Any], Any], items: list[Any]) -> str:
+    """``fn(item)`` for every item: wall-clock p50/p99 and this thread's CPU per call
+    (robust to the machine's load, which stretches the wall-clock tail)."""
+    lat: list[float] = []
+    cpu = time.thread_time()
+    for item in items:
+        lat.append(timed(partial(fn, item)))
+    return ms(lat, (time.thread_time() - cpu) * 1000 / len(items))
 
 
 def rss_mb(pid: int | None = None) -> float:
@@ -251,8 +275,8 @@ def pools_part(args: argparse.Namespace) -> None:
                 )
 
         decide()
-        lat = [timed(decide) for _ in range(args.decisions)]
-        row(f"scheduler decision among {n} pools", ms(lat), "goal p99 <= 50 ms")
+        took = measured(lambda _: decide(), list(range(args.decisions)))
+        row(f"scheduler decision among {n} pools", took, "goal p99 <= 50 ms")
         if args.profile:
             profile("scheduler decision", lambda: [decide() for _ in range(20)])
 
@@ -399,18 +423,27 @@ def records_part(args: argparse.Namespace) -> None:
 
         for tid in sample[:20]:  # warm: sessions cached, as in a running replica
             first_page(tid)
-        lat = [timed(lambda tid=tid: first_page(tid)) for tid in sample]  # type: ignore[misc]
+        took = measured(first_page, sample)
         per = n_records // n_tenants
         assert first_page(sample[0]) == min(per, 100)
-        row(f"tenant's first list page ({per} records, 2 pools)", ms(lat), "goal p99 <= 50 ms")
+        row(f"tenant's first list page ({per} records, 2 pools)", took, "goal p99 <= 50 ms")
 
-        with sessions() as db:  # inside a request's open session, as the routes do
-
+        dsn = url.replace("postgresql+psycopg://", "postgresql://")
+        with sessions() as db, psycopg.connect(dsn, autocommit=True) as raw:
+            # inside a request's open session, as the routes do; alternated with the same
+            # lookup sent bare through the driver (the server's and the machine's floor)
             def lookup(tid: str) -> None:
                 assert mapping_service.get(db=db, tenant_id=tid, pool_id=homes[tid][0])
 
-            lat = [timed(lambda tid=tid: lookup(tid)) for tid in sample]  # type: ignore[misc]
-        row("mapping lookup (tenant, pool), in an open session", ms(lat), "goal p99 <= 2 ms")
+            def bare_lookup(tid: str) -> None:
+                sql = "SELECT * FROM mapping WHERE tenant_id = %s AND pool_id = %s"
+                assert raw.execute(sql, (tid, homes[tid][0]), prepare=True).fetchone()
+
+            for tid in sample[:20]:
+                lookup(tid)
+            took, floor = alternated(lookup, bare_lookup, sample)
+        row("mapping lookup (tenant, pool), in an open session", took, "goal p99 <= 2 ms")
+        row("  same lookup bare through psycopg, alternated (floor)", floor)
 
         def insert(tid: str) -> None:
             with sessions() as db:
@@ -418,14 +451,37 @@ def records_part(args: argparse.Namespace) -> None:
                     db=db, tenant_id=tid, pool_id=homes[tid][0], kind="network", name="new"
                 )
 
-        lat = [timed(lambda tid=tid: insert(tid)) for tid in sample]  # type: ignore[misc]
-        row("record insert (quota lock + limit check, committed)", ms(lat), "goal p99 <= 5 ms")
+        with psycopg.connect(dsn) as raw:
+            raw.execute("CREATE TABLE commit_probe (id serial PRIMARY KEY, v text)")
+            raw.commit()
+
+            def bare_commit(_: str) -> None:
+                raw.execute("INSERT INTO commit_probe (v) VALUES ('x')")
+                raw.commit()
+
+            took, floor = alternated(insert, bare_commit, sample)
+        row("record insert (quota lock + limit check, committed)", took, "goal p99 <= 5 ms")
+        row("  bare INSERT + COMMIT (WAL flush), alternated (floor)", floor)
         row("memory (RSS) of this process after the measures", f"{rss_mb():.0f} MiB")
         if args.profile:
             profile("first list page", lambda: [first_page(tid) for tid in sample[:200]])
             profile("record insert", lambda: [insert(tid) for tid in sample[:200]])
         if args.explain:
             explain(url, tenants[0], homes[tenants[0]][0])
+
+
+def alternated(
+    fn: Callable[[Any], Any], floor: Callable[[Any], Any], items: list[Any]
+) -> tuple[str, str]:
+    """``fn`` and ``floor`` called alternately on each item (so both see the same load)."""
+    lat: dict[int, list[float]] = {0: [], 1: []}
+    cpu = {0: 0.0, 1: 0.0}
+    for item in items:
+        for k, call in enumerate((fn, floor)):
+            started = time.thread_time()
+            lat[k].append(timed(partial(call, item)))
+            cpu[k] += time.thread_time() - started
+    return ms(lat[0], cpu[0] * 1000 / len(items)), ms(lat[1], cpu[1] * 1000 / len(items))
 
 
 def explain(url: str, tenant_id: str, pool_id: str) -> None:
@@ -538,15 +594,28 @@ async def onboard(bases: list[str], tokens: list[str], *, pools: int) -> None:
         await asyncio.gather(*(tenant(i, http) for i in range(len(tokens))))
 
 
+class ConnectionTrace:
+    """httpcore's trace hook for one request: whether it opened a new connection."""
+
+    def __init__(self) -> None:
+        self.connected = False
+
+    async def __call__(self, event: str, info: dict[str, Any]) -> None:
+        if event == "connection.connect_tcp.complete":
+            self.connected = True
+
+
 async def client_mix(
-    bases: list[str], tokens: list[str], *, clients: int, ops: int, pools: int
+    bases: list[str], tokens: list[str], *, clients: int, ops: int, pools: int, keepalive: float
 ) -> tuple[list[float], int, float, dict[str, int]]:
     """``clients`` concurrent clients (client i: tenant i mod len(tokens), replica i mod
     len(bases)), each ``ops`` operations: create a network in one of its tenant's pools,
     list its networks, delete one it made. Returns latencies, errors, seconds, counts."""
-    # idle connections are dropped before the server's 5 s keep-alive ends (no reuse race)
+    # idle connections are dropped well before the server's keep-alive ends (the server's
+    # ``http_keep_alive_seconds``, 75 s): a client busy for seconds must not send on a
+    # connection the server is closing at that moment
     limits = httpx.Limits(
-        max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=2.0
+        max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=keepalive
     )
     lat: list[float] = []
     errors: dict[str, int] = {}
@@ -561,33 +630,60 @@ async def client_mix(
         for n in range(ops):
             op = "create" if not mine or n % 3 == 0 else ("list" if n % 3 == 1 else "delete")
             t = time.perf_counter()
+            trace = ConnectionTrace()
+            ext = {"trace": trace}
             try:
                 if op == "create":
                     body = {"name": f"c{i}-{n}", "pool": rng.choice(home_pools(tenant, pools))}
-                    r = await http.post(f"{base}/v1/networks", json=body, headers=headers)
+                    r = await http.post(
+                        f"{base}/v1/networks", json=body, headers=headers, extensions=ext
+                    )
                     if r.status_code == 201:
                         mine.append(r.json()["id"])
                 elif op == "list":
                     params = {"limit": 50}
-                    r = await http.get(f"{base}/v1/networks", headers=headers, params=params)
+                    r = await http.get(
+                        f"{base}/v1/networks", headers=headers, params=params, extensions=ext
+                    )
                 else:
-                    r = await http.delete(f"{base}/v1/networks/{mine.pop()}", headers=headers)
+                    r = await http.delete(
+                        f"{base}/v1/networks/{mine.pop()}", headers=headers, extensions=ext
+                    )
                 status = r.status_code
                 ok = status in (200, 201, 202, 204)
                 if op == "list" and ok:
                     ok = set(r.json()["pools"].values()) <= {"ok"}
             except httpx.TransportError as e:
-                status, ok = type(e).__name__, False  # type: ignore[assignment]
+                # which connection failed says why: a reused one the server had closed
+                # (keep-alive race) or a new one (refused, backlog full)
+                where = "new connection" if trace.connected else "reused connection"
+                status, ok = f"{type(e).__name__} on a {where}", False  # type: ignore[assignment]
             lat.append((time.perf_counter() - t) * 1000)
             counts[op] += 1
             if not ok:
                 key = f"{op} {status}"
                 errors[key] = errors.get(key, 0) + 1
 
+    lags: list[float] = []
+
+    async def watch_lag() -> None:
+        """How late this client's event loop wakes up: a response the server finished
+        writing is read (and its connection seen idle) this much later."""
+        while True:
+            t = time.perf_counter()
+            await asyncio.sleep(0.1)
+            lags.append(time.perf_counter() - t - 0.1)
+
     async with httpx.AsyncClient(limits=limits, timeout=120) as http:
+        watcher = asyncio.create_task(watch_lag())
         t = time.perf_counter()
         await asyncio.gather(*(one(i, http) for i in range(clients)))
         took = time.perf_counter() - t
+        watcher.cancel()
+    print(
+        f"   client event loop lag: p50 {statistics.median(lags):.2f} / max {max(lags):.2f} s "
+        f"(connections idle {keepalive:g} s on the client's clock are reused)"
+    )
     if errors:
         print(f"   errors: {errors}")
     return lat, sum(errors.values()), took, counts
@@ -600,7 +696,7 @@ def clients_part(args: argparse.Namespace) -> None:
         f"{args.sim_latency * 1000:.0f} ms a call), PostgreSQL"
     )
     simpool.register()
-    for replicas in (1, 2):
+    for replicas in (int(r) for r in args.replicas.split(",")):
         data_dir = Path(tempfile.mkdtemp(prefix="tf-bench-scale-"))
         key = Fernet.generate_key().decode()
         with pg_database("clients") as url, simulator(args.sim_latency) as sim:
@@ -645,7 +741,12 @@ def clients_part(args: argparse.Namespace) -> None:
                 cpu = [cpu_seconds(pid) for pid in pids]
                 lat, errors, took, counts = asyncio.run(
                     client_mix(
-                        bases, tokens, clients=args.clients, ops=args.ops, pools=args.sim_pools
+                        bases,
+                        tokens,
+                        clients=args.clients,
+                        ops=args.ops,
+                        pools=args.sim_pools,
+                        keepalive=args.client_keepalive,
                     )
                 )
                 memory = ", ".join(f"{rss_mb(pid):.0f}" for pid in pids)
@@ -687,7 +788,9 @@ def profile(label: str, fn: Callable[[], Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pools", type=int, default=500, help="registered pools (part 1)")
     parser.add_argument("--records", type=int, default=50_000, help="routing records (part 2)")
     parser.add_argument("--tenants", type=int, default=5_000, help="tenants (part 2)")
@@ -701,6 +804,13 @@ def main() -> None:
     parser.add_argument("--pool-timeout", type=float, default=2.0)
     parser.add_argument("--down-every", type=int, default=100, help="1 in N pools never answers")
     parser.add_argument("--sim-latency", type=float, default=0.005, help="part 3 pool latency")
+    parser.add_argument("--replicas", default="1,2", help="part 3: replica counts to run")
+    parser.add_argument(
+        "--client-keepalive",
+        type=float,
+        default=15.0,
+        help="part 3: seconds a client keeps an idle connection (the server keeps it 75 s)",
+    )
     parser.add_argument("--parts", default="1,2,3", help="which parts to run")
     parser.add_argument("--profile", action="store_true", help="cProfile the largest parts")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the lookups")

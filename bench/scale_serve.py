@@ -32,6 +32,8 @@ def sample(counts: collections.Counter[str], stop: threading.Event) -> None:
         for ident, frame in sys._current_frames().items():
             if ident == me or frame.f_code.co_name in IDLE:
                 continue
+            if frame.f_code.co_filename.endswith("asyncio/runners.py"):
+                continue  # the event loop in uvloop's C code: mostly waiting on sockets
             top = f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}"
             ours, f = "", frame
             while f is not None:

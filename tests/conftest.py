@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.api import create_app
+from tenantfusion.apikeys.nonces_sqlite import nonce_path
 from tenantfusion.audit.chain import GENESIS
 from tenantfusion.config import Settings
 from tenantfusion.db import Base, engine_for, session_factory, upgrade
@@ -75,6 +78,11 @@ def _truncate(url: str) -> None:
         for table in tables:
             conn.execute(text(f'DELETE FROM "{table.name}"'))
         conn.execute(text("UPDATE audit_head SET seq = 0, hash = :h"), {"h": GENESIS})
+    nonces = nonce_path(engine_for(url))  # SQLite keeps used nonces in their own file
+    if nonces is not None and nonces.exists():
+        with closing(sqlite3.connect(nonces)) as db:
+            db.execute("DELETE FROM signature_nonce")
+            db.commit()
 
 
 def make_settings(url: str, tmp_path: Path, **overrides: object) -> Settings:

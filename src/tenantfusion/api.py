@@ -38,6 +38,7 @@ from tenantfusion.quotas.views import router as quotas_router
 from tenantfusion.reconciler import jobs as _reconciler_jobs  # noqa: F401
 from tenantfusion.reconciler.loop import Reconciler
 from tenantfusion.resources import deletion as _deletion  # noqa: F401  (its job handler)
+from tenantfusion.resources import fanout
 from tenantfusion.resources.views import router as resources_router
 
 API_PREFIX = "/v1"
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     sessions = session_factory(settings)
     start_worker = settings.run_worker if run_worker is None else run_worker
     breaker.configure(slow_seconds=settings.pool_slow_seconds or settings.pool_timeout_seconds)
+    fanout.configure(threads=settings.pool_call_threads)
     health = HealthProbe(settings.resolved_database_url)
 
     @asynccontextmanager

@@ -90,6 +90,7 @@ def serve(
         access_log=False,
         http="httptools",
         loop="uvloop",
+        timeout_keep_alive=settings.http_keep_alive_seconds,
     )
 
 

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     #: Calls into one pool at once from this process; more wait in that pool's own queue,
     #: so a slow pool cannot take the threads other pools' calls need.
     pool_concurrency: int = 8
+    #: Threads this process shares among all pools' calls (each pool still holds at most
+    #: ``pool_concurrency`` of them); reused, so asking a few of 10,000 pools starts none.
+    pool_call_threads: int = 128
     #: A pool answer slower than this counts as a failure for the pool's circuit breaker
     #: (unset: the pool timeout, so only answers that barely made it count).
     pool_slow_seconds: float | None = None
@@ -78,6 +81,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     #: Deepest JSON nesting accepted (422 beyond).
     max_json_depth: int = 64
+    #: How long ``serve`` keeps an idle client connection open. Longer than any client's or
+    #: load balancer's idle timeout, so a client never sends a request on a connection the
+    #: server is closing at that moment (the request would fail without an answer).
+    http_keep_alive_seconds: int = 75
     #: Failed logins per (tenant, username) or per source address before a lockout.
     login_max_failures: int = 5
     #: Window in which failures are counted.

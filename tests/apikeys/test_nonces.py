@@ -4,6 +4,8 @@ one batch, across batches, or across replicas (each with its own ledger)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenantfusion.api import create_app
 from tenantfusion.apikeys.models import SignatureNonce
 from tenantfusion.apikeys.nonces import NonceLedger
+from tenantfusion.apikeys.nonces_sqlite import nonce_path
 from tenantfusion.config import Settings
 from tests.apikeys.test_api_keys import new_key, rejected, signed
 from tests.conftest import Api
@@ -41,8 +44,13 @@ def test_concurrent_claims_on_two_replicas_accept_each_nonce_once(
     assert accepted == sorted({nonce for _, nonce in claims})  # every nonce exactly once
     again = replicas[0].claim(key_id="tfk_y", nonce="nonce-0000", created=created)
     assert asyncio.run(again)  # nonces are per key
-    with sessions() as db:
-        assert db.scalar(select(func.count()).select_from(SignatureNonce)) == 51
+    path = nonce_path(engine)
+    if path is not None:  # SQLite: the nonce file
+        with closing(sqlite3.connect(path)) as db:
+            assert db.execute("SELECT count(*) FROM signature_nonce").fetchone()[0] == 51
+    else:
+        with sessions() as session:
+            assert session.scalar(select(func.count()).select_from(SignatureNonce)) == 51
     for replica in replicas:
         replica.close()
 

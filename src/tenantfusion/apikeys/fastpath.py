@@ -102,7 +102,7 @@ def verify_common(
     if sent is None or "content-digest" not in names or digest is None:
         return None
     key = lookup(str(params["keyid"]))
-    expected = hmac.new(key, "\n".join(lines).encode(), hashlib.sha256).digest()
+    expected = hmac.digest(key, "\n".join(lines).encode(), "sha256")
     if not hmac.compare_digest(expected, sent) or not hmac.compare_digest(
         _b64(digest[1]) or b"", hashlib.sha256(body).digest()
     ):

@@ -28,6 +28,9 @@ SECRET_PREFIX = "tfs_"  # noqa: S105  the visible prefix of generated secrets, n
 #: A resolved key is reused this long in a process; a revocation elsewhere shows within it.
 CACHE_SECONDS = 1.0
 PURGE_SECONDS = 60.0
+#: A nonce is kept this long after its signature's ``created``: past it, the signature
+#: is refused as expired anyway.
+NONCE_KEPT = 2 * WINDOW
 
 
 @dataclass(frozen=True)
@@ -143,18 +146,23 @@ def resolve(*, db: Session, key_id: str, settings: Settings) -> KeyState | None:
     return state
 
 
-def store_nonces(
-    *, db: Connection, nonces: list[tuple[str, str, datetime]]
-) -> set[tuple[str, str]]:
-    """Insert (key id, nonce, created) rows that are not there yet; returns the (key id,
-    nonce) pairs inserted now. Also drops expired nonces, once a minute. ``db``
-    autocommits (``nonces.NonceLedger``)."""
+def purge_nonces(*, db: Connection) -> None:
+    """Drop the nonces kept past NONCE_KEPT, at most once per PURGE_SECONDS."""
     global _last_purge
     if time.monotonic() - _last_purge > PURGE_SECONDS:
         _last_purge = time.monotonic()
         db.execute(delete(SignatureNonce).where(SignatureNonce.expires_at < utcnow()))
+
+
+def store_nonces(
+    *, db: Connection, nonces: list[tuple[str, str, datetime]]
+) -> set[tuple[str, str]]:
+    """Insert (key id, nonce, created) rows that are not there yet; returns the (key id,
+    nonce) pairs inserted now. Also drops expired nonces (``purge_nonces``). ``db``
+    autocommits (``nonces.NonceLedger``)."""
+    purge_nonces(db=db)
     rows = [
-        {"key_id": key_id, "nonce": nonce, "expires_at": created + 2 * WINDOW}
+        {"key_id": key_id, "nonce": nonce, "expires_at": created + NONCE_KEPT}
         for key_id, nonce, created in nonces
     ]
     statement = _nonce_inserts.get(db.dialect.name)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -94,20 +95,49 @@ class Summary:
     labels: dict[str, Any]
 
 
+#: How long the roster is used without asking whether the pool table changed. The
+#: scheduler re-checks the pools it picks on their own rows, so a pool disabled, gone or
+#: unreachable meanwhile is never chosen; a pool added or re-enabled on another replica is
+#: seen this late (in this process at once: see ``forget_roster``).
+ROSTER_CHECK_SECONDS = 1.0
+
 _roster: tuple[tuple[str, datetime | None, int], list[Summary]] | None = None
+_roster_checked = 0.0
 _roster_lock = threading.Lock()
+
+
+def forget_roster(*_: object) -> None:
+    """Drop the cached roster: a pool was written in this process (registered, changed,
+    checked or deleted), so the next decision reads the table again instead of missing a
+    pool registered a moment ago."""
+    global _roster
+    _roster = None
+
+
+for _change in ("after_insert", "after_update", "after_delete"):
+    event.listen(Pool, _change, forget_roster)
 
 
 def roster(*, db: Session) -> list[Summary]:
     """Every pool's scheduling facts, by name. Cached in the process until the pool table
-    changes: one small query (newest ``updated_at``, row count) checks, so 10,000 pools are
-    not read and parsed again for every decision (the health sweep touches every pool once
-    a period, which refreshes it)."""
-    global _roster
-    newest, count = db.execute(select(func.max(Pool.updated_at), func.count(Pool.id))).one()
-    stamp = (str(db.get_bind().engine.url), newest, int(count))
+    changes: one small query (newest ``updated_at``, row count) checks, at most every
+    ``ROSTER_CHECK_SECONDS``, so 10,000 pools are neither read and parsed again nor even
+    counted for every decision (the health sweep touches every pool once a period, which
+    refreshes it)."""
+    global _roster, _roster_checked
+    url = str(db.get_bind().engine.url)
     cached = _roster
+    if (
+        cached is not None
+        and cached[0][0] == url
+        and time.monotonic() - _roster_checked < ROSTER_CHECK_SECONDS
+    ):
+        return cached[1]
+    checked = time.monotonic()
+    newest, count = db.execute(select(func.max(Pool.updated_at), func.count(Pool.id))).one()
+    stamp = (url, newest, int(count))
     if cached is not None and cached[0] == stamp:
+        _roster_checked = checked
         return cached[1]
     with _roster_lock:
         rows = db.execute(
@@ -126,7 +156,7 @@ def roster(*, db: Session) -> list[Summary]:
             )
             for r in rows
         ]
-        _roster = (stamp, summaries)
+        _roster, _roster_checked = (stamp, summaries), checked
     return summaries
 
 

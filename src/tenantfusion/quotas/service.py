@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import JSON, bindparam, cast, delete, exists, null, or_, select, union_all
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from tenantfusion.audit import service as audit_service
 from tenantfusion.config import Settings
@@ -73,37 +74,74 @@ class Tally:
         return {p for p, _ in (*self.used, *self.reserved) if p is not None}
 
 
+#: Built once (every create runs them under its tenant's quota lock).
+_CHARGES = select(
+    RoutingRecord.pool_id, RoutingRecord.kind, RoutingRecord.state, RoutingRecord.charges
+).where(RoutingRecord.tenant_id == bindparam("tenant"))
+_LIMITS = select(QuotaLimit.pool_id, QuotaLimit.resource, QuotaLimit.hard_limit).where(
+    QuotaLimit.tenant_id == bindparam("tenant")
+)
+_LOCK = (
+    sql_update(TenantQuota)
+    .where(TenantQuota.tenant_id == bindparam("tenant"))
+    .values(version=TenantQuota.version + 1)
+    .execution_options(synchronize_session=False)
+)
+_RELEVANT = aliased(QuotaLimit)
+#: A create's check in one round trip: the tenant's limits (``state`` NULL), then its
+#: records, read only when a limit on one of the ``resources`` applies in ``pool`` or
+#: platform-wide (as before: no such limit, no record read).
+_LIMITS_AND_CHARGES = union_all(
+    select(
+        QuotaLimit.pool_id,
+        QuotaLimit.resource,
+        QuotaLimit.hard_limit,
+        cast(null(), RoutingRecord.state.type).label("state"),
+        cast(null(), JSON).label("charges"),
+    ).where(QuotaLimit.tenant_id == bindparam("tenant")),
+    select(
+        RoutingRecord.pool_id,
+        RoutingRecord.kind,
+        null(),
+        RoutingRecord.state,
+        RoutingRecord.charges,
+    ).where(
+        RoutingRecord.tenant_id == bindparam("tenant"),
+        exists().where(
+            _RELEVANT.tenant_id == bindparam("tenant"),
+            _RELEVANT.resource.in_(bindparam("resources", expanding=True)),
+            or_(_RELEVANT.pool_id.is_(None), _RELEVANT.pool_id == bindparam("pool")),
+        ),
+    ),
+)
+
+
+def _add(found: Tally, pool_id: str, kind: str, state: RecordState, charges: Any) -> None:
+    """Count one record: ``creating`` ones are reservations, every other state is usage."""
+    into = found.reserved if state is RecordState.creating else found.used
+    for resource, amount in (charges or charges_for(kind=kind)).items():
+        into[(pool_id, resource)] += int(amount)
+        into[(PLATFORM, resource)] += int(amount)
+
+
 def tally(*, db: Session, tenant_id: str) -> Tally:
     """Sum what the tenant's records charge (one query): ``creating`` ones are
     reservations, every other state is usage (an object being deleted still exists)."""
     found = Tally()
-    rows = db.execute(
-        select(
-            RoutingRecord.pool_id, RoutingRecord.kind, RoutingRecord.state, RoutingRecord.charges
-        ).where(RoutingRecord.tenant_id == tenant_id)
-    )
-    for pool_id, kind, state, charges in rows:
-        into = found.reserved if state is RecordState.creating else found.used
-        for resource, amount in (charges or charges_for(kind=kind)).items():
-            into[(pool_id, resource)] += int(amount)
-            into[(PLATFORM, resource)] += int(amount)
+    for pool_id, kind, state, charges in db.execute(_CHARGES, {"tenant": tenant_id}):
+        _add(found, pool_id, kind, state, charges)
     return found
 
 
 def limits(*, db: Session, tenant_id: str) -> dict[Key, int]:
     """The tenant's limits by (pool id or PLATFORM, resource)."""
-    rows = db.scalars(select(QuotaLimit).where(QuotaLimit.tenant_id == tenant_id))
-    return {(q.pool_id, q.resource): q.hard_limit for q in rows}
+    rows = db.execute(_LIMITS, {"tenant": tenant_id})
+    return {(pool_id, resource): limit for pool_id, resource, limit in rows}
 
 
 def _lock(*, db: Session, tenant_id: str) -> bool:
     """Lock the tenant's quota row until the transaction ends; False when it has none."""
-    result = db.execute(
-        sql_update(TenantQuota)
-        .where(TenantQuota.tenant_id == tenant_id)
-        .values(version=TenantQuota.version + 1)
-        .execution_options(synchronize_session=False)
-    )
+    result = db.execute(_LOCK, {"tenant": tenant_id})
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -114,11 +152,15 @@ def reserve(*, db: Session, tenant_id: str, pool_id: str, charges: Mapping[str, 
     limit, the usage (reservations included) and the pool of a pool limit."""
     if not charges or not _lock(db=db, tenant_id=tenant_id):
         return
-    bounds = limits(db=db, tenant_id=tenant_id)
+    bounds: dict[Key, int] = {}
+    counts = Tally()
+    params = {"tenant": tenant_id, "pool": pool_id, "resources": list(charges)}
+    for scope, name, amount, state, recorded in db.execute(_LIMITS_AND_CHARGES, params):
+        if state is None:
+            bounds[(scope, name)] = amount
+        else:
+            _add(counts, scope, name, state, recorded)
     checked = [(s, r) for r in charges for s in (PLATFORM, pool_id) if (s, r) in bounds]
-    if not checked:
-        return
-    counts = tally(db=db, tenant_id=tenant_id)
     for scope, resource in checked:
         limit, usage = bounds[(scope, resource)], counts.total((scope, resource))
         if usage + charges[resource] <= limit:

@@ -1,12 +1,17 @@
-"""Calls into pools, bulkheaded: each pool has its own lane of threads, every wait has a
-deadline.
+"""Calls into pools, bulkheaded: each pool has its own lane, every wait has a deadline.
 
 A lane runs at most ``concurrency`` calls into its pool at once; more wait in that lane's
-queue. So a pool that hangs fills only its own lane: other pools' calls never queue
-behind it, and the caller gives up at its deadline (a call still queued then is
-cancelled; one already running ends at the pool session's own timeout). A pool that errors
-or does not answer in time is reported, never waited for past the deadline and never
-allowed to fail a merged call.
+queue, not in the shared threads. So a pool that hangs holds only its own lane's few
+threads: other pools' calls never queue behind it, and the caller gives up at its deadline
+(a call still queued then is cancelled; one already running ends at the pool session's
+own timeout). A pool that errors or does not answer in time is reported, never waited for
+past the deadline and never allowed to fail a merged call.
+
+Lanes are bookkeeping only: every call runs on one shared, bounded set of threads
+(``pool_call_threads``), reused across pools, so asking 16 of 10,000 pools starts no
+thread, and 10,000 pools never mean 10,000 idle threads. Only if more pools than
+``pool_call_threads / pool_concurrency`` hang at once do other pools' calls wait for a
+thread.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Generic, TypeVar
 
 import structlog
 
@@ -29,21 +36,77 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 DEFAULT_CONCURRENCY = 8
+#: Threads shared by every lane, unless ``configure`` sets another number.
+DEFAULT_THREADS = 128
+
+Task = tuple[Future[Any], Callable[[], Any]]
+
+
+@dataclass
+class _Lane:
+    """One pool's calls: how many run now, and those waiting for a slot."""
+
+    running: int = 0
+    waiting: deque[Task] = field(default_factory=deque)
+
 
 _lock = threading.Lock()
-_lanes: dict[tuple[str, int], ThreadPoolExecutor] = {}
+_lanes: dict[str, _Lane] = {}
+_threads = DEFAULT_THREADS
+_executor: ThreadPoolExecutor | None = None
 
 
-def _lane(pool: Pool, concurrency: int) -> ThreadPoolExecutor:
-    key = (pool.id, concurrency)
-    lane = _lanes.get(key)
-    if lane is None:
+def configure(*, threads: int) -> None:
+    """Set the number of shared threads (before the first call into a pool)."""
+    global _threads
+    _threads = max(1, threads)
+
+
+def _shared() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
         with _lock:
-            lane = _lanes.setdefault(
-                key,
-                ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"pool-{pool.name}"),
-            )
-    return lane
+            if _executor is None:
+                _executor = ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="pool")
+    return _executor
+
+
+def _drain(pool_id: str, lane: _Lane, task: Task) -> None:
+    """Run ``task``, then the lane's waiting calls, on this shared thread; give the
+    lane's slot back when none is left."""
+    while True:
+        future, call = task
+        if future.set_running_or_notify_cancel():  # False: cancelled while queued
+            try:
+                result = call()
+            except BaseException as e:  # noqa: BLE001 - handed to the caller's future
+                future.set_exception(e)
+            else:
+                future.set_result(result)
+        with _lock:
+            if not lane.waiting:
+                lane.running -= 1
+                if lane.running == 0 and _lanes.get(pool_id) is lane:
+                    del _lanes[pool_id]  # idle lanes of 10,000 pools cost nothing
+                return
+            task = lane.waiting.popleft()
+
+
+def _submit(pool: Pool, call: Callable[[], T], concurrency: int) -> Future[T]:
+    """``call()`` in ``pool``'s lane: started on a shared thread when the lane has a free
+    slot, else queued in the lane."""
+    future: Future[T] = Future()
+    task: Task = (future, call)
+    with _lock:
+        lane = _lanes.setdefault(pool.id, _Lane())
+        start = lane.running < max(1, concurrency)
+        if start:
+            lane.running += 1
+        else:
+            lane.waiting.append(task)
+    if start:
+        _shared().submit(_drain, pool.id, lane, task)
+    return future
 
 
 class Deadline:
@@ -118,7 +181,7 @@ def start(
     """Submit ``call(pool)`` for every pool at once, each in its pool's lane; the answers
     are wanted within ``timeout`` seconds from now."""
     deadline = Deadline(timeout)
-    return Started(pools, [_lane(p, concurrency).submit(call, p) for p in pools], deadline)
+    return Started(pools, [_submit(p, partial(call, p), concurrency) for p in pools], deadline)
 
 
 def collect(started: Started[T]) -> list[Answer[T]]:
@@ -160,7 +223,7 @@ def call_pool(
 ) -> T:
     """``call()`` in ``pool``'s lane, waiting at most ``timeout`` seconds. Raises what the
     call raised, or PoolTimeout."""
-    future = _lane(pool, concurrency).submit(call)
+    future = _submit(pool, call, concurrency)
     done, _ = wait([future], timeout=timeout)
     if future not in done:
         future.cancel()

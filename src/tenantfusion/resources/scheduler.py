@@ -74,7 +74,9 @@ def choose(
         pool = pool_service.get_or_raise(db=db, ref=requested)
         _check_requested(pool, needs)
         return pool, Placement(pool=pool.name, reason="requested")
-    candidates, filtered = _eligible(pool_service.roster(db=db), needs=needs, selector=selector)
+    candidates, index, filtered = _eligible(
+        pool_service.roster(db=db), needs=needs, selector=selector
+    )
     rejected = dict(filtered)
     mapped = {
         m.pool_id
@@ -82,8 +84,13 @@ def choose(
         if m.state is MappingState.active
     }
     size = max(1, settings.scheduler_candidates)
-    for group in _groups(candidates, mapped=mapped, size=size):
-        pools = pool_service.by_ids(db=db, ids=[p.id for p in group])
+    for group in _groups(candidates, index=index, mapped=mapped, size=size):
+        pools = _still_eligible(
+            pool_service.by_ids(db=db, ids=[p.id for p in group]),
+            needs=needs,
+            selector=selector,
+            rejected=rejected,
+        )
         release(db)  # what follows asks the pools: no database connection held meanwhile
         fitting = _fitting(pools, fits=fits, settings=settings, rejected=rejected)
         if fitting:
@@ -131,8 +138,11 @@ def choose(
     return best, Placement(pool=best.name, reason="; ".join(because))
 
 
+#: The candidates, them by id, and why the other pools are not candidates.
+Eligible = tuple[list[pool_service.Summary], dict[str, pool_service.Summary], dict[str, str]]
+
 #: The last filtering of each roster (kept while the roster is the same list object).
-_filtered: dict[tuple[int, tuple[str, ...], str], tuple[Any, list[Any], dict[str, str]]] = {}
+_filtered: dict[tuple[int, tuple[str, ...], str], tuple[Any, Eligible]] = {}
 
 
 def _eligible(
@@ -140,47 +150,80 @@ def _eligible(
     *,
     needs: tuple[str, ...],
     selector: dict[str, str] | None,
-) -> tuple[list[pool_service.Summary], dict[str, str]]:
-    """The pools that may take the object, and why the others may not; remembered per
-    roster (it changes when a pool does), needs and selector."""
+) -> Eligible:
+    """The pools that may take the object (also by id), and why the others may not;
+    remembered per roster (it changes when a pool does), needs and selector."""
     key = (id(roster), needs, json.dumps(selector, sort_keys=True))
     hit = _filtered.get(key)
     if hit is not None and hit[0] is roster:
-        return hit[1], hit[2]
+        return hit[1]
     rejected: dict[str, str] = {}
     candidates: list[pool_service.Summary] = []
     for known in roster:
-        if not known.is_enabled:
-            rejected[known.name] = "disabled"
-        elif known.status is PoolStatus.unreachable:
-            rejected[known.name] = "unreachable"
-        elif missing := _missing(known, needs):
-            rejected[known.name] = f"no {', '.join(missing)}"
-        elif selector and any(known.labels.get(k) != v for k, v in selector.items()):
-            rejected[known.name] = "labels do not match pool_selector"
+        if why := _why_not(known, needs=needs, selector=selector):
+            rejected[known.name] = why
         else:
             candidates.append(known)
     if len(_filtered) > 64:  # rosters replaced, selectors seen once
         _filtered.clear()
-    _filtered[key] = (roster, candidates, rejected)
-    return candidates, rejected
+    found: Eligible = (candidates, {p.id: p for p in candidates}, rejected)
+    _filtered[key] = (roster, found)
+    return found
+
+
+def _why_not(
+    pool: Pool | pool_service.Summary, *, needs: tuple[str, ...], selector: dict[str, str] | None
+) -> str | None:
+    """Why the pool may not take the object, or None."""
+    if not pool.is_enabled:
+        return "disabled"
+    if pool.status is PoolStatus.unreachable:
+        return "unreachable"
+    if missing := _missing(pool, needs):
+        return f"no {', '.join(missing)}"
+    if selector and any((pool.labels or {}).get(k) != v for k, v in selector.items()):
+        return "labels do not match pool_selector"
+    return None
+
+
+def _still_eligible(
+    pools: list[Pool],
+    *,
+    needs: tuple[str, ...],
+    selector: dict[str, str] | None,
+    rejected: dict[str, str],
+) -> list[Pool]:
+    """The pools whose own rows still pass the filter (the roster may be a second old)."""
+    kept = []
+    for pool in pools:
+        if why := _why_not(pool, needs=needs, selector=selector):
+            rejected[pool.name] = why
+        else:
+            kept.append(pool)
+    return kept
 
 
 def _groups(
-    candidates: list[pool_service.Summary], *, mapped: set[str], size: int
+    candidates: list[pool_service.Summary],
+    *,
+    index: dict[str, pool_service.Summary],
+    mapped: set[str],
+    size: int,
 ) -> Iterator[list[pool_service.Summary]]:
     """All candidates in one group when they are few; else groups of ``size``: the
-    tenant's own pools first, then the others in random order."""
+    tenant's own pools first, then the others in random order (``index``: the
+    candidates by id)."""
     if len(candidates) <= size:
         yield candidates
         return
-    mine = [p for p in candidates if p.id in mapped]
-    others = [p for p in candidates if p.id not in mapped]
-    # the first group samples (cheap); a full shuffle only if no pool of it fits
-    first = mine + random.sample(others, max(0, min(len(others), size - len(mine))))
-    yield first[:size]
-    asked = {p.id for p in first[:size]}
-    later = [p for p in others if p.id not in asked]
+    mine = sorted((index[i] for i in mapped if i in index), key=lambda p: p.name)
+    # the first group samples without walking the candidates (cheap at 10,000 pools); a
+    # full walk and shuffle only if no pool of it fits
+    drawn = random.sample(candidates, min(len(candidates), size + len(mine)))
+    first = (mine + [p for p in drawn if p.id not in mapped])[:size]
+    yield first
+    asked = {p.id for p in first}
+    later = [p for p in candidates if p.id not in asked and p.id not in mapped]
     random.shuffle(later)
     ordered = [p for p in mine if p.id not in asked] + later
     for start in range(0, len(ordered), size):
