@@ -145,6 +145,11 @@ _CORE: dict[str, tuple[str, ...]] = {
         "test_create_show_delete_security_group_rule",
         "test_list_security_groups",
     ),
+    # the platform's own tf-rec-<id> tag is hidden from and kept through tag calls
+    "network.test_tags.TagsExtTest": (
+        "test_create_check_list_and_delete_tags",
+        "test_update_and_delete_all_tags",
+    ),
 }
 MUST_PASS = {f"tempest.api.{cls}.{test}" for cls, tests in _CORE.items() for test in tests}
 
