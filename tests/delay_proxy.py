@@ -78,10 +78,19 @@ class DelayProxy:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        def stop() -> None:
+        async def stop() -> None:
+            # answers still waiting out their delay are cancelled and finished here: left
+            # pending, they were destroyed with the loop later, in whatever test was running
+            # then ("Task was destroyed but it is pending", an unraisable-exception error)
             if self._server is not None:
                 self._server.close()
-            self._loop.stop()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
-        self._loop.call_soon_threadsafe(stop)
+        asyncio.run_coroutine_threadsafe(stop(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._loop.close()
