@@ -118,3 +118,29 @@ def test_catalog_marker_of_a_pool_set_up_before_cinder_registers_again(tmp_path:
     assert not catalog.is_registered(ctx)
     (ctx.dir / catalog.MARKER).write_text(" ".join(sorted(catalog.SERVICES)) + "\n")
     assert catalog.is_registered(ctx) and "cinder" in catalog.SERVICES
+
+
+def test_rabbit_user_whose_password_starts_with_a_dash_is_made(tmp_path: Path) -> None:
+    """token_urlsafe gives a leading "-" once in 64 secrets; rabbitmqctl took it for an
+    option (exit 64) and the bed failed to come up. Real RabbitMQ on the machine."""
+    import subprocess
+
+    from tenantfusion.testbed import backing
+    from tenantfusion.testbed.context import PoolContext
+
+    ctx = PoolContext.create(Layout.at(tmp_path, port_offset=900), 1)
+    ctx.secrets["rabbit_password"] = "-starts-with-a-dash"
+    try:
+        backing.ensure_vhost(ctx)
+        users = subprocess.run(
+            ["rabbitmqctl", "--quiet", "list_users"], capture_output=True, text=True, check=True
+        ).stdout
+        assert ctx.slug in users
+        check = subprocess.run(
+            ["rabbitmqctl", "--quiet", "authenticate_user", "--", ctx.slug, "-starts-with-a-dash"],
+            capture_output=True,
+            text=True,
+        )
+        assert check.returncode == 0, check.stderr
+    finally:
+        backing.delete_vhost(ctx)

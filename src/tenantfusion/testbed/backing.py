@@ -53,8 +53,10 @@ def _rabbitmqctl(*args: str, check: bool = True) -> subprocess.CompletedProcess[
 def ensure_vhost(ctx: PoolContext) -> None:
     """Create the pool's vhost and user (password from the pool's secrets), grant it all."""
     password = ctx.secrets["rabbit_password"]
-    if _rabbitmqctl("add_user", ctx.slug, password, check=False).returncode != 0:
-        _rabbitmqctl("change_password", ctx.slug, password)
+    # "--": a password may start with "-" (token_urlsafe), which rabbitmqctl would take
+    # for an option (exit 64)
+    if _rabbitmqctl("add_user", "--", ctx.slug, password, check=False).returncode != 0:
+        _rabbitmqctl("change_password", "--", ctx.slug, password)
     _rabbitmqctl("add_vhost", ctx.slug)
     _rabbitmqctl("set_permissions", "-p", ctx.slug, ctx.slug, ".*", ".*", ".*")
 
