@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-import httpx
+import aiohttp
 import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from starlette.background import BackgroundTask
 
 from tenantfusion.compat import records, tags
 from tenantfusion.compat.upstream import Upstream, discovery_root, resolve
@@ -35,7 +34,7 @@ from tenantfusion.config import Settings
 from tenantfusion.deps import get_app_settings, get_sessions
 from tenantfusion.errors import Forbidden, NotFound, PoolUnreachable
 from tenantfusion.platform.principal import Principal
-from tenantfusion.pools import breaker
+from tenantfusion.pools import aio
 from tenantfusion.resources import defaults
 
 log = structlog.get_logger(__name__)
@@ -85,19 +84,12 @@ DROPPED = frozenset(
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Give the app its HTTP client to the pools (loopback traffic; no proxy variables)."""
-    app.state.compat_http = httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.pool_timeout_seconds),
-        follow_redirects=False,
-        trust_env=False,
-        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-    )
+    """Set the timeout of the calls into pools (``pools.aio``: no proxy variables)."""
+    aio.configure(timeout_seconds=settings.pool_timeout_seconds)
 
 
 async def close(app: FastAPI) -> None:
-    client: httpx.AsyncClient | None = getattr(app.state, "compat_http", None)
-    if client is not None:
-        await client.aclose()
+    await aio.close()
 
 
 def refuse_admin_only(*, service: str, path: str, query: Mapping[str, str]) -> None:
@@ -126,7 +118,7 @@ def _rewriter(root: str, facade: str) -> re.Pattern[str]:
 
 
 def _response_headers(
-    answer: httpx.Response, pattern: re.Pattern[str], facade: str
+    answer: aiohttp.ClientResponse, pattern: re.Pattern[str], facade: str
 ) -> dict[str, str]:
     headers = {k: v for k, v in answer.headers.items() if k.lower() not in DROPPED}
     for name in ("location", "content-location"):
@@ -135,26 +127,26 @@ def _response_headers(
     return headers
 
 
-def _is_json(answer: httpx.Response) -> bool:
+def _is_json(answer: aiohttp.ClientResponse) -> bool:
     return "json" in answer.headers.get("content-type", "")
 
 
-async def _send(
-    client: httpx.AsyncClient, pool: str, request: httpx.Request, *, stream: bool
-) -> httpx.Response:
-    """One call into the pool through its circuit breaker (a transport failure: 503)."""
-    breaker.before_call(pool)
+def _text(raw: bytes) -> str:
+    """Bytes as text for the URL rewrite, any byte kept (``_bytes`` gives them back)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+async def _relay(answer: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+    """The answer's body as it arrives; its connection is released however it ends."""
     try:
-        answer = await client.send(request, stream=stream)
-    except httpx.TransportError as e:
-        breaker.after_call(pool, failed=True)
-        raise PoolUnreachable(f"pool {pool} did not answer", pool=pool) from e
-    breaker.after_call(
-        pool,
-        failed=answer.status_code >= 500,
-        seconds=answer.elapsed.total_seconds() if not stream else 0.0,
-    )
-    return answer
+        async for chunk in answer.content.iter_any():
+            yield chunk
+    finally:
+        answer.release()
 
 
 def _facade_root(request: Request, service: str, region: str) -> str:
@@ -171,12 +163,13 @@ async def discover(*, request: Request, service: str, region: str) -> Response:
     )
     facade = _facade_root(request, service, region)
     pattern = _rewriter(root, facade)
-    client: httpx.AsyncClient = request.app.state.compat_http
-    outgoing = client.build_request("GET", f"{root}/", headers=_request_headers(request, None))
-    answer = await _send(client, pool, outgoing, stream=False)
+    answer = await aio.send(
+        pool=pool, method="GET", url=f"{root}/", headers=_request_headers(request, None)
+    )
+    raw = await aio.read(answer, pool=pool)
     return Response(
-        pattern.sub(facade, answer.text).encode(),
-        status_code=answer.status_code,
+        _bytes(pattern.sub(facade, _text(raw))),
+        status_code=answer.status,
         headers=_response_headers(answer, pattern, facade),
     )
 
@@ -187,7 +180,6 @@ async def forward(
     """Forward one request to ``region``'s ``service`` as the caller's tenant."""
     refuse_admin_only(service=service, path=path, query=request.query_params)
     sessions, settings = get_sessions(request), get_app_settings(request)
-    client: httpx.AsyncClient = request.app.state.compat_http
     up: Upstream = await run_in_threadpool(
         resolve, sessions=sessions, actor=caller, settings=settings, service=service, region=region
     )
@@ -231,11 +223,15 @@ async def forward(
     headers = _request_headers(request, up.token)
     if method != request.method:
         headers["content-type"] = "application/json"
-    outgoing = client.build_request(
-        method, url + (f"?{query}" if query else ""), headers=headers, content=content
-    )
     try:
-        answer = await _send(client, pool.name, outgoing, stream=True)
+        answer = await aio.send(
+            pool=pool.name,
+            method=method,
+            url=url + (f"?{query}" if query else ""),
+            headers=headers,
+            # no Content-Length: 0 on a GET; an empty PUT (a tag) still says it has none
+            content=content if content or method in ("POST", "PUT", "PATCH") else None,
+        )
     except PoolUnreachable:
         if record is not None and routed is not None:
             await run_in_threadpool(
@@ -251,31 +247,28 @@ async def forward(
         raise
     headers = _response_headers(answer, pattern, facade)
     if routed is None and not _is_json(answer):
-        return StreamingResponse(
-            answer.aiter_raw(),
-            status_code=answer.status_code,
-            headers=headers,
-            background=BackgroundTask(answer.aclose),
-        )
-    raw = await answer.aread()
-    await answer.aclose()
+        return StreamingResponse(_relay(answer), status_code=answer.status, headers=headers)
+    raw = await aio.read(answer, pool=pool.name)
     if routed is not None:
-        await _settle(request, caller, up, routed, record, answer.status_code, raw)
-    if method != request.method and answer.status_code < 300:
+        await _settle(request, caller, up, routed, record, answer.status, raw)
+    if method != request.method and answer.status < 300:
         return Response(status_code=204)  # the DELETE the client sent
     if _is_json(answer):
-        raw = pattern.sub(facade, tags.hide(raw).decode()).encode()
-    return Response(raw, status_code=answer.status_code, headers=headers)
+        raw = _bytes(pattern.sub(facade, _text(tags.hide(raw))))
+    return Response(raw, status_code=answer.status, headers=headers)
 
 
 async def _platform_tags(request: Request, up: Upstream, tagging: tags.TagRequest) -> list[str]:
     """The platform tags the object carries now (read as the tenant); [] if unreadable."""
-    client: httpx.AsyncClient = request.app.state.compat_http
-    current = client.build_request(
-        "GET", f"{up.root}/{tagging.collection}", headers=_request_headers(request, up.token)
+    pool = up.where.pool.name
+    answer = await aio.send(
+        pool=pool,
+        method="GET",
+        url=f"{up.root}/{tagging.collection}",
+        headers=_request_headers(request, up.token),
     )
-    answer = await _send(client, up.where.pool.name, current, stream=False)
-    return tags.platform_tags(_json(answer.content)) if answer.status_code == 200 else []
+    raw = await aio.read(answer, pool=pool)
+    return tags.platform_tags(_json(raw)) if answer.status == 200 else []
 
 
 def _json(raw: bytes) -> Any:
@@ -343,16 +336,21 @@ async def _settle(
     follow = records.follow_up(routed=routed, record=record, remote_id=remote_id)
     if follow is None:
         return
-    client: httpx.AsyncClient = request.app.state.compat_http
-    tagged = client.build_request("PUT", f"{up.root}/{follow}", headers={"x-auth-token": up.token})
     try:
-        answer = await _send(client, pool.name, tagged, stream=False)
-        if answer.status_code >= 300:
+        answer = await aio.send(
+            pool=pool.name,
+            method="PUT",
+            url=f"{up.root}/{follow}",
+            headers={"x-auth-token": up.token},
+            content=b"",
+        )
+        await aio.read(answer, pool=pool.name)
+        if answer.status >= 300:
             log.info(
                 "compat.follow_up_skipped",
                 pool=pool.name,
                 kind=routed.kind,
-                status=answer.status_code,
+                status=answer.status,
             )
     except PoolUnreachable:
         log.info("compat.follow_up_skipped", pool=pool.name, kind=routed.kind, status=None)
