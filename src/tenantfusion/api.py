@@ -16,6 +16,7 @@ from tenantfusion.apikeys.views import router as api_keys_router
 from tenantfusion.audit.middleware import AuditMiddleware
 from tenantfusion.audit.views import router as audit_router
 from tenantfusion.compat import proxy as compat_proxy
+from tenantfusion.compat.views import mounts as compat_mounts
 from tenantfusion.compat.views import router as compat_router
 from tenantfusion.config import Settings, get_settings
 from tenantfusion.crypto import require_keys
@@ -110,7 +111,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(idempotency.guard)])
     web.install(app)
     compat_proxy.install(app, settings)
-    app.include_router(compat_router)  # OpenStack facade: Keystone v3 + pass-through
+    app.include_router(compat_router)  # OpenStack facade: Keystone v3
+    app.router.routes[:0] = compat_mounts()  # and its pass-through, matched first
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> JSONResponse:  # async: never waits for a request thread

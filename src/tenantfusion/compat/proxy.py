@@ -29,7 +29,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from tenantfusion.compat import records, tags
-from tenantfusion.compat.upstream import Upstream, discovery_root, resolve
+from tenantfusion.compat.upstream import Upstream, discovery_root, upstream
 from tenantfusion.config import Settings
 from tenantfusion.deps import get_app_settings, get_sessions
 from tenantfusion.errors import Forbidden, NotFound, PoolUnreachable
@@ -180,8 +180,8 @@ async def forward(
     """Forward one request to ``region``'s ``service`` as the caller's tenant."""
     refuse_admin_only(service=service, path=path, query=request.query_params)
     sessions, settings = get_sessions(request), get_app_settings(request)
-    up: Upstream = await run_in_threadpool(
-        resolve, sessions=sessions, actor=caller, settings=settings, service=service, region=region
+    up = await upstream(
+        sessions=sessions, actor=caller, settings=settings, service=service, region=region
     )
     pool = up.where.pool
     facade = _facade_root(request, service, region)

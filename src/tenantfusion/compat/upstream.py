@@ -5,17 +5,22 @@ project-scoped token there, onboarding the tenant on first use exactly as ``/v1`
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from tenantfusion.compat.identity import SERVICES
 from tenantfusion.config import Settings
 from tenantfusion.errors import NotFound
 from tenantfusion.mapping import credentials
 from tenantfusion.mapping import service as mapping_service
-from tenantfusion.mapping.models import MappingState
+from tenantfusion.mapping.models import Mapping, MappingState
 from tenantfusion.mapping.sessions import tenant_session
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import service as pool_service
@@ -26,6 +31,13 @@ from tenantfusion.resources.engine import Onboarded, onboard, tenant_of
 
 #: The version (and anything after it, e.g. a legacy project id) ending an endpoint URL.
 _VERSION_TAIL = re.compile(r"/v\d+(\.\d+)?(/.*)?$")
+#: How long a tenant's way into a pool's service is reused without reading the database
+#: (the mapping, the pool) again: a change to either made in this process drops every
+#: such entry at once (``forget``); one made by another replica is seen this late, as the
+#: scheduler's roster (``pools.service.ROSTER_CHECK_SECONDS``).
+REUSE_SECONDS = 1.0
+#: A pool token this close to its expiry is not reused from here (``resolve`` renews it).
+TOKEN_MARGIN = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,63 @@ class Upstream:
     token: str
     #: the service's unversioned root in the pool, e.g. ``http://10.0.0.5:8774``
     root: str
+    #: when ``token`` expires (None: unknown, so never reused)
+    expires: datetime | None = None
+
+
+_reused: dict[tuple[str, str, str], tuple[float, Upstream]] = {}
+_reused_lock = threading.Lock()
+
+
+def forget(*_: object) -> None:
+    """Drop every reused way into pools: a mapping or a pool was written in this process
+    (deprovisioned, credential replaced, disabled...), so the next request reads again."""
+    with _reused_lock:
+        _reused.clear()
+
+
+for _model in (Mapping, Pool):
+    for _change in ("after_insert", "after_update", "after_delete"):
+        event.listen(_model, _change, forget)
+
+
+def _reusable(key: tuple[str, str, str]) -> Upstream | None:
+    found = _reused.get(key)
+    if found is None or found[0] < time.monotonic():
+        return None
+    up = found[1]
+    if up.expires is None or up.expires - TOKEN_MARGIN < datetime.now(UTC):
+        return None
+    return up
+
+
+def _expiry(session: Any) -> datetime | None:
+    access = getattr(getattr(session, "auth", None), "auth_ref", None)
+    expires = getattr(access, "expires", None)
+    return expires if isinstance(expires, datetime) and expires.tzinfo is not None else None
+
+
+async def upstream(
+    *,
+    sessions: sessionmaker[Session],
+    actor: Principal,
+    settings: Settings,
+    service: str,
+    region: str,
+) -> Upstream:
+    """``resolve`` for a request on the event loop: what this tenant resolved for the same
+    pool and service within ``REUSE_SECONDS`` (no thread, no database read), else
+    ``resolve`` in a worker thread."""
+    key = (tenant_of(actor), region, service)
+    found = _reusable(key)
+    if found is not None:
+        return found
+    up: Upstream = await run_in_threadpool(
+        resolve, sessions=sessions, actor=actor, settings=settings, service=service, region=region
+    )
+    with _reused_lock:
+        _reused[key] = (time.monotonic() + REUSE_SECONDS, up)
+    return up
 
 
 def root_of(endpoint: str) -> str:
@@ -98,7 +167,7 @@ def resolve(
     with translate(pool.name, f"facade_{service}_token"):
         token = where.session.get_token()
     root = _root(driver=where.driver, session=where.session, pool=pool, service=service)
-    return Upstream(where=where, token=str(token), root=root)
+    return Upstream(where=where, token=str(token), root=root, expires=_expiry(where.session))
 
 
 def discovery_root(
