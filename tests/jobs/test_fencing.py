@@ -235,3 +235,45 @@ def test_a_hanging_pool_never_holds_every_worker_thread(settings: Settings) -> N
     with sessions() as db:
         states = {n: db.get(Job, i).state for n, i in ids.items()}  # type: ignore[union-attr]
     assert states == dict.fromkeys(ids, JobState.succeeded)
+
+
+def test_idle_threads_leave_polling_to_one_and_a_queue_still_uses_them_all(
+    settings: Settings,
+) -> None:
+    """Four idle threads poll as one: claims per interval, counted as statements the
+    database really received (every thread polled: 4 claims + 4 depth counts each time).
+    Then four slow jobs still start together, one per thread."""
+    from sqlalchemy import event
+
+    from tenantfusion.db import engine_for
+
+    four = settings.model_copy(update={"worker_threads": 4})
+    sessions = session_factory(four)
+    engine = engine_for(four.resolved_database_url)
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM job " in statement or "FROM job\n" in statement:
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    runner = worker.Worker(sessions=sessions, settings=four, interval=0.1)
+    runner.start()
+    try:
+        time.sleep(1.05)
+        idle = len(seen)
+        RUNS.clear()
+        for _ in range(4):
+            _enqueue(sessions, seconds=0.6)
+        deadline = time.monotonic() + 20
+        while len(RUNS) < 4:
+            assert time.monotonic() < deadline, RUNS
+            time.sleep(0.05)
+    finally:
+        runner.stop()
+        runner.join(timeout=20)
+        event.remove(engine, "before_cursor_execute", count)
+    assert 5 <= idle <= 14, idle  # ~10 claims + 1 depth count; every thread polling: ~80
+    starts = sorted(start for _, _, start, _ in RUNS)
+    assert starts[-1] - starts[0] < 0.5, starts  # all four ran at once (each sleeps 0.6 s)
+    assert len({owner for owner, _, _, _ in RUNS}) == 4

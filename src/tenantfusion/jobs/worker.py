@@ -9,8 +9,9 @@ and runs again when the pool answers; every job fails at the latest at its deadl
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +38,8 @@ TRANSIENT = (PoolError, PoolUnavailable)
 PAUSE_SECONDS = 10.0
 #: A job whose resource is busy elsewhere runs again after this.
 BUSY_SECONDS = 1.0
+#: The queue-depth gauge is counted again at most this often by an idle worker.
+DEPTH_SECONDS = 5.0
 
 
 def _down_pool(db: Session, job: Job, error: PoolUnreachable | None = None) -> str | None:
@@ -173,7 +176,14 @@ def run_pending(*, sessions: sessionmaker[Session], settings: Settings, limit: i
 
 
 class Worker:
-    """``settings.worker_threads`` daemon threads polling for jobs until stopped."""
+    """``settings.worker_threads`` daemon threads running jobs until stopped.
+
+    One thread at a time polls for a job (the poller); the idle others wait without
+    touching the database. A poller that claims a job hands the role to the next thread
+    before running it, so a queue of jobs is taken up by every thread in turn, while an
+    empty queue costs one small query per ``interval`` (not one per thread) and GIL time
+    the served requests would otherwise wait for.
+    """
 
     def __init__(
         self, *, sessions: sessionmaker[Session], settings: Settings, interval: float = 0.5
@@ -189,13 +199,18 @@ class Worker:
         self._running: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._stop_event = threading.Event()
+        self._turn = threading.Condition()
+        self._polling = False  # a thread holds the poller role
+        self._depth_at = 0.0
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        with self._turn:
+            self._turn.notify_all()
 
     def start(self) -> None:
         for thread in self._threads:
             thread.start()
-
-    def stop(self) -> None:
-        self._stop_event.set()
 
     def join(self, timeout: float | None = None) -> None:
         for thread in self._threads:
@@ -211,12 +226,15 @@ class Worker:
                 self._running[claimed[0].pool_id] += 1
         return claimed
 
-    def _run_one(self, owner: str) -> bool:
+    def _run_one(self, owner: str, on_claimed: Callable[[], None] = lambda: None) -> bool:
         with self.sessions() as db:
             claimed = self._claim(db, owner)
             if claimed is None:
-                JOB_QUEUE_DEPTH.set(job_service.queue_depth(db=db))
+                if time.monotonic() >= self._depth_at:
+                    self._depth_at = time.monotonic() + DEPTH_SECONDS
+                    JOB_QUEUE_DEPTH.set(job_service.queue_depth(db=db))
                 return False
+            on_claimed()
             job, lease = claimed
             pool_id = job.pool_id
             try:
@@ -227,13 +245,38 @@ class Worker:
                         self._running[pool_id] -= 1
             return True
 
+    def _take_turn(self) -> bool:
+        """Wait until no other thread polls, then poll; False when stopping."""
+        with self._turn:
+            while self._polling and not self._stop_event.is_set():
+                self._turn.wait()
+            if self._stop_event.is_set():
+                return False
+            self._polling = True
+            return True
+
+    def _end_turn(self) -> None:
+        with self._turn:
+            self._polling = False
+            self._turn.notify()
+
     def _loop(self) -> None:
         owner = mapping_service.new_owner()
-        while not self._stop_event.is_set():
+        while self._take_turn():
+            handed = False
+
+            def hand_over() -> None:  # claimed: the next thread polls while this one runs
+                nonlocal handed
+                handed = True
+                self._end_turn()
+
+            ran = False
             try:
-                ran = self._run_one(owner)
+                ran = self._run_one(owner, hand_over)
             except Exception:
                 log.exception("worker.loop_error")
-                ran = False
-            if not ran:
-                self._stop_event.wait(self.interval)
+            finally:
+                if not handed:
+                    if not ran:  # nothing runnable: keep the turn while waiting
+                        self._stop_event.wait(self.interval)
+                    self._end_turn()
