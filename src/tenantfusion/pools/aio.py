@@ -15,17 +15,24 @@ Content-Type); only Host and Content-Length are added.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 
-from tenantfusion.errors import PoolUnreachable
+from tenantfusion.errors import PoolError, PoolUnreachable
+from tenantfusion.metrics import POOL_CALLS
 from tenantfusion.pools import breaker
+from tenantfusion.pools.drivers.remote import ListCall, RemoteObject
+from tenantfusion.pools.http_errors import error_for
 
 #: Connection and read timeout of every call (``configure`` sets the settings' value).
 _timeout = 10.0
 _sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+#: Per loop and pool, the lists under way there at most (``list_objects``' bulkhead).
+_gates: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Semaphore] = {}
 _SKIPPED = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 #: Errors that mean the pool did not answer (refused, reset, timed out, bad framing).
 TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
@@ -56,7 +63,10 @@ def session() -> aiohttp.ClientSession:
 
 async def close() -> None:
     """Close the running loop's session (at shutdown); a later call makes a new one."""
-    found = _sessions.pop(asyncio.get_running_loop(), None)
+    loop = asyncio.get_running_loop()
+    for key in [k for k in _gates if k[0] is loop]:
+        del _gates[key]
+    found = _sessions.pop(loop, None)
     if found is not None:
         await found.close()
 
@@ -72,7 +82,8 @@ async def send(
     """One call into ``pool`` through its circuit breaker; the answer's headers are read,
     its body not yet (``read`` it, or stream it and ``release`` it). A pool that does not
     answer: PoolUnreachable (and a failure for the breaker), as is a 5xx or an answer that
-    took longer than the breaker's slow limit. A GET or HEAD whose kept-alive connection
+    took longer than the breaker's slow limit, or a call its caller stopped waiting for
+    (cancelled at its deadline). A GET or HEAD whose kept-alive connection
     the pool had closed meanwhile is sent once more on a new one."""
     breaker.before_call(pool)
     started = time.monotonic()
@@ -90,6 +101,11 @@ async def send(
         except TRANSPORT_ERRORS as e:
             breaker.after_call(pool, failed=True)
             raise PoolUnreachable(f"pool {pool} did not answer", pool=pool) from e
+        except asyncio.CancelledError:
+            # the caller gave up waiting (its deadline): the pool did not answer in time,
+            # which is what a thread's call would learn at its timeout a little later
+            breaker.after_call(pool, failed=True)
+            raise
     breaker.after_call(pool, failed=answer.status >= 500, seconds=time.monotonic() - started)
     return answer
 
@@ -103,3 +119,58 @@ async def read(answer: aiohttp.ClientResponse, *, pool: str) -> bytes:
         raise PoolUnreachable(f"pool {pool} broke off its answer", pool=pool) from e
     finally:
         answer.release()
+
+
+def _said(raw: bytes) -> str:
+    """What an OpenStack error body says (``{"itemNotFound": {"message": ...}}``)."""
+    try:
+        body: Any = json.loads(raw)
+    except ValueError:
+        return raw[:200].decode("utf-8", "replace")
+    if isinstance(body, dict):
+        for value in body.values():
+            if isinstance(value, dict) and isinstance(value.get("message"), str):
+                return str(value["message"])
+        if isinstance(body.get("message"), str):
+            return str(body["message"])
+    return raw[:200].decode("utf-8", "replace")
+
+
+async def list_objects(*, pool: str, call: ListCall, concurrency: int) -> list[RemoteObject]:
+    """Every object ``call`` lists, page after page, on this event loop, with at most
+    ``concurrency`` lists of one pool under way at once (more wait here, holding nothing
+    but their place; as the thread path's lanes). Raises the PoolError its answers mean
+    (``pools.http_errors``)."""
+    key = (asyncio.get_running_loop(), pool)
+    gate = _gates.get(key)
+    if gate is None:
+        gate = _gates[key] = asyncio.Semaphore(max(1, concurrency))
+    async with gate:
+        return await _list_pages(pool=pool, call=call)
+
+
+async def _list_pages(*, pool: str, call: ListCall) -> list[RemoteObject]:
+    found: list[RemoteObject] = []
+    url: str | None = call.url
+    outcome = "ok"
+    try:
+        while url:
+            answer = await send(pool=pool, method="GET", url=url, headers=call.headers)
+            raw = await read(answer, pool=pool)
+            if answer.status >= 400:
+                outcome = f"http_{answer.status}"
+                message = f"pool {pool}: {call.operation} failed: {_said(raw)}"
+                raise error_for(pool=pool, status=answer.status, message=message)
+            try:
+                page = json.loads(raw)
+                found += [call.convert(o) for o in page[call.plural]]
+            except (ValueError, KeyError, TypeError) as e:
+                outcome = "error"
+                raise PoolError(f"pool {pool}: {call.operation}: not a list", pool=pool) from e
+            url = call.next_url(page)
+    except PoolUnreachable:
+        outcome = "unreachable"
+        raise
+    finally:
+        POOL_CALLS.labels(pool=pool, operation=call.operation, outcome=outcome).inc()
+    return found

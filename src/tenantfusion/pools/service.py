@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import bindparam, event, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,9 +65,12 @@ def driver_for(*, pool: Pool, settings: Settings) -> PoolDriver:
     return driver
 
 
+_BY_REF = select(Pool).where(or_(Pool.name == bindparam("ref"), Pool.id == bindparam("ref")))
+
+
 def get(*, db: Session, ref: str) -> Pool | None:
     """The pool named ``ref`` or with id ``ref``, or None."""
-    return db.scalar(select(Pool).where(or_(Pool.name == ref, Pool.id == ref)))
+    return db.scalar(_BY_REF, {"ref": ref})
 
 
 def get_or_raise(*, db: Session, ref: str) -> Pool:

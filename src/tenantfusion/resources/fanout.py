@@ -92,7 +92,7 @@ def _drain(pool_id: str, lane: _Lane, task: Task) -> None:
             task = lane.waiting.popleft()
 
 
-def _submit(pool: Pool, call: Callable[[], T], concurrency: int) -> Future[T]:
+def submit(pool: Pool, call: Callable[[], T], concurrency: int) -> Future[T]:
     """``call()`` in ``pool``'s lane: started on a shared thread when the lane has a free
     slot, else queued in the lane."""
     future: Future[T] = Future()
@@ -181,7 +181,7 @@ def start(
     """Submit ``call(pool)`` for every pool at once, each in its pool's lane; the answers
     are wanted within ``timeout`` seconds from now."""
     deadline = Deadline(timeout)
-    return Started(pools, [_submit(p, partial(call, p), concurrency) for p in pools], deadline)
+    return Started(pools, [submit(p, partial(call, p), concurrency) for p in pools], deadline)
 
 
 def collect(started: Started[T]) -> list[Answer[T]]:
@@ -223,7 +223,7 @@ def call_pool(
 ) -> T:
     """``call()`` in ``pool``'s lane, waiting at most ``timeout`` seconds. Raises what the
     call raised, or PoolTimeout."""
-    future = _submit(pool, call, concurrency)
+    future = submit(pool, call, concurrency)
     done, _ = wait([future], timeout=timeout)
     if future not in done:
         future.cancel()

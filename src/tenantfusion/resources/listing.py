@@ -9,12 +9,15 @@ and ``merge`` (records in creation order, joined with what the pools said).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Generic
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,18 +25,19 @@ from starlette.concurrency import run_in_threadpool
 
 from tenantfusion.config import Settings
 from tenantfusion.db import release
-from tenantfusion.errors import InvalidInput, NotFound
+from tenantfusion.errors import InvalidInput, NotFound, TenantFusionError
 from tenantfusion.mapping import service as mapping_service
 from tenantfusion.mapping.models import Mapping, MappingState
 from tenantfusion.mapping.sessions import tenant_session
 from tenantfusion.platform.principal import Principal
+from tenantfusion.pools import aio
 from tenantfusion.pools import service as pool_service
-from tenantfusion.pools.drivers.remote import RemoteObject
+from tenantfusion.pools.drivers.remote import ListCall, RemoteObject
 from tenantfusion.pools.models import Pool
 from tenantfusion.resources import fanout
 from tenantfusion.resources import service as record_service
 from tenantfusion.resources.engine import R, ResourceKind, Row, tenant_of
-from tenantfusion.resources.fanout import Answer, Started
+from tenantfusion.resources.fanout import Answer, Deadline, Started
 from tenantfusion.resources.models import RoutingRecord
 from tenantfusion.resources.schemas import ListQuery, ResourcePage
 
@@ -87,19 +91,62 @@ def _fetcher(
     return fetch
 
 
+def _list_call(
+    *, pool: Pool, kind: ResourceKind[R], settings: Settings, mappings: dict[str, Mapping]
+) -> ListCall | None:
+    """The pool's list as plain GETs for the event loop, when its driver offers one now."""
+    mapping = mappings.get(pool.id)
+    if mapping is None:
+        return None  # the thread path reports it
+    try:
+        driver = pool_service.driver_for(pool=pool, settings=settings)
+        session = tenant_session(mapping=mapping, pool=pool, settings=settings)
+        return driver.list_call(session=session, kind=kind.name)
+    except TenantFusionError:
+        return None  # the thread path meets it again and reports it
+
+
+async def _remotes(pool: Pool, call: ListCall, concurrency: int) -> Remotes:
+    found = await aio.list_objects(pool=pool.name, call=call, concurrency=concurrency)
+    return {o.remote_id: o for o in found}
+
+
 def _ask(
-    pools: list[Pool], fetch: Callable[[Pool], Remotes], settings: Settings
+    pools: list[Pool],
+    *,
+    kind: ResourceKind[R],
+    settings: Settings,
+    mappings: dict[str, Mapping],
+    loop: asyncio.AbstractEventLoop | None,
 ) -> Started[Remotes]:
-    return fanout.start(
-        pools,
-        fetch,
-        timeout=min(settings.pool_timeout_seconds, settings.operation_deadline_seconds),
-        concurrency=settings.pool_concurrency,
-    )
+    """Ask every pool at once. With the event ``loop`` of the request (this runs in one of
+    its worker threads), a pool whose driver offers a ``ListCall`` is asked from the loop
+    (``pools.aio``: no thread waits for it); the others, and every pool without a loop,
+    in their lanes (``fanout``)."""
+    fetch = _fetcher(kind=kind, settings=settings, mappings=mappings)
+    concurrency = settings.pool_concurrency
+    futures: list[Future[Remotes]] = []
+    for pool in pools:
+        call = None
+        if loop is not None:
+            call = _list_call(pool=pool, kind=kind, settings=settings, mappings=mappings)
+        if loop is not None and call is not None:
+            coroutine = _remotes(pool, call, concurrency)
+            futures.append(asyncio.run_coroutine_threadsafe(coroutine, loop))
+        else:
+            futures.append(fanout.submit(pool, partial(fetch, pool), concurrency))
+    timeout = min(settings.pool_timeout_seconds, settings.operation_deadline_seconds)
+    return Started(pools, futures, Deadline(timeout))
 
 
 def _ask_named(
-    *, db: Session, tenant_id: str, settings: Settings, kind: ResourceKind[R], query: ListQuery
+    *,
+    db: Session,
+    tenant_id: str,
+    settings: Settings,
+    kind: ResourceKind[R],
+    query: ListQuery,
+    loop: asyncio.AbstractEventLoop | None,
 ) -> Started[Remotes] | None:
     """A list of one named pool asks it before the records are read (two small reads):
     reading them then overlaps the pool's answer instead of preceding it. Raises NotFound
@@ -114,9 +161,7 @@ def _ask_named(
     mapping = mapping_service.get(db=db, tenant_id=tenant_id, pool_id=named.id)
     if mapping is None or mapping.state is not MappingState.active:
         return None
-    return _ask(
-        [named], _fetcher(kind=kind, settings=settings, mappings={named.id: mapping}), settings
-    )
+    return _ask([named], kind=kind, settings=settings, mappings={named.id: mapping}, loop=loop)
 
 
 def begin(
@@ -127,15 +172,19 @@ def begin(
     kind: ResourceKind[R],
     query: ListQuery,
     refs: record_service.Refs | None = None,
+    loop: asyncio.AbstractEventLoop | None = None,
 ) -> Listing[R]:
     """Read the tenant's records of ``kind`` past the marker and ask the pools holding
     them, all at once, each in its own lane, within the operation's deadline; the
     transaction ends before this returns (no database connection is held while pools
     answer). ``refs``: the tenant's records when the caller has them already (a page
-    listing several kinds loads them once). Raises NotFound for an unknown ``pool``,
-    InvalidInput for a bad marker."""
+    listing several kinds loads them once). ``loop``: the event loop of the request this
+    thread serves (pools are then asked from it where their drivers allow, see ``_ask``).
+    Raises NotFound for an unknown ``pool``, InvalidInput for a bad marker."""
     tenant_id = tenant_of(actor)
-    early = _ask_named(db=db, tenant_id=tenant_id, settings=settings, kind=kind, query=query)
+    early = _ask_named(
+        db=db, tenant_id=tenant_id, settings=settings, kind=kind, query=query, loop=loop
+    )
     if refs is None:
         refs = record_service.refs(db=db, tenant_id=tenant_id)
     # only the pools the tenant has records in (not every registered pool)
@@ -164,7 +213,7 @@ def begin(
         if m.state is MappingState.active
     }
     release(db)  # bulkhead: the pools are asked with no database connection held
-    started = _ask(asked, _fetcher(kind=kind, settings=settings, mappings=mappings), settings)
+    started = _ask(asked, kind=kind, settings=settings, mappings=mappings, loop=loop)
     return Listing(kind=kind, query=query, records=records, pools=pools, refs=refs, asked=started)
 
 
@@ -225,9 +274,10 @@ def _begin_in(
     settings: Settings,
     kind: ResourceKind[R],
     query: ListQuery,
+    loop: asyncio.AbstractEventLoop,
 ) -> Listing[R]:
     with sessions() as db:
-        return begin(db=db, actor=actor, settings=settings, kind=kind, query=query)
+        return begin(db=db, actor=actor, settings=settings, kind=kind, query=query, loop=loop)
 
 
 async def list_async(
@@ -238,8 +288,9 @@ async def list_async(
     kind: ResourceKind[R],
     query: ListQuery,
 ) -> ResourcePage[R]:
-    """``list_`` for the event loop: one worker thread reads the records and asks the
-    pools; the loop waits for their answers without holding a thread (so a list costs the
-    same thread hand-offs as a facade call: one worker, the pool's lane)."""
-    listing = await run_in_threadpool(_begin_in, sessions, actor, settings, kind, query)
+    """``list_`` for the event loop: one worker thread reads the records and starts the
+    pools' calls, on this loop where it can (so a list costs the thread hand-offs of one
+    worker); the loop waits for their answers without holding a thread."""
+    loop = asyncio.get_running_loop()
+    listing = await run_in_threadpool(_begin_in, sessions, actor, settings, kind, query, loop)
     return merge(listing, await fanout.gather(listing.asked))

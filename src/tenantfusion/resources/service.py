@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
@@ -177,16 +177,18 @@ REFS_DEFERRED = (
 )
 
 
+#: Built once: every list reads it, and building its options cost more than running it.
+_REFS = (
+    select(RoutingRecord)
+    .where(RoutingRecord.tenant_id == bindparam("tenant_id"), RoutingRecord.state.in_(VISIBLE))
+    .options(*(defer(column) for column in REFS_DEFERRED))
+)
+
+
 def refs(*, db: Session, tenant_id: str) -> Refs:
     """Every record of the tenant it may see (``VISIBLE``; one query, without the
     ``REFS_DEFERRED`` columns)."""
-    rows = list(
-        db.scalars(
-            select(RoutingRecord)
-            .where(RoutingRecord.tenant_id == tenant_id, RoutingRecord.state.in_(VISIBLE))
-            .options(*(defer(column) for column in REFS_DEFERRED))
-        )
-    )
+    rows = list(db.scalars(_REFS, {"tenant_id": tenant_id}))
     return Refs(
         records=rows,
         by_remote={(r.pool_id, r.kind, r.remote_id or ""): r.id for r in rows},

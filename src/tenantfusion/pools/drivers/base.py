@@ -23,6 +23,7 @@ from tenantfusion.pools.drivers.remote import (
     Capacity,
     CatalogKind,
     Kind,
+    ListCall,
     PurgeKind,
     RemoteObject,
 )
@@ -236,6 +237,12 @@ class PoolDriver(abc.ABC):
     @abc.abstractmethod
     def list_objects(self, *, session: Any, kind: Kind) -> list[RemoteObject]:
         """Every object of ``kind`` the tenant's ``session`` can see."""
+
+    def list_call(self, *, session: Any, kind: Kind) -> ListCall | None:
+        """``list_objects`` as plain HTTP GETs the caller may send itself (from the event
+        loop), or None when this driver or kind lists only through ``list_objects``. May
+        call the pool (a token, a catalog): never inside a transaction."""
+        return None
 
     @abc.abstractmethod
     def delete_object(self, *, session: Any, kind: Kind, remote_id: str) -> None:

@@ -9,18 +9,10 @@ from contextlib import contextmanager
 from keystoneauth1 import exceptions as ksa_exc
 from openstack import exceptions as sdk_exc
 
-from tenantfusion.errors import (
-    PoolAuthFailed,
-    PoolConflict,
-    PoolError,
-    PoolNotAdmin,
-    PoolObjectNotFound,
-    PoolQuotaExceeded,
-    PoolRejected,
-    PoolUnreachable,
-)
+from tenantfusion.errors import PoolAuthFailed, PoolError, PoolUnreachable
 from tenantfusion.metrics import POOL_CALLS
 from tenantfusion.pools import breaker
+from tenantfusion.pools.http_errors import error_for
 
 
 def _status_of(exc: Exception) -> int | None:
@@ -54,22 +46,10 @@ def translate(pool: str, operation: str, *, closes: bool = True) -> Iterator[Non
         outcome = f"http_{status}"
         said = getattr(e, "details", None) or getattr(e, "message", "") or str(e)
         message = f"pool {pool}: {operation} failed: {said}"
-        if status == 401:
-            raise PoolAuthFailed(f"pool {pool} rejected the credential", pool=pool) from e
-        if "quota" in message.lower() and status in (403, 409, 413):
-            raise PoolQuotaExceeded(message, pool=pool) from e
-        if status == 400:
-            raise PoolRejected(message, pool=pool) from e
-        if status == 403:
-            raise PoolNotAdmin(message, pool=pool) from e
-        if status == 404:
-            raise PoolObjectNotFound(message, pool=pool) from e
-        if status == 409:
-            raise PoolConflict(message, pool=pool) from e
-        if status in (502, 503, 504):
+        error = error_for(pool=pool, status=status, message=message)
+        if isinstance(error, PoolUnreachable):
             outcome = "unreachable"
-            raise PoolUnreachable(message, pool=pool) from e
-        raise PoolError(message, pool=pool) from e
+        raise error from e
     except (ksa_exc.ClientException, sdk_exc.SDKException) as e:
         outcome = "error"
         raise PoolError(f"pool {pool}: {operation} failed: {type(e).__name__}", pool=pool) from e

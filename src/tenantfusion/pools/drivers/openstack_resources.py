@@ -32,6 +32,7 @@ from tenantfusion.pools.drivers.remote import (
     Capacity,
     CatalogKind,
     Kind,
+    ListCall,
     RemoteObject,
     record_description,
     record_tag,
@@ -214,6 +215,11 @@ class KindOps:
     list_path: str = ""  # when it differs from path (Nova's /servers/detail)
     microversion: str | None = None
 
+
+#: A token this close to expiry is not handed to ``list_call`` (``list_objects`` renews it).
+LIST_TOKEN_MARGIN_SECONDS = 60
+#: The service type an ``OpenStack-API-Version`` header names, per SDK service.
+MICROVERSION_SERVICE = {"compute": "compute", "block_storage": "volume"}
 
 KINDS: dict[str, KindOps] = {
     # 2.47: flavor embedded with original_name; 2.52: tags in the create call
@@ -416,7 +422,10 @@ class OpenStackResources(AdminAccess):
         adapter = self._adapter(session, kind)
         found: list[RemoteObject] = []
         with translate(self.pool, f"list_{kind}"):
-            url: str | None = self._base_url(adapter) + (ops.list_path or ops.path)
+            first = self._base_url(adapter) + (ops.list_path or ops.path)
+            access = getattr(session.auth, "auth_ref", None)
+            self._list_urls.setdefault(session, {})[kind] = (access, first)
+            url: str | None = first
             while url:
                 page = self._call(adapter, "get", url, ops).json()
                 if kind == "router":
@@ -427,6 +436,40 @@ class OpenStackResources(AdminAccess):
                 links = page.get(f"{ops.plural}_links") or []
                 url = next((lk["href"] for lk in links if lk.get("rel") == "next"), None)
         return found
+
+    @cached_property
+    def _list_urls(self) -> weakref.WeakKeyDictionary[Any, dict[str, tuple[Any, str]]]:
+        """Per tenant session and kind: the token (access info) a list last used, and
+        the list's URL (what ``list_call`` reuses)."""
+        return weakref.WeakKeyDictionary()
+
+    def list_call(self, *, session: Any, kind: Kind) -> ListCall | None:
+        """Lists are the hot path: sent from the event loop with the tenant's cached token,
+        they skip a thread and keystoneauth's per-call work. Offered only when nothing
+        needs the pool first: this session listed this kind before (service discovery and
+        catalog lookup done), with the token it still holds, which is not about to expire.
+        Otherwise, and for routers (their interface ports are listed too), None: the
+        caller uses ``list_objects``."""
+        if kind == "router":
+            return None
+        access = getattr(getattr(session, "auth", None), "auth_ref", None)
+        known = self._list_urls.get(session, {}).get(kind)
+        if access is None or known is None or known[0] is not access:
+            return None
+        if access.will_expire_soon(stale_duration=LIST_TOKEN_MARGIN_SECONDS):
+            return None
+        ops = KINDS[kind]
+        headers = {"X-Auth-Token": str(access.auth_token), "Accept": "application/json"}
+        if ops.microversion:
+            service = MICROVERSION_SERVICE[ops.service]
+            headers["OpenStack-API-Version"] = f"{service} {ops.microversion}"
+        return ListCall(
+            url=known[1],
+            headers=headers,
+            plural=ops.plural,
+            convert=ops.convert,
+            operation=f"list_{kind}",
+        )
 
     def delete_object(self, *, session: Any, kind: Kind, remote_id: str) -> None:
         ops = KINDS[kind]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -69,3 +69,25 @@ class Capacity:
     total_vcpus: int = 0
     total_ram_mb: int = 0
     total_disk_gb: int = 0
+
+
+@dataclass(frozen=True)
+class ListCall:
+    """A kind's list as plain HTTP GETs of JSON pages (``PoolDriver.list_call``): the
+    caller sends them from the event loop (``pools.aio.list_objects``), holding no thread,
+    instead of calling ``list_objects`` in one."""
+
+    #: the first page
+    url: str
+    #: everything the pool needs (the tenant's token, microversion); sent on every page
+    headers: Mapping[str, str]
+    #: the answer's key holding the items; the next page is the ``rel: next`` link in
+    #: ``<plural>_links`` (OpenStack's convention)
+    plural: str
+    convert: Callable[[dict[str, Any]], RemoteObject]
+    #: the operation's name in metrics and errors (``list_server``)
+    operation: str = "list"
+
+    def next_url(self, page: Mapping[str, Any]) -> str | None:
+        links = page.get(f"{self.plural}_links") or []
+        return next((lk["href"] for lk in links if lk.get("rel") == "next"), None)
