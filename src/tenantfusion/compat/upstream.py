@@ -5,13 +5,10 @@ project-scoped token there, onboarding the tenant on first use exactly as ``/v1`
 from __future__ import annotations
 
 import re
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -20,7 +17,8 @@ from tenantfusion.config import Settings
 from tenantfusion.errors import NotFound
 from tenantfusion.mapping import credentials
 from tenantfusion.mapping import service as mapping_service
-from tenantfusion.mapping.models import Mapping, MappingState
+from tenantfusion.mapping.models import MappingState
+from tenantfusion.mapping.reuse import Reuse
 from tenantfusion.mapping.sessions import tenant_session
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import service as pool_service
@@ -31,11 +29,6 @@ from tenantfusion.resources.engine import Onboarded, onboard, tenant_of
 
 #: The version (and anything after it, e.g. a legacy project id) ending an endpoint URL.
 _VERSION_TAIL = re.compile(r"/v\d+(\.\d+)?(/.*)?$")
-#: How long a tenant's way into a pool's service is reused without reading the database
-#: (the mapping, the pool) again: a change to either made in this process drops every
-#: such entry at once (``forget``); one made by another replica is seen this late, as the
-#: scheduler's roster (``pools.service.ROSTER_CHECK_SECONDS``).
-REUSE_SECONDS = 1.0
 #: A pool token this close to its expiry is not reused from here (``resolve`` renews it).
 TOKEN_MARGIN = timedelta(seconds=60)
 
@@ -53,28 +46,13 @@ class Upstream:
     expires: datetime | None = None
 
 
-_reused: dict[tuple[str, str, str], tuple[float, Upstream]] = {}
-_reused_lock = threading.Lock()
-
-
-def forget(*_: object) -> None:
-    """Drop every reused way into pools: a mapping or a pool was written in this process
-    (deprovisioned, credential replaced, disabled...), so the next request reads again."""
-    with _reused_lock:
-        _reused.clear()
-
-
-for _model in (Mapping, Pool):
-    for _change in ("after_insert", "after_update", "after_delete"):
-        event.listen(_model, _change, forget)
+#: A tenant's way into a pool's service, by (tenant id, region, service).
+_reused: Reuse[tuple[str, str, str], Upstream] = Reuse()
 
 
 def _reusable(key: tuple[str, str, str]) -> Upstream | None:
-    found = _reused.get(key)
-    if found is None or found[0] < time.monotonic():
-        return None
-    up = found[1]
-    if up.expires is None or up.expires - TOKEN_MARGIN < datetime.now(UTC):
+    up = _reused.get(key)
+    if up is None or up.expires is None or up.expires - TOKEN_MARGIN < datetime.now(UTC):
         return None
     return up
 
@@ -94,7 +72,7 @@ async def upstream(
     region: str,
 ) -> Upstream:
     """``resolve`` for a request on the event loop: what this tenant resolved for the same
-    pool and service within ``REUSE_SECONDS`` (no thread, no database read), else
+    pool and service a moment ago (``mapping.reuse``: no thread, no database read), else
     ``resolve`` in a worker thread."""
     key = (tenant_of(actor), region, service)
     found = _reusable(key)
@@ -103,8 +81,7 @@ async def upstream(
     up: Upstream = await run_in_threadpool(
         resolve, sessions=sessions, actor=actor, settings=settings, service=service, region=region
     )
-    with _reused_lock:
-        _reused[key] = (time.monotonic() + REUSE_SECONDS, up)
+    _reused.put(key, up)
     return up
 
 

@@ -28,6 +28,7 @@ from tenantfusion.db import release
 from tenantfusion.errors import InvalidInput, NotFound, TenantFusionError
 from tenantfusion.mapping import service as mapping_service
 from tenantfusion.mapping.models import Mapping, MappingState
+from tenantfusion.mapping.reuse import Reuse
 from tenantfusion.mapping.sessions import tenant_session
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import aio
@@ -139,6 +140,38 @@ def _ask(
     return Started(pools, futures, Deadline(timeout))
 
 
+#: A tenant's pool (by name) and its active mapping there, by (tenant id, pool name).
+_named: Reuse[tuple[str, str], tuple[Pool, Mapping]] = Reuse()
+
+
+def _ask_reused(
+    *,
+    actor: Principal,
+    settings: Settings,
+    kind: ResourceKind[R],
+    query: ListQuery,
+    loop: asyncio.AbstractEventLoop,
+) -> Started[Remotes] | None:
+    """``_ask_named`` on the event loop, from what an earlier list of the same pool read
+    a moment ago (``mapping.reuse``): the pool is asked before any thread is; None when
+    nothing is reused or its driver offers no ``ListCall`` now. Raises InvalidInput for a
+    bad marker."""
+    if query.pool is None:
+        return None
+    found = _named.get((tenant_of(actor), query.pool))
+    if found is None:
+        return None
+    if query.marker:
+        _after(query.marker)
+    pool, mapping = found
+    call = _list_call(pool=pool, kind=kind, settings=settings, mappings={pool.id: mapping})
+    if call is None:
+        return None
+    asked = asyncio.run_coroutine_threadsafe(_remotes(pool, call, settings.pool_concurrency), loop)
+    timeout = min(settings.pool_timeout_seconds, settings.operation_deadline_seconds)
+    return Started([pool], [asked], Deadline(timeout))
+
+
 def _ask_named(
     *,
     db: Session,
@@ -161,6 +194,7 @@ def _ask_named(
     mapping = mapping_service.get(db=db, tenant_id=tenant_id, pool_id=named.id)
     if mapping is None or mapping.state is not MappingState.active:
         return None
+    _named.put((tenant_id, named.name), (named, mapping))
     return _ask([named], kind=kind, settings=settings, mappings={named.id: mapping}, loop=loop)
 
 
@@ -173,6 +207,7 @@ def begin(
     query: ListQuery,
     refs: record_service.Refs | None = None,
     loop: asyncio.AbstractEventLoop | None = None,
+    early: Started[Remotes] | None = None,
 ) -> Listing[R]:
     """Read the tenant's records of ``kind`` past the marker and ask the pools holding
     them, all at once, each in its own lane, within the operation's deadline; the
@@ -180,11 +215,13 @@ def begin(
     answer). ``refs``: the tenant's records when the caller has them already (a page
     listing several kinds loads them once). ``loop``: the event loop of the request this
     thread serves (pools are then asked from it where their drivers allow, see ``_ask``).
-    Raises NotFound for an unknown ``pool``, InvalidInput for a bad marker."""
+    ``early``: the named pool, asked already (``_ask_reused``). Raises NotFound for an
+    unknown ``pool``, InvalidInput for a bad marker."""
     tenant_id = tenant_of(actor)
-    early = _ask_named(
-        db=db, tenant_id=tenant_id, settings=settings, kind=kind, query=query, loop=loop
-    )
+    if early is None:
+        early = _ask_named(
+            db=db, tenant_id=tenant_id, settings=settings, kind=kind, query=query, loop=loop
+        )
     if refs is None:
         refs = record_service.refs(db=db, tenant_id=tenant_id)
     # only the pools the tenant has records in (not every registered pool)
@@ -275,9 +312,12 @@ def _begin_in(
     kind: ResourceKind[R],
     query: ListQuery,
     loop: asyncio.AbstractEventLoop,
+    early: Started[Remotes] | None,
 ) -> Listing[R]:
     with sessions() as db:
-        return begin(db=db, actor=actor, settings=settings, kind=kind, query=query, loop=loop)
+        return begin(
+            db=db, actor=actor, settings=settings, kind=kind, query=query, loop=loop, early=early
+        )
 
 
 async def list_async(
@@ -292,5 +332,13 @@ async def list_async(
     pools' calls, on this loop where it can (so a list costs the thread hand-offs of one
     worker); the loop waits for their answers without holding a thread."""
     loop = asyncio.get_running_loop()
-    listing = await run_in_threadpool(_begin_in, sessions, actor, settings, kind, query, loop)
+    early = _ask_reused(actor=actor, settings=settings, kind=kind, query=query, loop=loop)
+    try:
+        listing = await run_in_threadpool(
+            _begin_in, sessions, actor, settings, kind, query, loop, early
+        )
+    except BaseException:
+        if early is not None:
+            early.answers()  # not wanted: cancelled
+        raise
     return merge(listing, await fanout.gather(listing.asked))
