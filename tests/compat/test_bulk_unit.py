@@ -1,0 +1,64 @@
+"""Which facade creates are bulk creates (``compat.bulk.plan``), and how many records
+each writes: Neutron's list bodies in both item shapes, Nova's counts as Nova reads them,
+bodies the pool refuses left to the single path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tenantfusion.compat import bulk, records
+
+SERVERS = records.match(service="compute", method="POST", rest="v2.1/servers")
+NETWORKS = records.match(service="network", method="POST", rest="v2.0/networks")
+
+
+def _server(**fields: Any) -> dict[str, Any]:
+    return {"server": {"name": "vm", "flavorRef": "1", "imageRef": "i", **fields}}
+
+
+@pytest.mark.parametrize(
+    ("fields", "count"),
+    [
+        ({"max_count": 2}, 2),
+        ({"min_count": 3}, 3),  # max_count defaults to min_count
+        ({"min_count": "1", "max_count": "4"}, 4),  # Nova takes digit strings
+        ({"min_count": 3, "max_count": 2}, 3),  # Nova refuses it; all records dropped
+        ({"return_reservation_id": True}, 1),  # answered without a server
+        ({}, None),
+        ({"max_count": 1}, None),
+        ({"max_count": "x"}, None),  # Nova refuses it: the single path drops its record
+        ({"max_count": 0}, None),
+        ({"max_count": True}, None),
+    ],
+)
+def test_nova_counts(fields: dict[str, Any], count: int | None) -> None:
+    assert SERVERS is not None
+    batch = bulk.plan(routed=SERVERS, body=_server(**fields))
+    assert (batch.count if batch else None) == count
+
+
+def test_neutron_items_bare_or_wrapped() -> None:
+    assert NETWORKS is not None
+    body = {"networks": [{"name": "a"}, {"network": {"name": "b"}}]}
+    batch = bulk.plan(routed=NETWORKS, body=body)
+    assert batch is not None and batch.count == 2
+    assert [o["name"] for o in batch.objects] == ["a", "b"]
+    assert batch.objects[1] is body["networks"][1]["network"]  # marked in place
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"network": {"name": "one"}},
+        {"networks": []},
+        {"networks": "x"},
+        {"networks": [{"name": "a"}, "b"]},
+        {"networks": [{"network": "b"}]},
+        None,
+    ],
+)
+def test_not_bulk(body: Any) -> None:
+    assert NETWORKS is not None
+    assert bulk.plan(routed=NETWORKS, body=body) is None
