@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 
 from tenantfusion.compat import bulk, records
+from tests.quotas import test_service as quota_tests
+from tests.quotas.test_service import World
 
 SERVERS = records.match(service="compute", method="POST", rest="v2.1/servers")
 NETWORKS = records.match(service="network", method="POST", rest="v2.0/networks")
+world = quota_tests.world  # a tenant and fake pools on the test database
 
 
 def _server(**fields: Any) -> dict[str, Any]:
@@ -62,3 +65,42 @@ def test_neutron_items_bare_or_wrapped() -> None:
 def test_not_bulk(body: Any) -> None:
     assert NETWORKS is not None
     assert bulk.plan(routed=NETWORKS, body=body) is None
+
+
+def test_records_are_marked_paired_by_position_or_left_for_the_reconciler(world: World) -> None:
+    assert NETWORKS is not None
+    w, pool = world, world.pools["qa"]
+    body = {"networks": [{"name": "a"}, {"name": "b", "description": "mine"}]}
+    batch = bulk.plan(routed=NETWORKS, body=body)
+    assert batch is not None
+    bulk.begin(sessions=w.sessions, actor=w.actor, settings=w.settings, pool=pool, batch=batch)
+    first, second = batch.records
+    assert body["networks"][0]["description"] == f"tenantfusion {first.id}"
+    assert body["networks"][1]["description"] == "mine"  # the tag will mark it
+    assert w.usage("networks") == (None, 0, 2)
+
+    def settle(status: int | None, answer: Any) -> list[tuple[Any, str]]:
+        outcome = bulk.created(batch=batch, where=None, status=status, answer=answer)  # type: ignore[arg-type]
+        return bulk.finish(
+            sessions=w.sessions,
+            actor=w.actor,
+            pool=pool,
+            batch=batch,
+            status=status,
+            outcome=outcome,
+        )
+
+    assert settle(None, None) == []  # lost: both held, creating, for the reconciler
+    assert settle(201, {"networks": [{"id": "r1"}]}) == []  # an answer that does not say
+    assert w.usage("networks") == (None, 0, 2)
+    done = settle(201, {"networks": [{"id": "r1"}, {"id": "r2"}]})
+    assert [(r.id, remote) for r, remote in done] == [(first.id, "r1"), (second.id, "r2")]
+    assert w.usage("networks") == (None, 2, 0)
+
+    refused = bulk.plan(routed=NETWORKS, body={"networks": [{"name": "c"}, {"name": "d"}]})
+    assert refused is not None
+    batch = refused
+    bulk.begin(sessions=w.sessions, actor=w.actor, settings=w.settings, pool=pool, batch=batch)
+    assert w.usage("networks") == (None, 2, 2)
+    assert settle(409, {"NeutronError": {}}) == []  # refused: every record dropped
+    assert w.usage("networks") == (None, 2, 0)

@@ -54,6 +54,9 @@ INCLUDE = [
     r"tempest\.api\.compute\.servers\.test_servers\.ServersTestJSON\.",
     r"tempest\.api\.compute\.servers\.test_servers_negative\.ServersNegativeTestJSON\.",
     r"tempest\.api\.compute\.servers\.test_list_servers_negative\.",
+    # multiple create (min_count/max_count, return_reservation_id): routed, one record each
+    r"tempest\.api\.compute\.servers\.test_multiple_create\.",
+    r"tempest\.api\.compute\.servers\.test_multiple_create_negative\.",
     r"tempest\.api\.compute\.security_groups\.test_security_groups\.",
     r"tempest\.api\.compute\.keypairs\.test_keypairs_negative\.",
     r"tempest\.api\.compute\.flavors\.test_flavors_negative\.",
