@@ -108,6 +108,11 @@ _CORE: dict[str, tuple[str, ...]] = {
         "test_stop_start_server",
     ),
     "compute.servers.test_delete_server.DeleteServersTestJSON": ("test_delete_active_server",),
+    # routed bulk creates: one record per server, found by Nova's reservation
+    "compute.servers.test_multiple_create.MultipleCreateTestJSON": (
+        "test_multiple_create",
+        "test_multiple_create_with_reservation_return",
+    ),
     # one delete action: the v1 job waits for a delete the facade already forwarded
     "compute.servers.test_instance_actions.InstanceActionsV221TestJSON": (
         "test_get_list_deleted_instance_actions",
