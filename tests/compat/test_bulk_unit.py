@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tenantfusion.compat import bulk, records
+from tenantfusion.errors import InvalidInput
 from tests.quotas import test_service as quota_tests
 from tests.quotas.test_service import World
 
@@ -40,6 +41,15 @@ def test_nova_counts(fields: dict[str, Any], count: int | None) -> None:
     assert SERVERS is not None
     batch = bulk.plan(routed=SERVERS, body=_server(**fields))
     assert (batch.count if batch else None) == count
+
+
+def test_past_the_bound_is_refused() -> None:
+    assert SERVERS is not None and NETWORKS is not None
+    with pytest.raises(InvalidInput, match="at most 1000"):
+        bulk.plan(routed=SERVERS, body=_server(max_count=bulk.MAX_OBJECTS + 1))
+    many = {"networks": [{"name": str(i)} for i in range(bulk.MAX_OBJECTS + 1)]}
+    with pytest.raises(InvalidInput, match="1001 networks"):
+        bulk.plan(routed=NETWORKS, body=many)
 
 
 def test_neutron_items_bare_or_wrapped() -> None:

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion.compat.records import Routed, _audit, charges
 from tenantfusion.config import Settings
-from tenantfusion.errors import PoolError
+from tenantfusion.errors import InvalidInput, PoolError
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools.drivers.remote import record_description
 from tenantfusion.pools.models import Pool
@@ -42,6 +42,10 @@ from tenantfusion.resources.engine import Onboarded, tenant_of
 from tenantfusion.resources.models import RoutingRecord
 
 log = structlog.get_logger(__name__)
+
+#: The most objects one bulk create may ask for: each is a record written (and its quota
+#: reserved) before the pool is asked; more is refused with 400.
+MAX_OBJECTS = 1000
 
 
 @dataclass
@@ -69,7 +73,17 @@ def _count(value: Any, default: int) -> int | None:
 
 def plan(*, routed: Routed, body: Any) -> Batch | None:
     """The bulk create ``body`` asks for, or None: a single-object create (or a body the
-    pool will refuse, left to the single path)."""
+    pool will refuse, left to the single path). Raises InvalidInput past MAX_OBJECTS."""
+    batch = _plan(routed=routed, body=body)
+    if batch is not None and batch.count > MAX_OBJECTS:
+        raise InvalidInput(
+            f"a bulk create of {batch.count} {routed.collection.rsplit('/', 1)[-1]} is not"
+            f" offered through this API: at most {MAX_OBJECTS} per request"
+        )
+    return batch
+
+
+def _plan(*, routed: Routed, body: Any) -> Batch | None:
     if not isinstance(body, dict) or routed.remote_id is not None:
         return None
     if routed.kind == "server":

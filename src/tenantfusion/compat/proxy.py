@@ -203,11 +203,11 @@ async def forward(
             method, content = "PUT", json.dumps({"tags": kept}).encode()
     elif routed is not None and routed.remote_id is None:
         body = _json(await request.body())
+        batch = bulk.plan(routed=routed, body=body)
         if routed.kind == "server" and isinstance(body, dict):
             await run_in_threadpool(
                 _default_network, request=request, caller=caller, up=up, body=body
             )
-        batch = bulk.plan(routed=routed, body=body)
         if batch is not None:
             await run_in_threadpool(
                 bulk.begin,
