@@ -73,11 +73,13 @@ def test_neutron_bulk_create_gets_one_record_per_object(tenant: Tenant) -> None:
         ids = [n["id"] for n in made]
         listed = _v1(tenant, "networks")
         assert set(ids) <= set(listed), listed
+        east = admin_conn(ensure_pools(count=2, kind="full", root=TESTBED_ROOT)[0])
         for network in made:  # each marked with its own record, the platform's tag hidden
             record = listed[network["id"]]["id"]
             shown = c.get(f"{NETWORKS}/{network['id']}").json()["network"]
             assert shown["description"] == f"tenantfusion {record}", shown
             assert not [t for t in shown.get("tags", []) if t.startswith("tf-")], shown
+            assert f"tf-rec-{record}" in east.network.get_network(network["id"]).tags
 
         subnets = [
             {"network_id": ids[0], "cidr": "10.61.1.0/24", "ip_version": 4, "name": "bs-a"},
