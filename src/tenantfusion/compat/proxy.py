@@ -28,7 +28,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from tenantfusion.compat import records, tags
+from tenantfusion.compat import bulk, records, tags
 from tenantfusion.compat.upstream import Upstream, discovery_root, upstream
 from tenantfusion.config import Settings
 from tenantfusion.deps import get_app_settings, get_sessions
@@ -190,6 +190,7 @@ async def forward(
     query = request.url.query
     routed = records.match(service=service, method=request.method, rest=path)
     record = None
+    batch: bulk.Batch | None = None
     content: Any
     method = request.method
     tagging = tags.match(service=service, path=path)
@@ -202,20 +203,32 @@ async def forward(
             method, content = "PUT", json.dumps({"tags": kept}).encode()
     elif routed is not None and routed.remote_id is None:
         body = _json(await request.body())
+        batch = bulk.plan(routed=routed, body=body)
         if routed.kind == "server" and isinstance(body, dict):
             await run_in_threadpool(
                 _default_network, request=request, caller=caller, up=up, body=body
             )
-        record = await run_in_threadpool(
-            records.begin,
-            sessions=sessions,
-            actor=caller,
-            settings=settings,
-            pool=pool,
-            routed=routed,
-            body=body,
-        )
-        content = json.dumps(body).encode() if record is not None else await request.body()
+        if batch is not None:
+            await run_in_threadpool(
+                bulk.begin,
+                sessions=sessions,
+                actor=caller,
+                settings=settings,
+                pool=pool,
+                batch=batch,
+            )
+        else:
+            record = await run_in_threadpool(
+                records.begin,
+                sessions=sessions,
+                actor=caller,
+                settings=settings,
+                pool=pool,
+                routed=routed,
+                body=body,
+            )
+        routing = record is not None or batch is not None
+        content = json.dumps(body).encode() if routing else await request.body()
     else:  # whole: request bodies are bounded (max_body_bytes) and pools' WSGI servers
         content = None
     if content is None:
@@ -233,6 +246,8 @@ async def forward(
             content=content if content or method in ("POST", "PUT", "PATCH") else None,
         )
     except PoolUnreachable:
+        if batch is not None:
+            await _settle_bulk(request, caller, up, batch, None, b"")
         if record is not None and routed is not None:
             await run_in_threadpool(
                 records.finish,
@@ -249,7 +264,9 @@ async def forward(
     if routed is None and not _is_json(answer):
         return StreamingResponse(_relay(answer), status_code=answer.status, headers=headers)
     raw = await aio.read(answer, pool=pool.name)
-    if routed is not None:
+    if batch is not None:
+        await _settle_bulk(request, caller, up, batch, answer.status, raw)
+    elif routed is not None:
         await _settle(request, caller, up, routed, record, answer.status, raw)
     if method != request.method and answer.status < 300:
         return Response(status_code=204)  # the DELETE the client sent
@@ -331,8 +348,38 @@ async def _settle(
         status=status,
         answer=_json(raw),
     )
-    if remote_id is None:
-        return
+    if remote_id is not None:
+        await _follow_up(up, routed, record, remote_id)
+
+
+async def _settle_bulk(
+    request: Request,
+    caller: Principal,
+    up: Upstream,
+    batch: bulk.Batch,
+    status: int | None,
+    raw: bytes,
+) -> None:
+    outcome = await run_in_threadpool(
+        bulk.created, batch=batch, where=up.where, status=status, answer=_json(raw)
+    )
+    done = await run_in_threadpool(
+        bulk.finish,
+        sessions=get_sessions(request),
+        actor=caller,
+        pool=up.where.pool,
+        batch=batch,
+        status=status,
+        outcome=outcome,
+    )
+    for record, remote_id in done:
+        await _follow_up(up, batch.routed, record, remote_id)
+
+
+async def _follow_up(up: Upstream, routed: records.Routed, record: Any, remote_id: str) -> None:
+    """Finish a routed create with ``records.follow_up`` (best effort: a pool without
+    tags keeps the description's mark)."""
+    pool = up.where.pool
     follow = records.follow_up(routed=routed, record=record, remote_id=remote_id)
     if follow is None:
         return

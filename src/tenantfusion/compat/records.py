@@ -12,6 +12,9 @@ answer was lost is found by the reconciler only once adopted by hand; a volume i
 by its description only (Cinder has no tags). A delete the pool accepted hands the record
 to ``/v1``'s delete flow (servers: the delete job waits until Nova removed it) or drops it
 (Neutron and Cinder deletes are done when answered, as in ``/v1``).
+
+Bulk creates (Neutron's ``{"networks": [...]}``, Nova's multiple create) are routed the
+same way, one record per object, by ``compat.bulk``; ``begin`` here handles single ones.
 """
 
 from __future__ import annotations
@@ -124,8 +127,8 @@ def begin(
     body: Any,
 ) -> RoutingRecord | None:
     """Write the ``creating`` record of a single-object create and mark ``body`` with it
-    (in place). None for bodies that are not one object (bulk creates pass unrouted).
-    Raises QuotaExceeded."""
+    (in place). None for bodies that are not one object (bulk creates go to
+    ``compat.bulk`` before this). Raises QuotaExceeded."""
     obj = body.get(routed.key) if isinstance(body, dict) else None
     if not isinstance(obj, dict):
         return None
