@@ -116,18 +116,6 @@ def _adopted(
         "lost-260": RecordState.creating,
     }
     assert all(r.remote_id is None for r in records.values())
-    # Nova holds the mark; the tenant sees only what it sent
-    for name, server_id in lost.items():
-        held = admin.compute.get_server(server_id)
-        assert held.metadata == {"a": "1", "tf_record": f"tenantfusion {records[name].id}"}
-        shown = api.client.get(f"{compute}/servers/{server_id}", headers=latest).json()["server"]
-        assert shown["metadata"] == {"a": "1"}
-        assert shown["tags"] == (["red"] if name == "lost-260" else [])
-    assert admin.compute.get_server(lost["lost-260"]).tags == [
-        "red",
-        f"tf-rec-{records['lost-260'].id}",
-    ]
-
     with api.sessions() as db:  # as if the lease had run out
         for row in db.scalars(select(RoutingRecord).where(RoutingRecord.tenant_id == tenant_id)):
             row.created_at = utcnow() - timedelta(
@@ -146,3 +134,15 @@ def _adopted(
     listed = api.client.get("/v1/servers", headers=headers, params={"pool": POOL})
     assert listed.status_code == 200, listed.text
     assert {s["remote_id"] for s in listed.json()["items"]} == set(lost.values())
+
+    # Nova holds the mark; the tenant sees only what it sent
+    for name, server_id in lost.items():
+        held = admin.compute.get_server(server_id)
+        assert held.metadata == {"a": "1", "tf_record": f"tenantfusion {records[name].id}"}
+        shown = api.client.get(f"{compute}/servers/{server_id}", headers=latest).json()["server"]
+        assert shown["metadata"] == {"a": "1"}
+        assert shown["tags"] == (["red"] if name == "lost-260" else [])
+    assert admin.compute.get_server(lost["lost-260"]).tags == [
+        "red",
+        f"tf-rec-{records['lost-260'].id}",
+    ]
