@@ -28,7 +28,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from tenantfusion.compat import bulk, records, tags
+from tenantfusion.compat import bulk, marks, metadata, records, tags
 from tenantfusion.compat.upstream import Upstream, discovery_root, upstream
 from tenantfusion.config import Settings
 from tenantfusion.deps import get_app_settings, get_sessions
@@ -196,11 +196,16 @@ async def forward(
     tagging = tags.match(service=service, path=path)
     if tagging is not None and tags.hides_one(tagging):
         raise NotFound(f"tag {tagging.tag} not found")  # the platform's own
+    meta = metadata.match(service=service, path=path)
+    if meta is not None and metadata.hides_one(meta):
+        raise NotFound("Metadata item was not found")  # the platform's own, as Nova says
     if tagging is not None and tagging.tag is None and method in ("PUT", "DELETE"):
         kept = await _platform_tags(request, up, tagging)
         content = tags.replacing(_json(await request.body()), kept) if method == "PUT" else None
         if kept and method == "DELETE":  # deleting all tags leaves the platform's
             method, content = "PUT", json.dumps({"tags": kept}).encode()
+    elif meta is not None and method in ("PUT", "POST"):
+        content = await _metadata_body(request, up, meta)
     elif routed is not None and routed.remote_id is None:
         body = _json(await request.body())
         batch = bulk.plan(routed=routed, body=body)
@@ -227,6 +232,12 @@ async def forward(
                 routed=routed,
                 body=body,
             )
+            if record is not None and routed.kind == "server":  # begin found the server
+                metadata.mark_create(
+                    server=body["server"],
+                    record_id=record.id,
+                    with_tag=metadata.takes_tags(request.headers),
+                )
         routing = record is not None or batch is not None
         content = json.dumps(body).encode() if routing else await request.body()
     else:  # whole: request bodies are bounded (max_body_bytes) and pools' WSGI servers
@@ -271,21 +282,40 @@ async def forward(
     if method != request.method and answer.status < 300:
         return Response(status_code=204)  # the DELETE the client sent
     if _is_json(answer):
-        raw = _bytes(pattern.sub(facade, _text(tags.hide(raw))))
+        raw = _bytes(pattern.sub(facade, _text(marks.hide(raw, service=service))))
     return Response(raw, status_code=answer.status, headers=headers)
 
 
-async def _platform_tags(request: Request, up: Upstream, tagging: tags.TagRequest) -> list[str]:
-    """The platform tags the object carries now (read as the tenant); [] if unreadable."""
+async def _current(request: Request, up: Upstream, path: str) -> Any:
+    """The pool's JSON answer to ``GET path`` as the tenant; None unless it is a 200."""
     pool = up.where.pool.name
     answer = await aio.send(
         pool=pool,
         method="GET",
-        url=f"{up.root}/{tagging.collection}",
+        url=f"{up.root}/{path}",
         headers=_request_headers(request, up.token),
     )
     raw = await aio.read(answer, pool=pool)
-    return tags.platform_tags(_json(raw)) if answer.status == 200 else []
+    return _json(raw) if answer.status == 200 else None
+
+
+async def _platform_tags(request: Request, up: Upstream, tagging: tags.TagRequest) -> list[str]:
+    """The platform tags the object carries now (read as the tenant); [] if unreadable."""
+    return tags.platform_tags(await _current(request, up, tagging.collection))
+
+
+async def _metadata_body(
+    request: Request, up: Upstream, meta: metadata.MetadataRequest
+) -> bytes | None:
+    """The body of a request that may change a server's metadata, rewritten so the mark
+    stays (read from the pool first when the request replaces all metadata); None to
+    send the client's body unchanged."""
+    body = _json(await request.body())
+    method = request.method
+    replaces = metadata.replaces(request=meta, method=method, body=body)
+    kept = metadata.held(await _current(request, up, meta.collection)) if replaces else {}
+    rewritten = metadata.rewriting(request=meta, method=method, body=body, kept=kept)
+    return json.dumps(rewritten).encode() if rewritten is not None else None
 
 
 def _json(raw: bytes) -> Any:
