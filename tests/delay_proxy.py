@@ -6,6 +6,10 @@ A pool's catalog points at the real Nova and Neutron ports, so delaying Keystone
 would slow only token issues: the Keystone proxy therefore rewrites the catalog in its
 answers (``rewrite``: real address -> proxy address), and the tenant's and admin's
 sessions reach Nova and Neutron through their own delaying proxies.
+
+A proxy can also lose one answer: the request whose first bytes are ``lose`` reaches the
+upstream, which answers, and the client's connection is closed with no answer (a crash or
+a network cut after the pool acted); the answer is kept in ``lost``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ class DelayProxy:
         self.upstream_port = upstream_port
         self.rewrite = dict(rewrite or {})
         self.delay = 0.0
+        #: the next request starting with these bytes is answered upstream, not here
+        self.lose: bytes | None = None
+        self.lost: list[bytes] = []
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -55,6 +62,10 @@ class DelayProxy:
             await up_writer.drain()
             answer = await up_reader.read()  # upstream closes after one answer
             up_writer.close()
+            if self.lose is not None and request.startswith(self.lose):
+                self.lose = None
+                self.lost.append(answer)
+                return  # closed below without a word
             await asyncio.sleep(self.delay)
             writer.write(self._rewritten(answer) if self.rewrite else answer)
             await writer.drain()

@@ -246,6 +246,11 @@ class FakeDriver(PoolDriver):
     ) -> None:
         self.cloud._check(f"{kind}_{action}")
 
+    def reserved_servers(
+        self, *, project_id: str, reservation_id: str | None = None, server_id: str | None = None
+    ) -> list[RemoteObject]:
+        return []
+
     def find_catalog(self, *, kind: CatalogKind, ref: str | None = None) -> list[RemoteObject]:
         return []
 

@@ -49,3 +49,16 @@ def test_closing_with_an_answer_still_delayed_leaves_no_pending_task() -> None:
         assert proxy._loop.is_closed()
     finally:
         upstream.shutdown()
+
+
+def test_a_lost_answer_reaches_the_upstream_and_never_the_client() -> None:
+    upstream = HTTPServer(("127.0.0.1", 0), _Hello)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    try:
+        with DelayProxy(upstream.server_port) as proxy:
+            proxy.lose = b"GET / "
+            assert _ask(proxy.port, timeout=5) == b""  # closed without an answer
+            assert len(proxy.lost) == 1 and proxy.lost[0].endswith(b"hello")
+            assert proxy.lose is None and b"hello" in _ask(proxy.port, timeout=5)  # once
+    finally:
+        upstream.shutdown()

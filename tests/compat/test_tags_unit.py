@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tenantfusion.compat import tags
+from tenantfusion.compat import marks, tags
 
 MARK = "tf-rec-0f1e"
 
@@ -34,11 +34,11 @@ def test_answers_lose_platform_tags_and_keep_the_rest() -> None:
             {"id": "n2", "tags": []},
         ]
     }
-    hidden = json.loads(tags.hide(json.dumps(answer).encode()))
+    hidden = json.loads(marks.hide(json.dumps(answer).encode(), service="network"))
     assert hidden["networks"][0] == {"id": "n1", "tags": ["red"], "description": MARK}
     assert hidden["networks"][1] == {"id": "n2", "tags": []}
     plain = b'{"tags": ["red"]}'
-    assert tags.hide(plain) is plain  # not parsed when there is nothing to hide
+    assert marks.hide(plain, service="network") is plain  # not parsed when there is nothing to hide
 
 
 def test_replacing_all_tags_keeps_the_platform_ones() -> None:

@@ -54,6 +54,9 @@ INCLUDE = [
     r"tempest\.api\.compute\.servers\.test_servers\.ServersTestJSON\.",
     r"tempest\.api\.compute\.servers\.test_servers_negative\.ServersNegativeTestJSON\.",
     r"tempest\.api\.compute\.servers\.test_list_servers_negative\.",
+    # multiple create (min_count/max_count, return_reservation_id): routed, one record each
+    r"tempest\.api\.compute\.servers\.test_multiple_create\.",
+    r"tempest\.api\.compute\.servers\.test_multiple_create_negative\.",
     r"tempest\.api\.compute\.security_groups\.test_security_groups\.",
     r"tempest\.api\.compute\.keypairs\.test_keypairs_negative\.",
     r"tempest\.api\.compute\.flavors\.test_flavors_negative\.",
@@ -105,6 +108,11 @@ _CORE: dict[str, tuple[str, ...]] = {
         "test_stop_start_server",
     ),
     "compute.servers.test_delete_server.DeleteServersTestJSON": ("test_delete_active_server",),
+    # routed bulk creates: one record per server, found by Nova's reservation
+    "compute.servers.test_multiple_create.MultipleCreateTestJSON": (
+        "test_multiple_create",
+        "test_multiple_create_with_reservation_return",
+    ),
     # one delete action: the v1 job waits for a delete the facade already forwarded
     "compute.servers.test_instance_actions.InstanceActionsV221TestJSON": (
         "test_get_list_deleted_instance_actions",

@@ -219,6 +219,26 @@ def test_extra_charges_count_against_their_resource(world: World) -> None:
     assert w.usage("ram_mb") == (None, 0, 512) and w.usage("servers") == (None, 0, 1)
 
 
+def test_a_bulk_reservation_is_all_or_nothing(world: World) -> None:
+    w = world
+    w.limit(servers=3, vcpus=5)
+    bulk = {"tenant_id": w.tenant_id, "pool_id": w.pools["qa"].id, "kind": "server"}
+    with w.sessions() as db:
+        made = records.begin_many(db=db, **bulk, names=["a", "b"], charges={"vcpus": 2})
+    assert [r.charges for r in made] == [{"servers": 1, "vcpus": 2}] * 2
+    assert w.usage("servers") == (3, 0, 2) and w.usage("vcpus") == (5, 0, 4)
+    # a third server would fit the server count but not the vCPUs: none is written
+    with w.sessions() as db, pytest.raises(QuotaExceeded) as refused:
+        records.begin_many(db=db, **bulk, names=["c", "d"], charges={"vcpus": 1})
+    assert refused.value.extra["resource"] == "servers"
+    with w.sessions() as db, pytest.raises(QuotaExceeded) as refused:
+        records.begin_many(db=db, **bulk, names=["c"], charges={"vcpus": 2})
+    assert refused.value.extra == {"resource": "vcpus", "limit": 5, "usage": 4, "requested": 2}
+    with w.sessions() as db:
+        count = select(func.count()).where(RoutingRecord.tenant_id == w.tenant_id)
+        assert db.scalar(count) == 2
+
+
 def test_limits_are_pushed_to_the_onboarded_projects(world: World) -> None:
     w = world
     w.create()  # onboards the tenant in qa only

@@ -28,7 +28,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from tenantfusion.compat import records, tags
+from tenantfusion.compat import bulk, marks, metadata, records, tags
 from tenantfusion.compat.upstream import Upstream, discovery_root, upstream
 from tenantfusion.config import Settings
 from tenantfusion.deps import get_app_settings, get_sessions
@@ -190,32 +190,56 @@ async def forward(
     query = request.url.query
     routed = records.match(service=service, method=request.method, rest=path)
     record = None
+    batch: bulk.Batch | None = None
     content: Any
     method = request.method
     tagging = tags.match(service=service, path=path)
     if tagging is not None and tags.hides_one(tagging):
         raise NotFound(f"tag {tagging.tag} not found")  # the platform's own
+    meta = metadata.match(service=service, path=path)
+    if meta is not None and metadata.hides_one(meta):
+        raise NotFound("Metadata item was not found")  # the platform's own, as Nova says
     if tagging is not None and tagging.tag is None and method in ("PUT", "DELETE"):
         kept = await _platform_tags(request, up, tagging)
         content = tags.replacing(_json(await request.body()), kept) if method == "PUT" else None
         if kept and method == "DELETE":  # deleting all tags leaves the platform's
             method, content = "PUT", json.dumps({"tags": kept}).encode()
+    elif meta is not None and method in ("PUT", "POST"):
+        content = await _metadata_body(request, up, meta)
     elif routed is not None and routed.remote_id is None:
         body = _json(await request.body())
+        batch = bulk.plan(routed=routed, body=body)
         if routed.kind == "server" and isinstance(body, dict):
             await run_in_threadpool(
                 _default_network, request=request, caller=caller, up=up, body=body
             )
-        record = await run_in_threadpool(
-            records.begin,
-            sessions=sessions,
-            actor=caller,
-            settings=settings,
-            pool=pool,
-            routed=routed,
-            body=body,
-        )
-        content = json.dumps(body).encode() if record is not None else await request.body()
+        if batch is not None:
+            await run_in_threadpool(
+                bulk.begin,
+                sessions=sessions,
+                actor=caller,
+                settings=settings,
+                pool=pool,
+                batch=batch,
+            )
+        else:
+            record = await run_in_threadpool(
+                records.begin,
+                sessions=sessions,
+                actor=caller,
+                settings=settings,
+                pool=pool,
+                routed=routed,
+                body=body,
+            )
+            if record is not None and routed.kind == "server":  # begin found the server
+                metadata.mark_create(
+                    server=body["server"],
+                    record_id=record.id,
+                    with_tag=metadata.takes_tags(request.headers),
+                )
+        routing = record is not None or batch is not None
+        content = json.dumps(body).encode() if routing else await request.body()
     else:  # whole: request bodies are bounded (max_body_bytes) and pools' WSGI servers
         content = None
     if content is None:
@@ -233,6 +257,8 @@ async def forward(
             content=content if content or method in ("POST", "PUT", "PATCH") else None,
         )
     except PoolUnreachable:
+        if batch is not None:
+            await _settle_bulk(request, caller, up, batch, None, b"")
         if record is not None and routed is not None:
             await run_in_threadpool(
                 records.finish,
@@ -249,26 +275,47 @@ async def forward(
     if routed is None and not _is_json(answer):
         return StreamingResponse(_relay(answer), status_code=answer.status, headers=headers)
     raw = await aio.read(answer, pool=pool.name)
-    if routed is not None:
+    if batch is not None:
+        await _settle_bulk(request, caller, up, batch, answer.status, raw)
+    elif routed is not None:
         await _settle(request, caller, up, routed, record, answer.status, raw)
     if method != request.method and answer.status < 300:
         return Response(status_code=204)  # the DELETE the client sent
     if _is_json(answer):
-        raw = _bytes(pattern.sub(facade, _text(tags.hide(raw))))
+        raw = _bytes(pattern.sub(facade, _text(marks.hide(raw, service=service))))
     return Response(raw, status_code=answer.status, headers=headers)
 
 
-async def _platform_tags(request: Request, up: Upstream, tagging: tags.TagRequest) -> list[str]:
-    """The platform tags the object carries now (read as the tenant); [] if unreadable."""
+async def _current(request: Request, up: Upstream, path: str) -> Any:
+    """The pool's JSON answer to ``GET path`` as the tenant; None unless it is a 200."""
     pool = up.where.pool.name
     answer = await aio.send(
         pool=pool,
         method="GET",
-        url=f"{up.root}/{tagging.collection}",
+        url=f"{up.root}/{path}",
         headers=_request_headers(request, up.token),
     )
     raw = await aio.read(answer, pool=pool)
-    return tags.platform_tags(_json(raw)) if answer.status == 200 else []
+    return _json(raw) if answer.status == 200 else None
+
+
+async def _platform_tags(request: Request, up: Upstream, tagging: tags.TagRequest) -> list[str]:
+    """The platform tags the object carries now (read as the tenant); [] if unreadable."""
+    return tags.platform_tags(await _current(request, up, tagging.collection))
+
+
+async def _metadata_body(
+    request: Request, up: Upstream, meta: metadata.MetadataRequest
+) -> bytes | None:
+    """The body of a request that may change a server's metadata, rewritten so the mark
+    stays (read from the pool first when the request replaces all metadata); None to
+    send the client's body unchanged."""
+    body = _json(await request.body())
+    method = request.method
+    replaces = metadata.replaces(request=meta, method=method, body=body)
+    kept = metadata.held(await _current(request, up, meta.collection)) if replaces else {}
+    rewritten = metadata.rewriting(request=meta, method=method, body=body, kept=kept)
+    return json.dumps(rewritten).encode() if rewritten is not None else None
 
 
 def _json(raw: bytes) -> Any:
@@ -331,8 +378,38 @@ async def _settle(
         status=status,
         answer=_json(raw),
     )
-    if remote_id is None:
-        return
+    if remote_id is not None:
+        await _follow_up(up, routed, record, remote_id)
+
+
+async def _settle_bulk(
+    request: Request,
+    caller: Principal,
+    up: Upstream,
+    batch: bulk.Batch,
+    status: int | None,
+    raw: bytes,
+) -> None:
+    outcome = await run_in_threadpool(
+        bulk.created, batch=batch, where=up.where, status=status, answer=_json(raw)
+    )
+    done = await run_in_threadpool(
+        bulk.finish,
+        sessions=get_sessions(request),
+        actor=caller,
+        pool=up.where.pool,
+        batch=batch,
+        status=status,
+        outcome=outcome,
+    )
+    for record, remote_id in done:
+        await _follow_up(up, batch.routed, record, remote_id)
+
+
+async def _follow_up(up: Upstream, routed: records.Routed, record: Any, remote_id: str) -> None:
+    """Finish a routed create with ``records.follow_up`` (best effort: a pool without
+    tags keeps the description's mark)."""
+    pool = up.where.pool
     follow = records.follow_up(routed=routed, record=record, remote_id=remote_id)
     if follow is None:
         return

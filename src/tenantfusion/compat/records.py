@@ -4,14 +4,18 @@ A create on a collection (``POST /servers``, ``/v2.0/networks``, ``subnets``, ``
 ``floatingips``, Cinder ``volumes``) writes a ``creating`` routing record first (reserving
 quota as ``/v1`` does: a server's flavor vCPUs and RAM, a volume's size) and
 activates it with the id from the pool's answer; a refusal drops the record, a lost
-answer leaves it ``creating`` for the reconciler. A Neutron object is marked like a v1
-create (its description names the record unless the client set one; the ``tf-rec-<id>``
-tag follows). A server carries no mark: Nova shows tags and metadata, and declarative
-clients (Ansible) would strip marks they did not ask for, so a server whose create
-answer was lost is found by the reconciler only once adopted by hand; a volume is marked
-by its description only (Cinder has no tags). A delete the pool accepted hands the record
+answer leaves it ``creating`` for the reconciler, which adopts the object by its mark.
+Every create is marked like a v1 create: a Neutron object's description names the record
+unless the client set one (the ``tf-rec-<id>`` tag follows); a server's create carries
+the ``tf_record`` metadata (every microversion) and, from microversion 2.52, the tag
+(``metadata.mark_create``; the facade hides both from the tenant and keeps them through
+its metadata and tag calls: ``metadata.py``, ``tags.py``); a volume is marked by its
+description only (Cinder has no tags). A delete the pool accepted hands the record
 to ``/v1``'s delete flow (servers: the delete job waits until Nova removed it) or drops it
 (Neutron and Cinder deletes are done when answered, as in ``/v1``).
+
+Bulk creates (Neutron's ``{"networks": [...]}``, Nova's multiple create) are routed the
+same way, one record per object, by ``compat.bulk``; ``begin`` here handles single ones.
 """
 
 from __future__ import annotations
@@ -45,8 +49,8 @@ _COMPUTE_PATH = re.compile(r"^v2(?:\.1)?/servers(?:/(?P<id>[^/]+))?/?$")
 _NEUTRON_PATH = re.compile(r"^v2\.0/(?P<coll>[a-z]+)(?:/(?P<id>[^/]+))?/?$")
 #: Cinder's volumes, with or without the project id in the path.
 _VOLUME_PATH = re.compile(r"^v3/(?:[0-9a-fA-F]{32}/)?volumes(?:/(?P<id>[^/]+))?/?$")
-#: Kinds whose facade creates get the record tag (Nova shows tags to declarative clients;
-#: Cinder has none).
+#: Kinds whose facade creates get the record tag after the create (servers get theirs in
+#: the create itself; Cinder has none).
 _TAGGED = frozenset({"network", "subnet", "router", "floating_ip"})
 
 
@@ -124,8 +128,9 @@ def begin(
     body: Any,
 ) -> RoutingRecord | None:
     """Write the ``creating`` record of a single-object create and mark ``body`` with it
-    (in place). None for bodies that are not one object (bulk creates pass unrouted).
-    Raises QuotaExceeded."""
+    (in place; a server's mark is the caller's: ``metadata.mark_create`` needs the
+    request's microversion). None for bodies that are not one object (bulk creates go to
+    ``compat.bulk`` before this). Raises QuotaExceeded."""
     obj = body.get(routed.key) if isinstance(body, dict) else None
     if not isinstance(obj, dict):
         return None
@@ -175,8 +180,8 @@ def finish(
 
 def follow_up(*, routed: Routed, record: RoutingRecord, remote_id: str) -> str | None:
     """The pool path to PUT that finishes a routed create: a Neutron object's record tag,
-    like a v1 create. Servers get none: Nova compares tags and metadata, and declarative
-    clients (Ansible's server module) strip what they did not set; Cinder has no tags."""
+    like a v1 create. Servers get theirs in the create itself (Nova refuses tags while a
+    server builds); Cinder has no tags."""
     if routed.kind not in _TAGGED:
         return None
     return f"{routed.collection}/{remote_id}/tags/{record_tag(record.id)}"

@@ -2,10 +2,12 @@
 tenant: the facade hides them and keeps them.
 
 Objects created through ``/v1`` or the facade carry their routing record's tag (Neutron
-objects; ``/v1`` servers too), which is how an interrupted create is found again. Through
+objects; servers too, facade ones when created at compute microversion 2.52 or later),
+which is how an interrupted create is found again. Through
 the facade:
 
-- answers show no platform tag (``tags`` lists of objects and of ``.../tags``);
+- answers show no platform tag (``tags`` lists of objects and of ``.../tags``; hidden by
+  ``marks.hide`` with the servers' record metadata);
 - replacing all tags (``PUT .../tags``) keeps the object's platform tags, and deleting all
   (``DELETE .../tags``) leaves only them (answered 204, as the pool would);
 - a platform tag cannot be added, removed or checked one by one (404, as if absent).
@@ -24,7 +26,7 @@ from typing import Any
 from tenantfusion.pools.drivers.remote import record_tag
 
 PREFIX = record_tag("")
-_MARK = json.dumps(PREFIX)[:-1].encode()  # '"tf-rec-' in a JSON answer
+MARK = json.dumps(PREFIX)[:-1].encode()  # '"tf-rec-' in a JSON answer
 _PATH = re.compile(
     r"^(?:v2(?:\.1)?/servers|v2\.0/[a-z_-]+)/(?P<id>[^/]+)/tags(?:/(?P<tag>[^/]+))?/?$"
 )
@@ -74,25 +76,6 @@ def replacing(body: Any, keep: list[str]) -> bytes | None:
     return json.dumps({**body, "tags": [t for t in tags if not is_platform(t)] + keep}).encode()
 
 
-def _strip(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: [t for t in v if not is_platform(t)]
-            if k == "tags" and isinstance(v, list)
-            else _strip(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_strip(v) for v in value]
-    return value
-
-
-def hide(raw: bytes) -> bytes:
-    """A JSON answer without platform tags (unchanged, and not parsed, when it has none)."""
-    if _MARK not in raw:
-        return raw
-    try:
-        parsed = json.loads(raw)
-    except ValueError:
-        return raw
-    return json.dumps(_strip(parsed)).encode()
+def theirs(value: Any) -> Any:
+    """A ``tags`` value of an answer without platform tags (anything but a list as it is)."""
+    return [t for t in value if not is_platform(t)] if isinstance(value, list) else value

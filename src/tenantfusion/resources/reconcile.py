@@ -1,7 +1,8 @@
 """Reconcile routing records with what a pool really holds.
 
-Every object tenantfusion creates carries ``tenantfusion <record id>`` (description, or a
-server's ``tf_record`` metadata), written before the pool call. So after a crash between
+Every object tenantfusion creates, through ``/v1`` or the facade, carries ``tenantfusion
+<record id>`` (description, or a server's ``tf_record`` metadata), written in the create
+call itself. So after a crash between
 the pool's create and the record's activation, the object is found again:
 
 - a ``creating`` record older than the lease whose object exists → activated (adopted);

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, delete, func, select
@@ -68,6 +68,35 @@ def begin(
             raise
         return earlier, True  # a concurrent attempt of the same request won the insert
     return record, False
+
+
+def begin_many(
+    *,
+    db: Session,
+    tenant_id: str,
+    pool_id: str,
+    kind: str,
+    names: Sequence[str],
+    charges: Mapping[str, int] | None = None,
+) -> list[RoutingRecord]:
+    """One ``creating`` record per name, for a request that creates several objects at
+    once, committed before the pool is asked: all or none. Each reserves ``charges``
+    (default: one of its kind); their sum is checked against the tenant's quotas in one
+    transaction, under the tenant's quota lock. Raises QuotaExceeded (nothing written)."""
+    each = quota_service.charges_for(kind=kind, extra=charges)
+    total = {resource: amount * len(names) for resource, amount in each.items()}
+    try:
+        quota_service.reserve(db=db, tenant_id=tenant_id, pool_id=pool_id, charges=total)
+    except QuotaExceeded:
+        db.rollback()
+        raise
+    made = [
+        RoutingRecord(tenant_id=tenant_id, pool_id=pool_id, kind=kind, name=name, charges=each)
+        for name in names
+    ]
+    db.add_all(made)
+    db.commit()
+    return made
 
 
 def by_request_key(*, db: Session, tenant_id: str, request_key: str) -> RoutingRecord | None:

@@ -258,6 +258,14 @@ class PoolDriver(abc.ABC):
         (``server_id``, a server of the same project: the compute service attaches it)."""
 
     @abc.abstractmethod
+    def reserved_servers(
+        self, *, project_id: str, reservation_id: str | None = None, server_id: str | None = None
+    ) -> list[RemoteObject]:
+        """The project's servers one multiple create made (Nova's reservation), named by
+        ``reservation_id`` or by one of them, ``server_id``; ``[]`` when none is found.
+        Asked as admin: Nova shows a server's reservation id to admins only."""
+
+    @abc.abstractmethod
     def find_catalog(self, *, kind: CatalogKind, ref: str | None = None) -> list[RemoteObject]:
         """Public flavors, public images or external networks; with ``ref``, those whose
         name or id is ``ref``."""

@@ -529,6 +529,35 @@ class OpenStackResources(AdminAccess):
                 case _:
                     raise PoolRejected(f"no action {action!r} on a {kind}", pool=self.pool)
 
+    def reserved_servers(
+        self, *, project_id: str, reservation_id: str | None = None, server_id: str | None = None
+    ) -> list[RemoteObject]:
+        compute = self.conn.compute
+        with translate(self.pool, "list_reservation"):
+            if reservation_id is None and server_id is not None:
+                try:
+                    first = compute.get_server(server_id)
+                except sdk_exc.NotFoundException:
+                    return []
+                if first.project_id == project_id:
+                    reservation_id = first.reservation_id
+            if not reservation_id:
+                return []
+            found = compute.servers(
+                all_projects=True, project_id=project_id, reservation_id=reservation_id
+            )
+            return [  # Nova matches the filter as a pattern: keep exact matches only
+                RemoteObject(
+                    kind="server",
+                    remote_id=s.id,
+                    name=s.name or "",
+                    status=s.status or "",
+                    project_id=s.project_id,
+                )
+                for s in found
+                if s.reservation_id == reservation_id and s.project_id == project_id
+            ]
+
     def find_catalog(self, *, kind: CatalogKind, ref: str | None = None) -> list[RemoteObject]:
         with translate(self.pool, f"list_{kind}s"):
             if kind == "flavor":
