@@ -4,7 +4,9 @@ driver, Neutron, Placement, Glance), one served tenantfusion on SQLite, same ser
 1. ``GET /servers/detail`` straight to Nova (raw HTTP, the tenant's own pool token) vs
    through the facade (``/compute/<pool>/v2.1/servers/detail``) vs ``GET /v1/servers?pool=``:
    p50, p99, added ms and ratio; calls alternate; the served process's CPU per call (its
-   idle CPU, measured over the direct calls, subtracted) and the load average;
+   idle CPU, measured over the direct calls, subtracted) and the load average; and
+   through ``floor_proxy.py``, the least a Python pass-through does (uvicorn + aiohttp, no
+   auth or routing): the cost of one more hop on this machine, the facade's floor;
 2. token issue: the facade's Keystone vs the pool's own Keystone (password, p50);
 3. pool Keystone tokens issued per 1,000 facade calls (``tenantfusion_pool_token_issues``).
 
@@ -17,6 +19,7 @@ import argparse
 import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from bench.common import cpu_seconds, pct, served_process  # noqa: E402
+from bench.common import cpu_seconds, free_port, pct, served_process  # noqa: E402
 from tenantfusion.config import Settings  # noqa: E402
 from tenantfusion.db import session_factory, upgrade  # noqa: E402
 from tenantfusion.mapping.models import Mapping  # noqa: E402
@@ -171,12 +174,29 @@ def main(calls: int, servers: int) -> None:
             service_type="compute", interface="public", region_name=pool.region_name
         )
         direct = httpx.Client(base_url=nova, headers={"X-Auth-Token": ksa.get_token()}, timeout=60)
+        port = free_port()
+        floor_server = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "floor_proxy.py"), str(port)],
+            env={**os.environ, "FLOOR_TARGET": str(nova).rstrip("/")},
+        )
+        floor = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"X-Auth-Token": ksa.get_token()},
+            timeout=60,
+        )
+        for _ in range(100):
+            try:
+                floor.get("/servers/detail").raise_for_status()
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
         # the microversion /v1 asks Nova for (embedded flavor names): Nova's own cost of it
         # is not tenantfusion's overhead, so v1 is also compared with this direct call
         same = {"OpenStack-API-Version": f"compute {V1_MICROVERSION}"}
         paths = {
             "direct": lambda: direct.get("/servers/detail").raise_for_status(),
             "direct_v1mv": lambda: direct.get("/servers/detail", headers=same).raise_for_status(),
+            "floor": lambda: floor.get("/servers/detail").raise_for_status(),
             "facade": lambda: facade.get("/servers/detail").raise_for_status(),
             "v1": lambda: v1.get("/v1/servers", params={"pool": POOL}).raise_for_status(),
         }
@@ -187,11 +207,16 @@ def main(calls: int, servers: int) -> None:
             for fn in paths.values():
                 fn()
         load = os.getloadavg()
+        floor_cpu = 0.0
         for _ in range(calls):
             for name, fn in paths.items():
-                before = cpu_seconds(pid)
+                before, below = cpu_seconds(pid), cpu_seconds(floor_server.pid)
                 lat[name].append(timed(fn))
                 cpu[name] += cpu_seconds(pid) - before
+                if name == "floor":
+                    floor_cpu += cpu_seconds(floor_server.pid) - below
+        floor_server.terminate()
+        floor_server.wait(timeout=20)
         load = tuple(max(a, b) for a, b in zip(load, os.getloadavg(), strict=True))
 
         info = ensure_pools(count=1, kind="full", root=TESTBED)[0]
@@ -250,13 +275,20 @@ def main(calls: int, servers: int) -> None:
     )
     print(line("direct to Nova (raw HTTP)", lat["direct"]))
     print(line(f"direct to Nova at {V1_MICROVERSION} (v1's)", lat["direct_v1mv"]))
+    print(line("through a bare Python proxy (floor)", lat["floor"]))
     print(line("through the facade", lat["facade"]))
     print(line("GET /v1/servers?pool=", lat["v1"]))
     print(compare("facade vs direct", lat["direct"], lat["facade"]))
     print(compare("v1 vs direct", lat["direct"], lat["v1"]))
     print(compare(f"v1 vs direct at {V1_MICROVERSION}", lat["direct_v1mv"], lat["v1"]))
     print(compare("v1 vs facade", lat["facade"], lat["v1"]))
-    pairs = (("facade", "direct"), ("v1", "direct"), ("v1", "direct_v1mv"))
+    pairs = (
+        ("floor", "direct"),
+        ("facade", "direct"),
+        ("facade", "floor"),
+        ("v1", "direct"),
+        ("v1", "direct_v1mv"),
+    )
     for name, base_name in pairs:  # each call against the direct call of the same round
         rounds = zip(lat[name], lat[base_name], strict=True)
         paired = statistics.median(o - d for o, d in rounds)
@@ -264,6 +296,7 @@ def main(calls: int, servers: int) -> None:
     idle = cpu["direct"] / calls * 1000
     for name in ("facade", "v1"):
         print(f"      served CPU per {name} call: {cpu[name] / calls * 1000 - idle:.2f} ms")
+    print(f"      the floor proxy's CPU per call: {floor_cpu / calls * 1000:.2f} ms")
     print(f"      load average (1, 5, 15 min; the higher of start and end): {load}")
     print("\n2) token issue (password, 20 each)")
     print(line("facade Keystone (argon2 check)", issue["facade"]))

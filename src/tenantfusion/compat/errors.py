@@ -66,6 +66,14 @@ def error(status: int, message: str) -> JSONResponse:
     )
 
 
+def rendered(exc: TenantFusionError) -> JSONResponse:
+    """A platform error as the OpenStack error its client expects (``status_of``)."""
+    status = status_of(exc)
+    if status >= 500:
+        log.warning("compat.failed", type=exc.type, detail=exc.detail)
+    return error(status, exc.detail)
+
+
 class OpenStackRoute(APIRoute):
     """A route whose errors (its dependencies' too) come out in OpenStack's shape."""
 
@@ -76,10 +84,7 @@ class OpenStackRoute(APIRoute):
             try:
                 return await handler(request)
             except TenantFusionError as e:
-                status = status_of(e)
-                if status >= 500:
-                    log.warning("compat.failed", type=e.type, detail=e.detail)
-                return error(status, e.detail)
+                return rendered(e)
             except RequestValidationError as e:
                 fields = "; ".join(
                     ".".join(str(p) for p in err.get("loc", ()) if p != "body") + ": " + err["msg"]
