@@ -10,7 +10,8 @@ unless the client set one (the ``tf-rec-<id>`` tag follows); a server's create c
 the ``tf_record`` metadata (every microversion) and, from microversion 2.52, the tag
 (``metadata.mark_create``; the facade hides both from the tenant and keeps them through
 its metadata and tag calls: ``metadata.py``, ``tags.py``); a volume is marked by its
-description only (Cinder has no tags). A delete the pool accepted hands the record
+description only (Cinder has no tags; the client's metadata stays its own), which the
+reconciler reads too. A delete the pool accepted hands the record
 to ``/v1``'s delete flow (servers: the delete job waits until Nova removed it) or drops it
 (Neutron and Cinder deletes are done when answered, as in ``/v1``).
 

@@ -29,6 +29,7 @@ from tenantfusion.errors import (
 from tenantfusion.pools.drivers.openstack_admin import AdminAccess
 from tenantfusion.pools.drivers.openstack_errors import translate
 from tenantfusion.pools.drivers.remote import (
+    RECORD_MARK,
     Capacity,
     CatalogKind,
     Kind,
@@ -155,6 +156,14 @@ def _floating_ip(f: dict[str, Any]) -> RemoteObject:
     )
 
 
+def _volume_mark(v: dict[str, Any]) -> str:
+    """The record a volume names: its ``tf_record`` metadata (a v1 create), else its
+    description when that is a mark (a facade create: the client's metadata stays its
+    own, so the facade marks the description only)."""
+    mark = (v.get("metadata") or {}).get("tf_record") or v.get("description") or ""
+    return str(mark) if str(mark).startswith(RECORD_MARK) else ""
+
+
 def _volume(v: dict[str, Any]) -> RemoteObject:
     attachments = v.get("attachments") or []
     return RemoteObject(
@@ -163,7 +172,7 @@ def _volume(v: dict[str, Any]) -> RemoteObject:
         name=v.get("name") or "",
         status=v.get("status") or "",
         project_id=v.get("os-vol-tenant-attr:tenant_id"),
-        description=(v.get("metadata") or {}).get("tf_record", ""),
+        description=_volume_mark(v),
         attrs={
             "size_gb": v.get("size"),
             "server_ids": [a["server_id"] for a in attachments if a.get("server_id")],
