@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -74,26 +75,37 @@ def _reconcile(api: Api) -> dict[str, Any]:
     return dict(job["result"]["resources"])
 
 
-def test_a_server_whose_create_answer_was_lost_is_adopted(api: Api) -> None:
+@contextmanager
+def _lossy(
+    api: Api, service: str, cidr: str
+) -> Iterator[tuple[DelayProxy, dict[str, object], dict[str, str]]]:
+    """West registered again as pool ``lossy``, its ``service`` reached through a proxy
+    that can lose an answer (Keystone's catalog rewritten to it), and a new tenant there
+    (purged afterwards): the proxy, the tenant and its headers."""
     west = ensure_pools(count=2, kind="full", root=TESTBED_ROOT)[1]
-    admin = connect(west)
-    real = f"127.0.0.1:{west.ports['nova']}".encode()
-    with DelayProxy(west.ports["nova"]) as nova:
-        rewrite = {real: f"127.0.0.1:{nova.port}".encode()}
+    real = f"127.0.0.1:{west.ports[service]}".encode()
+    with DelayProxy(west.ports[service]) as lossy:
+        rewrite = {real: f"127.0.0.1:{lossy.port}".encode()}
         with DelayProxy(west.ports["keystone"], rewrite=rewrite) as keystone:
-            body = pool_body(west, POOL, default_network_cidr="10.78.5.0/24")
+            body = pool_body(west, POOL, default_network_cidr=cidr)
             body["auth"]["auth_url"] = f"http://127.0.0.1:{keystone.port}/v3"
             r = api.client.post("/v1/pools", headers=api.admin, json=body)
             assert r.status_code == 201, r.text
             tenant, headers = api.new_tenant()
             try:
-                _adopted(api, admin, nova, str(tenant["id"]), headers)
+                yield lossy, tenant, headers
             finally:
                 gone = api.client.delete(
                     f"/v1/tenants/{tenant['id']}", params={"purge": "true"}, headers=api.admin
                 )
                 assert gone.status_code in (202, 204), gone.text
                 run_pending(sessions=api.sessions, settings=api.client.app.state.settings)
+
+
+def test_a_server_whose_create_answer_was_lost_is_adopted(api: Api) -> None:
+    admin = connect(ensure_pools(count=2, kind="full", root=TESTBED_ROOT)[1])
+    with _lossy(api, "nova", "10.78.5.0/24") as (nova, tenant, headers):
+        _adopted(api, admin, nova, str(tenant["id"]), headers)
 
 
 def _adopted(
@@ -151,47 +163,31 @@ def _adopted(
 def test_a_volume_whose_create_answer_was_lost_is_adopted(api: Api) -> None:
     """The same through Cinder: a facade volume is marked by its description (the
     client's metadata stays its own), which the reconciler reads too."""
-    west = ensure_pools(count=2, kind="full", root=TESTBED_ROOT)[1]
-    real = f"127.0.0.1:{west.ports['cinder']}".encode()
-    with DelayProxy(west.ports["cinder"]) as cinder:
-        rewrite = {real: f"127.0.0.1:{cinder.port}".encode()}
-        with DelayProxy(west.ports["keystone"], rewrite=rewrite) as keystone:
-            body = pool_body(west, POOL, default_network_cidr="10.78.6.0/24")
-            body["auth"]["auth_url"] = f"http://127.0.0.1:{keystone.port}/v3"
-            r = api.client.post("/v1/pools", headers=api.admin, json=body)
-            assert r.status_code == 201, r.text
-            tenant, headers = api.new_tenant()
-            try:
-                cinder.lose = b"POST /v3/volumes "
-                answer = api.client.post(
-                    f"/volume/{POOL}/v3/volumes",
-                    headers=headers,
-                    json={"volume": {"name": "lost-vol", "size": 1, "metadata": {"a": "1"}}},
-                )
-                assert answer.status_code == 503, answer.text
-                assert cinder.lose is None, "the create did not go through the proxy"
-                head, _, raw = cinder.lost[-1].partition(b"\r\n\r\n")
-                assert head.startswith(b"HTTP/1.1 202"), head  # Cinder made the volume
-                volume_id = str(json.loads(raw)["volume"]["id"])
-                with api.sessions() as db:
-                    row = db.scalars(
-                        select(RoutingRecord).where(RoutingRecord.tenant_id == tenant["id"])
-                    ).one()
-                    assert row.state is RecordState.creating and row.kind == "volume"
-                    row.created_at = utcnow() - timedelta(
-                        seconds=api.client.app.state.settings.lease_seconds + 5
-                    )
-                    db.commit()
-                    record_id = row.id
-                report = _reconcile(api)
-                assert {e["id"]: e.get("remote_id") for e in report["adopted"]} == {
-                    record_id: volume_id
-                }, report
-                listed = api.client.get("/v1/volumes", headers=headers, params={"pool": POOL})
-                assert [v["remote_id"] for v in listed.json()["items"]] == [volume_id]
-            finally:
-                gone = api.client.delete(
-                    f"/v1/tenants/{tenant['id']}", params={"purge": "true"}, headers=api.admin
-                )
-                assert gone.status_code in (202, 204), gone.text
-                run_pending(sessions=api.sessions, settings=api.client.app.state.settings)
+    with _lossy(api, "cinder", "10.78.6.0/24") as (cinder, tenant, headers):
+        cinder.lose = b"POST /v3/volumes "
+        answer = api.client.post(
+            f"/volume/{POOL}/v3/volumes",
+            headers=headers,
+            json={"volume": {"name": "lost-vol", "size": 1, "metadata": {"a": "1"}}},
+        )
+        assert answer.status_code == 503, answer.text
+        assert cinder.lose is None, "the create did not go through the proxy"
+        head, _, raw = cinder.lost[-1].partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 202"), head  # Cinder made the volume
+        volume_id = str(json.loads(raw)["volume"]["id"])
+        with api.sessions() as db:
+            row = db.scalars(
+                select(RoutingRecord).where(RoutingRecord.tenant_id == tenant["id"])
+            ).one()
+            assert row.state is RecordState.creating and row.kind == "volume"
+            row.created_at = utcnow() - timedelta(
+                seconds=api.client.app.state.settings.lease_seconds + 5
+            )
+            db.commit()
+            record_id = row.id
+        report = _reconcile(api)
+        assert {e["id"]: e.get("remote_id") for e in report["adopted"]} == {record_id: volume_id}, (
+            report
+        )
+        listed = api.client.get("/v1/volumes", headers=headers, params={"pool": POOL})
+        assert [v["remote_id"] for v in listed.json()["items"]] == [volume_id]
