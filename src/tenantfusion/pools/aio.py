@@ -93,12 +93,10 @@ async def send(
                 method, url, headers=headers, data=content, allow_redirects=False
             )
             break
-        except aiohttp.ServerDisconnectedError as e:
-            if attempt == 1 and method in ("GET", "HEAD"):
-                continue
-            breaker.after_call(pool, failed=True)
-            raise PoolUnreachable(f"pool {pool} did not answer", pool=pool) from e
         except TRANSPORT_ERRORS as e:
+            stale = isinstance(e, aiohttp.ServerDisconnectedError)
+            if stale and attempt == 1 and method in ("GET", "HEAD"):
+                continue
             breaker.after_call(pool, failed=True)
             raise PoolUnreachable(f"pool {pool} did not answer", pool=pool) from e
         except asyncio.CancelledError:

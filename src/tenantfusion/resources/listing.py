@@ -112,6 +112,18 @@ async def _remotes(pool: Pool, call: ListCall, concurrency: int) -> Remotes:
     return {o.remote_id: o for o in found}
 
 
+def _on_loop(
+    pool: Pool, call: ListCall, settings: Settings, loop: asyncio.AbstractEventLoop
+) -> Future[Remotes]:
+    """``call`` sent from ``loop`` (from any thread, the loop's own included)."""
+    return asyncio.run_coroutine_threadsafe(_remotes(pool, call, settings.pool_concurrency), loop)
+
+
+def _deadline(settings: Settings) -> Deadline:
+    """How long a list waits for its pools."""
+    return Deadline(min(settings.pool_timeout_seconds, settings.operation_deadline_seconds))
+
+
 def _ask(
     pools: list[Pool],
     *,
@@ -125,19 +137,16 @@ def _ask(
     (``pools.aio``: no thread waits for it); the others, and every pool without a loop,
     in their lanes (``fanout``)."""
     fetch = _fetcher(kind=kind, settings=settings, mappings=mappings)
-    concurrency = settings.pool_concurrency
     futures: list[Future[Remotes]] = []
     for pool in pools:
         call = None
         if loop is not None:
             call = _list_call(pool=pool, kind=kind, settings=settings, mappings=mappings)
         if loop is not None and call is not None:
-            coroutine = _remotes(pool, call, concurrency)
-            futures.append(asyncio.run_coroutine_threadsafe(coroutine, loop))
+            futures.append(_on_loop(pool, call, settings, loop))
         else:
-            futures.append(fanout.submit(pool, partial(fetch, pool), concurrency))
-    timeout = min(settings.pool_timeout_seconds, settings.operation_deadline_seconds)
-    return Started(pools, futures, Deadline(timeout))
+            futures.append(fanout.submit(pool, partial(fetch, pool), settings.pool_concurrency))
+    return Started(pools, futures, _deadline(settings))
 
 
 #: A tenant's pool (by name) and its active mapping there, by (tenant id, pool name).
@@ -167,9 +176,7 @@ def _ask_reused(
     call = _list_call(pool=pool, kind=kind, settings=settings, mappings={pool.id: mapping})
     if call is None:
         return None
-    asked = asyncio.run_coroutine_threadsafe(_remotes(pool, call, settings.pool_concurrency), loop)
-    timeout = min(settings.pool_timeout_seconds, settings.operation_deadline_seconds)
-    return Started([pool], [asked], Deadline(timeout))
+    return Started([pool], [_on_loop(pool, call, settings, loop)], _deadline(settings))
 
 
 def _ask_named(

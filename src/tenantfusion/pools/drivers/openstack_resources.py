@@ -35,6 +35,7 @@ from tenantfusion.pools.drivers.remote import (
     Kind,
     ListCall,
     RemoteObject,
+    next_page,
     record_description,
     record_tag,
 )
@@ -442,8 +443,7 @@ class OpenStackResources(AdminAccess):
                     found += [_router(r, interfaces) for r in page[ops.plural]]
                 else:
                     found += [ops.convert(o) for o in page[ops.plural]]
-                links = page.get(f"{ops.plural}_links") or []
-                url = next((lk["href"] for lk in links if lk.get("rel") == "next"), None)
+                url = next_page(page, ops.plural)
         return found
 
     @cached_property

@@ -89,5 +89,10 @@ class ListCall:
     operation: str = "list"
 
     def next_url(self, page: Mapping[str, Any]) -> str | None:
-        links = page.get(f"{self.plural}_links") or []
-        return next((lk["href"] for lk in links if lk.get("rel") == "next"), None)
+        return next_page(page, self.plural)
+
+
+def next_page(page: Mapping[str, Any], plural: str) -> str | None:
+    """The ``rel: next`` link in a list answer's ``<plural>_links``, or None (the last)."""
+    links = page.get(f"{plural}_links") or []
+    return next((lk["href"] for lk in links if lk.get("rel") == "next"), None)
