@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
 from tenantfusion.compat import marks, metadata
 
 MARK = {"tf_record": "tenantfusion rec-1"}
@@ -104,3 +107,75 @@ def test_compute_answers_lose_the_mark_and_keep_the_rest() -> None:
     assert marks.hide(volume, service="volume") is volume  # Cinder's are not Nova's
     plain = b'{"metadata": {"a": "1"}}'
     assert marks.hide(plain, service="compute") is plain  # not parsed: nothing to hide
+
+
+def _strings(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(v, str) for v in value.values())
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _reference(value: Any, service: str) -> Any:
+    """What hiding means, on the parsed answer: every ``tags`` list of strings loses the
+    platform tags, every (Nova) ``metadata`` object of strings loses the mark, wherever
+    they stand (as Nova and Neutron answer: tags and metadata hold strings only)."""
+    if isinstance(value, list):
+        return [_reference(v, service) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for k, v in value.items():
+        if k == "tags" and isinstance(v, list) and _strings(v):
+            out[k] = [t for t in v if not (isinstance(t, str) and t.startswith("tf-rec-"))]
+        elif k == "metadata" and service == "compute" and isinstance(v, dict) and _strings(v):
+            out[k] = {mk: mv for mk, mv in v.items() if mk != "tf_record"}
+        else:
+            out[k] = _reference(v, service)
+    return out
+
+
+_TEXT = st.sampled_from(
+    [
+        "tags",
+        "metadata",
+        'x"tags',
+        'x "metadata',
+        "tf_record",
+        "tf-rec-r1",
+        'q"uote',
+        "b\\",
+        "é",
+        "",
+    ]
+) | st.text(max_size=6)
+_STRINGS = st.lists(_TEXT, max_size=4)
+_DOCS = st.recursive(
+    st.none() | st.integers() | _TEXT,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(_TEXT, inner, max_size=3)
+        | st.fixed_dictionaries({"tags": _STRINGS})
+        | st.fixed_dictionaries({"metadata": st.dictionaries(_TEXT, _TEXT, max_size=3)})
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@example(  # keys that end in "tags" or "metadata" are not those fields
+    doc={'x"tags': ["tf-rec-r1"], 'y "metadata': {"tf_record": "t"}},
+    service="compute",
+    indent=None,
+    ascii_only=True,
+)
+@given(
+    doc=_DOCS,
+    service=st.sampled_from(["compute", "network", "volume"]),
+    indent=st.sampled_from([None, 2]),
+    ascii_only=st.booleans(),
+)
+def test_hiding_in_place_equals_hiding_the_parsed_answer(
+    doc: Any, service: str, indent: int | None, ascii_only: bool
+) -> None:
+    raw = json.dumps(doc, indent=indent, ensure_ascii=ascii_only).encode()
+    assert json.loads(marks.hide(raw, service=service)) == _reference(doc, service)
