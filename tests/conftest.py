@@ -72,7 +72,7 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _truncate(url: str) -> None:
-    keep = {"installation", "alembic_version", "audit_head"}
+    keep = {"installation", "alembic_version", "audit_head", "cache_epoch"}
     tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in keep]
     with engine_for(url).begin() as conn:
         for table in tables:

@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from tenantfusion import problems, web
+from tenantfusion import coherence, problems, web
 from tenantfusion.apikeys.lockout import Lockout
 from tenantfusion.apikeys.nonces import NonceLedger
 from tenantfusion.apikeys.views import router as api_keys_router
@@ -57,8 +57,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         require_keys(settings)  # production refuses to serve without a working key
-        # the reconciler only queues jobs: it runs where a worker runs them
-        threads: list[Worker | Reconciler] = []
+        # every serving process watches the cache epoch; the reconciler only queues jobs:
+        # it runs where a worker runs them
+        threads: list[Worker | Reconciler | coherence.Watcher] = [
+            coherence.Watcher(sessions=sessions, url=settings.resolved_database_url)
+        ]
         if start_worker:
             threads.append(Worker(sessions=sessions, settings=settings))
             if settings.run_reconciler:
@@ -78,6 +81,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         version="1.0",
         lifespan=lifespan,
         description="One tenant-facing API over several OpenStack resource pools.",
+        # metrics are Prometheus' (/metrics); FastAPI's OpenTelemetry hooks would only
+        # look for a provider on every request
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.sessions = sessions

@@ -29,3 +29,8 @@ RECONCILE_FINDINGS = Gauge(
 RECONCILE_RUNS = Counter(
     "tenantfusion_reconcile_runs_total", "Reconcile loop passes and pool jobs", ["outcome"]
 )
+TOKEN_CACHE = Counter(
+    "tenantfusion_token_cache_total",
+    "Platform token checks answered from the in-process cache (hit) or the database (miss)",
+    ["result"],
+)

@@ -2,6 +2,7 @@
 
 from tenantfusion.apikeys.models import ApiKey, SignatureNonce
 from tenantfusion.audit.models import AuditEvent, AuditHead
+from tenantfusion.coherence.models import CacheEpoch
 from tenantfusion.db import Base
 from tenantfusion.idempotency.models import IdempotencyKey
 from tenantfusion.jobs.models import Job, JobEvent
@@ -17,6 +18,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Base",
+    "CacheEpoch",
     "IdempotencyKey",
     "Installation",
     "Job",

@@ -1,5 +1,5 @@
 """mapping.reuse: values reused for a moment, dropped at once by a pool or mapping write
-made in this process (a real database: the ORM's own flush events drop them)."""
+committed in this process (a real database: the session's own events drop them)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tests.fakes import fake_pool
 def test_a_value_lives_for_its_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reuse, "SECONDS", 0.2)
     kept: reuse.Reuse[str, int] = reuse.Reuse()
-    kept.put("a", 1)
+    kept.put("a", 1, epoch=None)
     assert kept.get("a") == 1 and kept.get("b") is None
     time.sleep(0.25)
     assert kept.get("a") is None
@@ -32,8 +32,8 @@ def test_a_pool_written_in_this_process_drops_every_value(
         pool = fake_pool(name="reused", url="fake://reuse", driver="fake", settings=settings)
         db.add(pool)
         db.commit()
-        kept.put("way", "in")
-        other.put("list", "of one pool")
+        kept.put("way", "in", epoch=None)
+        other.put("list", "of one pool", epoch=None)
         db.get(Pool, pool.id).is_enabled = False  # type: ignore[union-attr]
         db.commit()
     assert kept.get("way") is None and other.get("list") is None

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from tenantfusion import coherence
 from tenantfusion.compat.identity import SERVICES
 from tenantfusion.config import Settings
 from tenantfusion.errors import NotFound
@@ -78,10 +79,11 @@ async def upstream(
     found = _reusable(key)
     if found is not None:
         return found
+    epoch = coherence.current()  # before the reads: a later change ends the reuse
     up: Upstream = await run_in_threadpool(
         resolve, sessions=sessions, actor=actor, settings=settings, service=service, region=region
     )
-    _reused.put(key, up)
+    _reused.put(key, up, epoch=epoch)
     return up
 
 

@@ -1,27 +1,25 @@
-"""What a tenant's mapping and pool rows give, reused on the event loop for a moment.
+"""What a tenant's mapping and pool rows give, reused on the event loop.
 
 A request that waits for its pool on the event loop (the facade's pass-through, a list
 of one pool) would first go to a worker thread for two small reads: the pool and the
-tenant's mapping there. Their outcome is reused instead for ``SECONDS``: any write to a
-mapping or a pool in this process drops every reused value at once (deprovisioned,
-credential replaced, pool disabled...); one made by another replica is seen this late,
-as the scheduler's roster (``pools.service.ROSTER_CHECK_SECONDS``). Values are read only:
+tenant's mapping there. Their outcome is reused instead: for ``SECONDS`` whatever
+happens, then up to ``KEEP_SECONDS`` while the cache epoch is unchanged (``coherence``).
+A write to a mapping or a pool (deprovisioned, credential replaced, pool disabled...)
+committed in this process drops every reused value at once; one committed by another
+replica ends them once this process's watcher sees the epoch move. Values are read only:
 the ORM objects in them are detached and never written through.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 import weakref
 from typing import Generic, TypeVar
 
-from sqlalchemy import event
-
-from tenantfusion.mapping.models import Mapping
-from tenantfusion.pools.models import Pool
+from tenantfusion import coherence
 
 SECONDS = 1.0
+KEEP_SECONDS = 60.0
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -30,32 +28,32 @@ _all: weakref.WeakSet[Reuse[object, object]] = weakref.WeakSet()
 
 
 class Reuse(Generic[K, V]):
-    """Values kept ``SECONDS`` each, all dropped on any mapping or pool write."""
+    """Values kept a while each (see the module), all dropped on any committed change."""
 
     def __init__(self) -> None:
-        self._items: dict[K, tuple[float, V]] = {}
+        self._items: dict[K, tuple[coherence.Stamp, V]] = {}
         self._lock = threading.Lock()
         _all.add(self)  # type: ignore[arg-type]
 
     def get(self, key: K) -> V | None:
         found = self._items.get(key)
-        return found[1] if found is not None and found[0] > time.monotonic() else None
+        return found[1] if found is not None and found[0].valid() else None
 
-    def put(self, key: K, value: V) -> None:
+    def put(self, key: K, value: V, *, epoch: int | None) -> None:
+        """Keep ``value``, read while ``epoch`` was current (``coherence.current()``)."""
+        kept = coherence.stamp(epoch=epoch, short=SECONDS, long=KEEP_SECONDS)
         with self._lock:
-            self._items[key] = (time.monotonic() + SECONDS, value)
+            self._items[key] = (kept, value)
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
 
 
-def forget(*_: object) -> None:
-    """Drop every reused value (a mapping or a pool was written in this process)."""
+def forget() -> None:
+    """Drop every reused value."""
     for reuse in list(_all):
         reuse.clear()
 
 
-for _model in (Mapping, Pool):
-    for _change in ("after_insert", "after_update", "after_delete"):
-        event.listen(_model, _change, forget)
+coherence.on_change(forget)

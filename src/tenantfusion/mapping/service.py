@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tenantfusion import coherence
 from tenantfusion.db import utcnow
 from tenantfusion.errors import NotFound
 from tenantfusion.mapping.models import Mapping, MappingState
@@ -112,7 +113,7 @@ def try_lease(
             (Mapping.lease_owner.is_(None)) | (Mapping.lease_expires_at < now),
         )
         .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=seconds))
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **coherence.NEUTRAL)
     )
     db.commit()
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -124,7 +125,7 @@ def renew_lease(*, db: Session, mapping: Mapping, owner: str, seconds: float) ->
         update(Mapping)
         .where(Mapping.id == mapping.id, Mapping.lease_owner == owner)
         .values(lease_expires_at=utcnow() + timedelta(seconds=seconds))
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **coherence.NEUTRAL)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
@@ -135,6 +136,6 @@ def release_lease(*, db: Session, mapping_id: str, owner: str) -> None:
         update(Mapping)
         .where(Mapping.id == mapping_id, Mapping.lease_owner == owner)
         .values(lease_owner=None, lease_expires_at=None)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **coherence.NEUTRAL)
     )
     db.commit()

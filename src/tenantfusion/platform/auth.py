@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tenantfusion import coherence
 from tenantfusion.audit import service as audit_service
 from tenantfusion.config import Settings
 from tenantfusion.db import utcnow
@@ -91,6 +92,7 @@ def authenticate(*, db: Session, raw_token: str) -> Principal:
     """The principal behind a bearer token. Raises NotAuthenticated for unknown, expired or
     revoked tokens, and for disabled users or tenants."""
     digest = token_digest(raw_token)
+    epoch = coherence.current()  # before the read: a later change ends the cached entry
     row = db.execute(
         select(User.id, User.username, User.role, User.tenant_id, Token.expires_at)
         .join(Token, Token.user_id == User.id)
@@ -108,13 +110,12 @@ def authenticate(*, db: Session, raw_token: str) -> Principal:
     principal = Principal(
         user_id=row.id, username=row.username, role=row.role, tenant_id=row.tenant_id
     )
-    token_cache.remember(digest, principal, expires_at=row.expires_at)
+    token_cache.remember(digest, principal, expires_at=row.expires_at, epoch=epoch)
     return principal
 
 
 def revoke_token(*, db: Session, raw_token: str) -> None:
-    """Revoke one token (logout)."""
-    token_cache.forget(digest=token_digest(raw_token))
+    """Revoke one token (logout; every cache of it ends with the commit, ``coherence``)."""
     db.execute(
         update(Token)
         .where(Token.digest == token_digest(raw_token), Token.revoked_at.is_(None))

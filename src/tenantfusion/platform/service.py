@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 from tenantfusion.audit import service as audit_service
 from tenantfusion.db import utcnow
 from tenantfusion.errors import Conflict, InvalidInput, LastTenantAdmin, NotFound
-from tenantfusion.platform import token_cache
 from tenantfusion.platform.models import Installation, Role, Tenant, Token, User
 from tenantfusion.platform.principal import Principal
 from tenantfusion.platform.schemas import TenantCreate, TenantUpdate, UserCreate, UserUpdate
@@ -113,7 +112,6 @@ def delete_tenant(*, db: Session, actor: Principal, tenant: Tenant) -> None:
         db.flush()
     except IntegrityError as e:
         raise Conflict(f"tenant {tenant.name} is still referred to: retry the delete") from e
-    token_cache.forget()
 
 
 def _add_user(
@@ -230,8 +228,6 @@ def update_user(*, db: Session, actor: Principal, user: User, data: UserUpdate) 
         user.is_enabled = data.is_enabled
     if data.is_enabled is False or data.password is not None:
         _revoke_tokens(db=db, user_ids=[user.id])
-    if data.role is not None:
-        token_cache.forget()  # cached principals carry the old role
     db.flush()
     audit_service.record(
         db=db,
@@ -264,11 +260,9 @@ def delete_user(*, db: Session, actor: Principal, user: User) -> None:
     )
     db.delete(user)
     db.flush()
-    token_cache.forget()
 
 
 def _revoke_tokens(*, db: Session, user_ids: object) -> None:
-    token_cache.forget()
     db.execute(
         update(Token)
         .where(Token.user_id.in_(user_ids), Token.revoked_at.is_(None))  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ from typing import Any, Generic
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from tenantfusion import coherence
 from tenantfusion.config import Settings
 from tenantfusion.db import release
 from tenantfusion.errors import InvalidInput, NotFound, TenantFusionError
@@ -193,6 +194,7 @@ def _ask_named(
     for an unknown pool, InvalidInput for a bad marker (nothing asked)."""
     if query.pool is None:
         return None
+    epoch = coherence.current()  # before the reads: a later change ends the reuse
     named = pool_service.get(db=db, ref=query.pool)
     if named is None or named.name != query.pool:
         raise NotFound(f"pool {query.pool} not found")
@@ -201,7 +203,7 @@ def _ask_named(
     mapping = mapping_service.get(db=db, tenant_id=tenant_id, pool_id=named.id)
     if mapping is None or mapping.state is not MappingState.active:
         return None
-    _named.put((tenant_id, named.name), (named, mapping))
+    _named.put((tenant_id, named.name), (named, mapping), epoch=epoch)
     return _ask([named], kind=kind, settings=settings, mappings={named.id: mapping}, loop=loop)
 
 

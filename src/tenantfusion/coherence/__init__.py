@@ -1,0 +1,19 @@
+"""Cache coherence across replicas: one epoch counter in the database, bumped in the same
+transaction as every write that an in-process cache depends on (tokens, users, tenants,
+mappings, pools), and watched by each process, which drops its caches when it changes.
+
+So caches of validated tokens and of a tenant's way into a pool (``platform.token_cache``,
+``mapping.reuse``) can be kept for a minute instead of half a second, and a revocation
+or a disable made on any replica is still seen everywhere within ``POLL_SECONDS``.
+"""
+
+from tenantfusion.coherence.service import (
+    NEUTRAL,
+    Stamp,
+    Watcher,
+    current,
+    on_change,
+    stamp,
+)
+
+__all__ = ["NEUTRAL", "Stamp", "Watcher", "current", "on_change", "stamp"]
