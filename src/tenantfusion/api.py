@@ -104,14 +104,17 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.add_middleware(AuditMiddleware, sessions=sessions)
     app.add_middleware(ObserveMiddleware)
 
+    # FastAPI matches a path against the included routers in turn, each route of each:
+    # the tenants' resources (the most called) first, then the rest (no path of one
+    # router matches another's)
     for router in (
+        resources_router,
         platform_router,
         api_keys_router,
         pools_router,
         mapping_router,
         jobs_router,
         audit_router,
-        resources_router,
         quotas_router,
     ):
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(idempotency.guard)])

@@ -263,6 +263,10 @@ def begin(
     return Listing(kind=kind, query=query, records=records, pools=pools, refs=refs, asked=started)
 
 
+#: built once: parametrizing the generic model looks it up again on every call
+_PAGE = ResourcePage[Any]
+
+
 def merge(listing: Listing[R], answers: list[Answer[Remotes]]) -> ResourcePage[R]:
     """The page: records in creation order whose objects their pools reported (and that
     pass the filters), each pool's outcome in ``pools``. A pool that failed is reported
@@ -287,7 +291,7 @@ def merge(listing: Listing[R], answers: list[Answer[Remotes]]) -> ResourcePage[R
         pool = listing.pools[record.pool_id]
         items.append(kind.read(Row(record=record, pool=pool, remote=remote, refs=listing.refs)))
         last = record
-    return ResourcePage[Any](
+    return _PAGE(
         items=items,
         next_marker=_marker(last) if more and last is not None else None,
         pools={a.pool.name: a.outcome for a in answers},
