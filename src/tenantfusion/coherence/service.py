@@ -1,10 +1,11 @@
 """The epoch: bumped with the writes caches depend on, watched by every serving process.
 
 - **Bump.** A transaction that updates or deletes a row of a watched table (``WATCHED``)
-  also adds one to ``cache_epoch``, so both commit or neither does. ORM flushes count
-  only columns that changed, less each table's bookkeeping columns (a pool's health
-  check time, a mapping's lease); bulk ``UPDATE``/``DELETE`` statements count unless they
-  carry ``NEUTRAL`` (the lease statements). Inserts never count: nothing caches an absence.
+  also adds one to ``cache_epoch`` as its last statement, so both commit or neither
+  does. ORM flushes count only columns that changed, less each table's bookkeeping
+  columns (a pool's health check time, a mapping's lease); bulk ``UPDATE``/``DELETE``
+  statements count unless they carry ``NEUTRAL`` (the lease statements). Inserts never
+  count: nothing caches an absence.
 - **Watch.** ``Watcher`` (one thread per serving process) reads the epoch every
   ``POLL_SECONDS``; ``current()`` is the value it read, or None when it has not read one
   within ``STALE_SECONDS`` (stopped, database down, or two databases in one process).
@@ -25,7 +26,13 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Table, event, inspect, select, update
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    UOWTransaction,
+    sessionmaker,
+)
 
 from tenantfusion.coherence.models import EPOCH_ID, CacheEpoch
 
@@ -46,6 +53,7 @@ NEUTRAL = {"tf_cache_neutral": True}
 _TABLE: Table = CacheEpoch.__table__  # type: ignore[assignment]
 _BUMP = update(_TABLE).where(_TABLE.c.id == EPOCH_ID).values(value=_TABLE.c.value + 1)
 _READ = select(_TABLE.c.value).where(_TABLE.c.id == EPOCH_ID)
+_CHANGED = "tf_cache_epoch_changed"
 _BUMPED = "tf_cache_epoch_bumped"
 
 _listeners: list[Callable[[], None]] = []
@@ -109,37 +117,51 @@ def _changes_watched(session: Session) -> bool:
     return False
 
 
-def _bump(session: Session) -> None:
-    session.connection().execute(_BUMP)
-    session.info[_BUMPED] = True
+def _mark(session: Session) -> None:
+    session.info[_CHANGED] = True
 
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _: UOWTransaction) -> None:
-    if not session.info.get(_BUMPED) and _changes_watched(session):
-        _bump(session)
+    if not session.info.get(_CHANGED) and _changes_watched(session):
+        _mark(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> None:
-    if not (state.is_update or state.is_delete) or state.session.info.get(_BUMPED):
+    if not (state.is_update or state.is_delete) or state.session.info.get(_CHANGED):
         return
     table: Any = getattr(state.statement, "table", None)
     if getattr(table, "name", None) in WATCHED and not state.execution_options.get(
         "tf_cache_neutral"
     ):
-        _bump(state.session)
+        _mark(state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    """The bump, as the transaction's last statement: the epoch row is the last lock any
+    transaction takes, so waiting for it never closes a cycle of locks (no deadlock)."""
+    if session.in_nested_transaction():
+        return  # a savepoint: the bump waits for the transaction's own commit
+    session.flush()  # what the commit would flush next, counted too
+    if session.info.get(_CHANGED):
+        session.connection().execute(_BUMP)
+        session.info[_BUMPED] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    if session.info.pop(_BUMPED, False):
+    if session.info.pop(_BUMPED, False):  # the transaction's commit, not a savepoint's
+        session.info.pop(_CHANGED, None)
         _changed()
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session: Session, _: Any) -> None:
-    session.info.pop(_BUMPED, None)
+def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+    if not previous.nested:  # a savepoint's rollback leaves what came before it marked
+        session.info.pop(_CHANGED, None)
+        session.info.pop(_BUMPED, None)
 
 
 def _observe(epoch: int | None) -> None:
