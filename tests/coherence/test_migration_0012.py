@@ -3,7 +3,6 @@ table as the model declares it, and seeds the one row."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
@@ -12,28 +11,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from tenantfusion.db import alembic_config, engine_for
 from tenantfusion.models import Base
-from tests.conftest import _drop_pg_database, _pg_database
+from tests.migrating import at_head
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_0012_down_and_up(backend: str, tmp_path: Path) -> None:
-    name = f"tf_mig_{uuid.uuid4().hex[:8]}"
-    url = f"sqlite:///{tmp_path / 'm.db'}" if backend == "sqlite" else _pg_database(name)
-    cfg, engine = alembic_config(url), engine_for(url)
-    try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-            assert not [d for d in diff if "cache_epoch" in str(d)], diff
-            command.downgrade(cfg, "0011")
-            assert "cache_epoch" not in inspect(conn).get_table_names()
-            command.upgrade(cfg, "head")
-            rows = conn.execute(text("SELECT id, value FROM cache_epoch")).all()
-            assert [tuple(r) for r in rows] == [(1, 0)]
-    finally:
-        engine.dispose()
-        if backend == "postgres":
-            _drop_pg_database(name)
+    with at_head(backend, tmp_path) as (cfg, conn):
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert not [d for d in diff if "cache_epoch" in str(d)], diff
+        command.downgrade(cfg, "0011")
+        assert "cache_epoch" not in inspect(conn).get_table_names()
+        command.upgrade(cfg, "head")
+        rows = conn.execute(text("SELECT id, value FROM cache_epoch")).all()
+        assert [tuple(r) for r in rows] == [(1, 0)]
