@@ -16,6 +16,7 @@ from tenantfusion.apikeys.views import router as api_keys_router
 from tenantfusion.audit.middleware import AuditMiddleware
 from tenantfusion.audit.views import router as audit_router
 from tenantfusion.compat import proxy as compat_proxy
+from tenantfusion.compat import upload as compat_upload
 from tenantfusion.compat.views import mounts as compat_mounts
 from tenantfusion.compat.views import router as compat_router
 from tenantfusion.config import Settings, get_settings
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         GuardMiddleware,
         max_body_bytes=settings.max_body_bytes,
         max_json_depth=settings.max_json_depth,
+        streamed=compat_upload.streams,  # image data: bounded by max_image_bytes
     )
     app.add_middleware(AuditMiddleware, sessions=sessions)
     app.add_middleware(ObserveMiddleware)

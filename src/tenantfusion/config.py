@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     missing_grace_seconds: float = 300.0
     #: Largest request body accepted on any route (413 beyond).
     max_body_bytes: int = 1024 * 1024
+    #: Largest image data upload through the facade (``PUT /image/<region>/v2/images/<id>/
+    #: file`` or ``stage``): streamed to Glance, never held whole, so not bound by
+    #: ``max_body_bytes``; 413 beyond.
+    max_image_bytes: int = 10 * 1024**3
     #: Deepest JSON nesting accepted (422 beyond).
     max_json_depth: int = 64
     #: How long ``serve`` keeps an idle client connection open. Longer than any client's or

@@ -10,6 +10,7 @@ TenantFusionError (type, status, title)
  │    ├── ObjectsLeft        409 objects-left (a tenant/pool still holds mappings or objects)
  │    └── MappingBusy        409 mapping-busy (another worker holds the mapping's lease)
  ├── QuotaExceeded           409 quota-exceeded
+ ├── BodyTooLarge            413 body-too-large (a streamed request body over its limit)
  ├── PoolError               502 pool-error
  │    ├── PoolUnreachable    502 pool-unreachable
  │    │    └── PoolTimeout    504 pool-timeout (no answer within the operation's deadline)
@@ -91,6 +92,12 @@ class MappingBusy(Conflict):
 
 class QuotaExceeded(TenantFusionError):
     type, status, title = "quota-exceeded", 409, "Quota exceeded"
+
+
+class BodyTooLarge(TenantFusionError):
+    """A request body streamed past the guard (image data) that is larger than its limit."""
+
+    type, status, title = "body-too-large", 413, "Request body too large"
 
 
 class PoolError(TenantFusionError):

@@ -2,13 +2,16 @@
 
 A body larger than ``max_body_bytes`` is refused with 413 whether it announces its
 ``Content-Length`` or streams; JSON nested deeper than ``max_json_depth`` is refused with
-422 before any parser sees it (a deep document would exhaust Python's recursion).
+422 before any parser sees it (a deep document would exhaust Python's recursion). The one
+exception: requests ``streamed`` says stream their body (the facade's image data, bounded
+by ``compat.upload`` instead) pass unread.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -72,10 +75,19 @@ def security_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
 class GuardMiddleware:
     """Limits request bodies and adds security headers to every response."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_json_depth: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_json_depth: int,
+        streamed: Callable[[Scope], bool] = lambda _: False,
+    ) -> None:
         self.app = app
         self.max_body = max_body_bytes
         self.max_depth = max_json_depth
+        #: requests whose body their route reads as it arrives and bounds itself
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,7 +100,7 @@ class GuardMiddleware:
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
-        if scope["method"] not in BODY_METHODS:
+        if scope["method"] not in BODY_METHODS or self.streamed(scope):
             await self.app(scope, receive, send_secured)
             return
         headers = dict(scope.get("headers") or [])

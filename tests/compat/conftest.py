@@ -9,6 +9,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,10 +112,11 @@ class Tenant:
         return out
 
 
-@pytest.fixture(scope="session")
-def facade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Facade]:
+@contextmanager
+def served_facade(data: Path, **extra: str) -> Iterator[Facade]:
+    """A served tenantfusion (SQLite in ``data``) with the two full pools as regions
+    ``east`` and ``west``; ``extra``: more of its environment (``TENANTFUSION_*``)."""
     infos = ensure_pools(count=2, kind="full", root=TESTBED_ROOT)
-    data = tmp_path_factory.mktemp("facade")
     env = serve_env(
         database_url=f"sqlite:///{data / 'tf.sqlite'}",
         data_dir=data,
@@ -122,6 +124,7 @@ def facade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Facade]:
         TENANTFUSION_POOL_TIMEOUT_SECONDS="30",
         TENANTFUSION_OPERATION_DEADLINE_SECONDS="60",
         TENANTFUSION_RECONCILE_INTERVAL_SECONDS="3600",
+        **extra,
     )
     subprocess.run(
         [str(EXE), "admin", "create", "--username", "root", "--password-stdin"],
@@ -143,6 +146,12 @@ def facade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Facade]:
         yield Facade(url=url, admin=admin, home=data)
 
 
+@pytest.fixture(scope="session")
+def facade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Facade]:
+    with served_facade(tmp_path_factory.mktemp("facade")) as made:
+        yield made
+
+
 def _purge(facade: Facade, tenant_id: str) -> None:
     with facade.api() as c:
         r = c.delete(f"/v1/tenants/{tenant_id}", params={"purge": "true"}, headers=facade.admin)
@@ -160,9 +169,10 @@ def _purge(facade: Facade, tenant_id: str) -> None:
         raise AssertionError("tenant purge did not finish")
 
 
-@pytest.fixture
-def tenant(facade: Facade) -> Iterator[Tenant]:
-    """A brand-new tenant (no project in any pool yet); purged from both pools after."""
+@contextmanager
+def new_tenant(facade: Facade) -> Iterator[Tenant]:
+    """A brand-new tenant of ``facade`` (no project in any pool yet); purged from both
+    pools after."""
     name = f"os-{uuid.uuid4().hex[:8]}"
     with facade.api() as c:
         r = c.post(
@@ -172,5 +182,14 @@ def tenant(facade: Facade) -> Iterator[Tenant]:
         )
         assert r.status_code == 201, r.text
     made = Tenant(facade, r.json()["id"], name, "boss", "boss-password")
-    yield made
-    _purge(facade, made.id)
+    try:
+        yield made
+    finally:
+        _purge(facade, made.id)
+
+
+@pytest.fixture
+def tenant(facade: Facade) -> Iterator[Tenant]:
+    """A brand-new tenant (no project in any pool yet); purged from both pools after."""
+    with new_tenant(facade) as made:
+        yield made

@@ -11,7 +11,8 @@
 - JSON answers have the pool's root rewritten to the facade's (``Location``, ``links``,
   ``href``, ``next``); other answers (image data) stream through unchanged; request
   bodies go whole (bounded by ``max_body_bytes``; the pools' WSGI servers refuse chunked
-  bodies), so image uploads above that limit are not offered;
+  JSON bodies), except image data uploads (``PUT .../v2/images/<id>/file`` or ``stage``),
+  which stream to Glance as they arrive, bounded by ``max_image_bytes`` (``upload``);
 - the pool's circuit breaker fails a down pool fast (503) and learns from each answer.
 """
 
@@ -28,7 +29,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from tenantfusion.compat import bulk, marks, metadata, records, tags
+from tenantfusion.compat import bulk, marks, metadata, records, tags, upload
 from tenantfusion.compat.upstream import Upstream, discovery_root, upstream
 from tenantfusion.config import Settings
 from tenantfusion.deps import get_app_settings, get_sessions
@@ -180,6 +181,11 @@ async def forward(
     """Forward one request to ``region``'s ``service`` as the caller's tenant."""
     refuse_admin_only(service=service, path=path, query=request.query_params)
     sessions, settings = get_sessions(request), get_app_settings(request)
+    streamed = (
+        upload.body(request, limit=settings.max_image_bytes)
+        if upload.streams(request.scope)
+        else None
+    )
     up = await upstream(
         sessions=sessions, actor=caller, settings=settings, service=service, region=region
     )
@@ -240,10 +246,10 @@ async def forward(
                 )
         routing = record is not None or batch is not None
         content = json.dumps(body).encode() if routing else await request.body()
-    else:  # whole: request bodies are bounded (max_body_bytes) and pools' WSGI servers
-        content = None
+    else:  # image data as it arrives, else whole: request bodies are bounded
+        content = streamed  # (max_body_bytes) and pools' WSGI servers take no chunked JSON
     if content is None:
-        content = await request.body()  # take no chunked bodies
+        content = await request.body()
     headers = _request_headers(request, up.token)
     if method != request.method:
         headers["content-type"] = "application/json"

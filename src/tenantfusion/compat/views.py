@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 from starlette.routing import Mount, Route, Router
 
-from tenantfusion.compat import identity, proxy
+from tenantfusion.compat import identity, proxy, upload
 from tenantfusion.compat.errors import OpenStackRoute, rendered
 from tenantfusion.compat.schemas import AuthRequest
 from tenantfusion.deps import (
@@ -131,8 +131,11 @@ def _proxy_router(service: str) -> Router:
     async def forward(request: Request) -> Response:
         try:
             caller = await get_principal(request, request.headers.get("x-auth-token"))
-            # the v1 API's Idempotency-Key applies to the facade's creates and actions too
-            await idempotency.guard(request, request.headers.get("idempotency-key"))
+            # the v1 API's Idempotency-Key applies to the facade's creates and actions too,
+            # not to image data (streamed, never held to fingerprint; Glance refuses a
+            # second upload to an image with 409 anyway)
+            if not upload.streams(request.scope):
+                await idempotency.guard(request, request.headers.get("idempotency-key"))
             return await proxy.forward(
                 request=request,
                 caller=caller,

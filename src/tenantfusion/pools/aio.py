@@ -10,6 +10,9 @@ app stops. It sends only what it is given: no cookies, no redirects, no decompre
 (answers pass through byte for byte), no proxy variables (pools are reached directly),
 and none of aiohttp's default headers (Accept, Accept-Encoding, User-Agent, a made-up
 Content-Type); only Host and Content-Length are added.
+
+A request body is bytes, or an ``Upload`` passed on while its caller still sends it (image
+data): never held whole, with the caller's length as Content-Length (else chunked).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -36,6 +39,44 @@ _gates: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Semaphore] = {}
 _SKIPPED = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 #: Errors that mean the pool did not answer (refused, reset, timed out, bad framing).
 TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+class Upload:
+    """A request body passed on to a pool while it arrives, one chunk at a time: ``chunks``
+    as the caller sends them, ``length`` the size it announced (sent as Content-Length;
+    None: the pool gets it chunked).
+
+    ``send`` raises a failure of the caller's side (its body broke off, or grew past a
+    limit: what ``chunks`` raised) as itself, as no failure of the pool's; a pool that
+    takes none of a chunk for the call timeout is unreachable, as one that does not
+    answer; and a pool's answer time counts from the body's last byte on."""
+
+    def __init__(self, chunks: AsyncIterable[bytes], *, length: int | None) -> None:
+        self.length = length
+        self._chunks = chunks
+        #: what ``chunks`` raised, if it did
+        self.failure: Exception | None = None
+        #: when the last byte went to the pool
+        self.sent_at: float | None = None
+        #: the deadline of the call under way (``send``), None outside it
+        self.stall: asyncio.Timeout | None = None
+
+    def _expect_pool(self, waiting: bool) -> None:
+        """Arm the stall deadline while a chunk waits for the pool to take it."""
+        if self.stall is not None:
+            loop = asyncio.get_running_loop()
+            self.stall.reschedule(loop.time() + _timeout if waiting else None)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._chunks:
+                self._expect_pool(True)
+                yield chunk
+                self._expect_pool(False)
+        except Exception as e:
+            self.failure = e
+            raise
+        self.sent_at = time.monotonic()
 
 
 def configure(*, timeout_seconds: float) -> None:
@@ -77,23 +118,28 @@ async def send(
     method: str,
     url: str,
     headers: Mapping[str, str],
-    content: bytes | None = None,
+    content: bytes | Upload | None = None,
 ) -> aiohttp.ClientResponse:
     """One call into ``pool`` through its circuit breaker; the answer's headers are read,
     its body not yet (``read`` it, or stream it and ``release`` it). A pool that does not
     answer: PoolUnreachable (and a failure for the breaker), as is a 5xx or an answer that
     took longer than the breaker's slow limit, or a call its caller stopped waiting for
     (cancelled at its deadline). A GET or HEAD whose kept-alive connection
-    the pool had closed meanwhile is sent once more on a new one."""
+    the pool had closed meanwhile is sent once more on a new one. An ``Upload`` that
+    failed on its caller's side raises what it raised (``Upload``)."""
     breaker.before_call(pool)
     started = time.monotonic()
+    upload = content if isinstance(content, Upload) else None
+    if upload is not None and upload.length is not None:
+        headers = {**headers, "Content-Length": str(upload.length)}
     for attempt in (1, 2):
         try:
-            answer = await session().request(
-                method, url, headers=headers, data=content, allow_redirects=False
-            )
+            answer = await _request(method, url, headers, content)
             break
         except TRANSPORT_ERRORS as e:
+            if upload is not None and upload.failure is not None:
+                breaker.abandon(pool)  # the caller's side failed: nothing learnt of the pool
+                raise upload.failure from e
             stale = isinstance(e, aiohttp.ServerDisconnectedError)
             if stale and attempt == 1 and method in ("GET", "HEAD"):
                 continue
@@ -104,8 +150,24 @@ async def send(
             # which is what a thread's call would learn at its timeout a little later
             breaker.after_call(pool, failed=True)
             raise
-    breaker.after_call(pool, failed=answer.status >= 500, seconds=time.monotonic() - started)
+    answered = time.monotonic()
+    since = started if upload is None else (upload.sent_at or answered)
+    breaker.after_call(pool, failed=answer.status >= 500, seconds=answered - since)
     return answer
+
+
+async def _request(
+    method: str, url: str, headers: Mapping[str, str], content: bytes | Upload | None
+) -> aiohttp.ClientResponse:
+    call = session().request(method, url, headers=headers, data=content, allow_redirects=False)
+    if not isinstance(content, Upload):
+        return await call
+    async with asyncio.timeout(None) as stall:  # armed while a chunk waits for the pool
+        content.stall = stall
+        try:
+            return await call
+        finally:
+            content.stall = None
 
 
 async def read(answer: aiohttp.ClientResponse, *, pool: str) -> bytes:

@@ -91,6 +91,16 @@ def after_call(pool: str, *, failed: bool, seconds: float = 0.0, closes: bool = 
         _failed(pool, st)
 
 
+def abandon(pool: str) -> None:
+    """Record a call that ended on its caller's side before the pool answered (a request
+    body that broke off): it proves nothing about the pool, so it counts for nothing, and
+    frees the half-open trial it may have been."""
+    with _lock:
+        st = _states.get(pool)
+        if st is not None:
+            st.trial_running = False
+
+
 def _failed(pool: str, st: _State) -> None:
     st.failures += 1
     if st.failures >= FAILURES_TO_OPEN:
