@@ -82,6 +82,27 @@ def test_cli_uploads_and_downloads_an_image_past_the_body_limit(
     assert "big" not in images(tenant, region)
 
 
+def test_cli_imports_an_image_staged_past_the_body_limit(tenant: Tenant, tmp_path: Path) -> None:
+    """``--import``: the data goes to ``.../stage``, then Glance imports it (glance-direct)."""
+    region = "west"
+    data = os.urandom(256 * 1024)
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(data)
+    made = tenant.openstack(
+        region, "image", "create", "--import", "--file", str(disk), *FORMATS, "staged"
+    )
+    deadline = time.monotonic() + 120
+    while (shown := tenant.openstack(region, "image", "show", made["id"]))["status"] != "active":
+        assert shown["status"] in ("uploading", "importing"), shown
+        assert time.monotonic() < deadline, shown
+        time.sleep(1)
+    assert shown["size"] == len(data)
+    saved = tmp_path / "saved.raw"
+    tenant.run(region, "image", "save", "--file", str(saved), made["id"])
+    assert sha256(saved.read_bytes()) == sha256(data)
+    tenant.run(region, "image", "delete", made["id"])
+
+
 def facade_glance(tenant: Tenant, region: str) -> httpx.Client:
     return httpx.Client(
         base_url=f"{tenant.facade.url}/image/{region}/v2",
@@ -113,13 +134,15 @@ def new_image(glance: httpx.Client, name: str) -> str:
 
 
 def upload_once_settled(glance: httpx.Client, image: str, data: bytes) -> dict[str, Any]:
-    """Upload ``data`` (chunked) to ``image`` once Glance is done with a broken upload: it
-    answers 409 (``saving``) until it noticed the cut body and put the image back to
-    ``queued``. The image as Glance shows it after."""
+    """Upload ``data`` (chunked) to ``image`` once Glance is done with a broken upload.
+    Until it noticed the cut body and put the image back to ``queued`` (a moment after the
+    facade answered), another upload races the broken one in Glance and is refused: 409
+    (``saving to saving``), or 410 when both read ``queued`` first. The image as Glance
+    shows it after."""
     deadline = time.monotonic() + 60
     while True:
         r = glance.put(f"/images/{image}/file", headers=OCTETS, content=iter([data]))
-        if r.status_code != 409 or time.monotonic() > deadline:
+        if r.status_code not in (409, 410) or time.monotonic() > deadline:
             break
         time.sleep(0.5)
     assert r.status_code == 204, r.text
