@@ -246,8 +246,10 @@ async def forward(
                 )
         routing = record is not None or batch is not None
         content = json.dumps(body).encode() if routing else await request.body()
-    else:  # image data as it arrives, else whole: request bodies are bounded
-        content = streamed  # (max_body_bytes) and pools' WSGI servers take no chunked JSON
+    else:
+        # image data streams (``upload``); any other body goes whole: it is bounded
+        # (max_body_bytes) and the pools' WSGI servers take no chunked JSON
+        content = streamed
     if content is None:
         content = await request.body()
     headers = _request_headers(request, up.token)
