@@ -24,12 +24,11 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp
-import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from tenantfusion.compat import bulk, marks, metadata, records, tags, upload
+from tenantfusion.compat import bulk, marks, metadata, records, settle, tags, upload
 from tenantfusion.compat.upstream import Upstream, discovery_root, upstream
 from tenantfusion.config import Settings
 from tenantfusion.deps import get_app_settings, get_sessions
@@ -37,8 +36,6 @@ from tenantfusion.errors import Forbidden, NotFound, PoolUnreachable
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import aio
 from tenantfusion.resources import defaults
-
-log = structlog.get_logger(__name__)
 
 #: Path segments only a cloud admin may use, per service.
 ADMIN_ONLY: dict[str, frozenset[str]] = {
@@ -207,13 +204,17 @@ async def forward(
         raise NotFound("Metadata item was not found")  # the platform's own, as Nova says
     if tagging is not None and tagging.tag is None and method in ("PUT", "DELETE"):
         kept = await _platform_tags(request, up, tagging)
-        content = tags.replacing(_json(await request.body()), kept) if method == "PUT" else None
+        content = (
+            tags.replacing(records.json_body(await request.body()), kept)
+            if method == "PUT"
+            else None
+        )
         if kept and method == "DELETE":  # deleting all tags leaves the platform's
             method, content = "PUT", json.dumps({"tags": kept}).encode()
     elif meta is not None and method in ("PUT", "POST"):
         content = await _metadata_body(request, up, meta)
     elif routed is not None and routed.remote_id is None:
-        body = _json(await request.body())
+        body = records.json_body(await request.body())
         batch = bulk.plan(routed=routed, body=body)
         if routed.kind == "server" and isinstance(body, dict):
             await run_in_threadpool(
@@ -266,7 +267,9 @@ async def forward(
         )
     except PoolUnreachable:
         if batch is not None:
-            await _settle_bulk(request, caller, up, batch, None, b"")
+            await settle.settle_bulk(
+                request=request, caller=caller, up=up, batch=batch, status=None, raw=b""
+            )
         if record is not None and routed is not None:
             await run_in_threadpool(
                 records.finish,
@@ -284,9 +287,19 @@ async def forward(
         return StreamingResponse(_relay(answer), status_code=answer.status, headers=headers)
     raw = await aio.read(answer, pool=pool.name)
     if batch is not None:
-        await _settle_bulk(request, caller, up, batch, answer.status, raw)
+        await settle.settle_bulk(
+            request=request, caller=caller, up=up, batch=batch, status=answer.status, raw=raw
+        )
     elif routed is not None:
-        await _settle(request, caller, up, routed, record, answer.status, raw)
+        await settle.settle(
+            request=request,
+            caller=caller,
+            up=up,
+            routed=routed,
+            record=record,
+            status=answer.status,
+            raw=raw,
+        )
     if method != request.method and answer.status < 300:
         return Response(status_code=204)  # the DELETE the client sent
     if _is_json(answer):
@@ -304,7 +317,7 @@ async def _current(request: Request, up: Upstream, path: str) -> Any:
         headers=_request_headers(request, up.token),
     )
     raw = await aio.read(answer, pool=pool)
-    return _json(raw) if answer.status == 200 else None
+    return records.json_body(raw) if answer.status == 200 else None
 
 
 async def _platform_tags(request: Request, up: Upstream, tagging: tags.TagRequest) -> list[str]:
@@ -318,19 +331,12 @@ async def _metadata_body(
     """The body of a request that may change a server's metadata, rewritten so the mark
     stays (read from the pool first when the request replaces all metadata); None to
     send the client's body unchanged."""
-    body = _json(await request.body())
+    body = records.json_body(await request.body())
     method = request.method
     replaces = metadata.replaces(request=meta, method=method, body=body)
     kept = metadata.held(await _current(request, up, meta.collection)) if replaces else {}
     rewritten = metadata.rewriting(request=meta, method=method, body=body, kept=kept)
     return json.dumps(rewritten).encode() if rewritten is not None else None
-
-
-def _json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw) if raw else None
-    except ValueError:
-        return None
 
 
 def _default_network(
@@ -350,92 +356,3 @@ def _default_network(
         settings=get_app_settings(request),
     )
     server["networks"] = [{"uuid": network_id}]
-
-
-async def _settle(
-    request: Request,
-    caller: Principal,
-    up: Upstream,
-    routed: records.Routed,
-    record: Any,
-    status: int,
-    raw: bytes,
-) -> None:
-    sessions, settings = get_sessions(request), get_app_settings(request)
-    pool = up.where.pool
-    if routed.remote_id is not None:
-        if status < 300 or status == 404:
-            await run_in_threadpool(
-                records.deleted,
-                sessions=sessions,
-                actor=caller,
-                settings=settings,
-                pool=pool,
-                routed=routed,
-            )
-        return
-    if record is None:
-        return
-    remote_id = await run_in_threadpool(
-        records.finish,
-        sessions=sessions,
-        actor=caller,
-        pool=pool,
-        record=record,
-        routed=routed,
-        status=status,
-        answer=_json(raw),
-    )
-    if remote_id is not None:
-        await _follow_up(up, routed, record, remote_id)
-
-
-async def _settle_bulk(
-    request: Request,
-    caller: Principal,
-    up: Upstream,
-    batch: bulk.Batch,
-    status: int | None,
-    raw: bytes,
-) -> None:
-    outcome = await run_in_threadpool(
-        bulk.created, batch=batch, where=up.where, status=status, answer=_json(raw)
-    )
-    done = await run_in_threadpool(
-        bulk.finish,
-        sessions=get_sessions(request),
-        actor=caller,
-        pool=up.where.pool,
-        batch=batch,
-        status=status,
-        outcome=outcome,
-    )
-    for record, remote_id in done:
-        await _follow_up(up, batch.routed, record, remote_id)
-
-
-async def _follow_up(up: Upstream, routed: records.Routed, record: Any, remote_id: str) -> None:
-    """Finish a routed create with ``records.follow_up`` (best effort: a pool without
-    tags keeps the description's mark)."""
-    pool = up.where.pool
-    follow = records.follow_up(routed=routed, record=record, remote_id=remote_id)
-    if follow is None:
-        return
-    try:
-        answer = await aio.send(
-            pool=pool.name,
-            method="PUT",
-            url=f"{up.root}/{follow}",
-            headers={"x-auth-token": up.token},
-            content=b"",
-        )
-        await aio.read(answer, pool=pool.name)
-        if answer.status >= 300:
-            log.info(
-                "compat.follow_up_skipped",
-                pool=pool.name,
-                kind=routed.kind,
-                status=answer.status,
-            )
-    except PoolUnreachable:
-        log.info("compat.follow_up_skipped", pool=pool.name, kind=routed.kind, status=None)

@@ -21,6 +21,7 @@ same way, one record per object, by ``compat.bulk``; ``begin`` here handles sing
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -235,3 +236,11 @@ def _audit(
         tenant_id=record.tenant_id,
         detail={"pool": pool.name, "remote_id": record.remote_id, "via": "facade"},
     )
+
+
+def json_body(raw: bytes) -> Any:
+    """``raw`` parsed as JSON; None when empty or not JSON."""
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
