@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Mapping
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -256,6 +257,15 @@ async def forward(
     headers = _request_headers(request, up.token)
     if method != request.method:
         headers["content-type"] = "application/json"
+    answered = partial(
+        settle.answered,
+        request=request,
+        caller=caller,
+        up=up,
+        routed=routed,
+        record=record,
+        batch=batch,
+    )
     try:
         answer = await aio.send(
             pool=pool.name,
@@ -266,40 +276,13 @@ async def forward(
             content=content if content or method in ("POST", "PUT", "PATCH") else None,
         )
     except PoolUnreachable:
-        if batch is not None:
-            await settle.settle_bulk(
-                request=request, caller=caller, up=up, batch=batch, status=None, raw=b""
-            )
-        if record is not None and routed is not None:
-            await run_in_threadpool(
-                records.finish,
-                sessions=sessions,
-                actor=caller,
-                pool=pool,
-                record=record,
-                routed=routed,
-                status=None,
-                answer=None,
-            )
+        await answered(status=None, raw=b"")
         raise
     headers = _response_headers(answer, pattern, facade)
     if routed is None and not _is_json(answer):
         return StreamingResponse(_relay(answer), status_code=answer.status, headers=headers)
     raw = await aio.read(answer, pool=pool.name)
-    if batch is not None:
-        await settle.settle_bulk(
-            request=request, caller=caller, up=up, batch=batch, status=answer.status, raw=raw
-        )
-    elif routed is not None:
-        await settle.settle(
-            request=request,
-            caller=caller,
-            up=up,
-            routed=routed,
-            record=record,
-            status=answer.status,
-            raw=raw,
-        )
+    await answered(status=answer.status, raw=raw)
     if method != request.method and answer.status < 300:
         return Response(status_code=204)  # the DELETE the client sent
     if _is_json(answer):

@@ -21,22 +21,49 @@ from tenantfusion.pools import aio
 log = structlog.get_logger(__name__)
 
 
-async def settle(
+async def answered(
+    *,
+    request: Request,
+    caller: Principal,
+    up: Upstream,
+    routed: records.Routed | None,
+    record: Any,
+    batch: bulk.Batch | None,
+    status: int | None,
+    raw: bytes,
+) -> None:
+    """The pool answered a routed request (``routed``; a bulk create: ``batch``) with
+    ``status`` and ``raw``; ``status`` None: the pool was unreachable."""
+    if batch is not None:
+        await _bulk(request=request, caller=caller, up=up, batch=batch, status=status, raw=raw)
+    elif routed is not None:
+        await _single(
+            request=request,
+            caller=caller,
+            up=up,
+            routed=routed,
+            record=record,
+            status=status,
+            raw=raw,
+        )
+
+
+async def _single(
     *,
     request: Request,
     caller: Principal,
     up: Upstream,
     routed: records.Routed,
     record: Any,
-    status: int,
+    status: int | None,
     raw: bytes,
 ) -> None:
-    """A single routed request answered ``status`` with ``raw``: a delete's record marked
-    deleted (also when the pool says 404), a create's record finished and tagged."""
+    """A delete's record marked deleted (also when the pool says 404), a create's record
+    finished (given back when the pool was unreachable or refused) and tagged."""
     sessions, settings = get_sessions(request), get_app_settings(request)
     pool = up.where.pool
     if routed.remote_id is not None:
-        if status < 300 or status == 404:
+        if status is not None and (status < 300 or status == 404):
             await run_in_threadpool(
                 records.deleted,
                 sessions=sessions,
@@ -62,7 +89,7 @@ async def settle(
         await _follow_up(up, routed, record, remote_id)
 
 
-async def settle_bulk(
+async def _bulk(
     *,
     request: Request,
     caller: Principal,
@@ -71,8 +98,8 @@ async def settle_bulk(
     status: int | None,
     raw: bytes,
 ) -> None:
-    """A bulk create answered ``status`` (None: the pool was unreachable) with ``raw``:
-    each record finished with what the pool made, or given back, and the made tagged."""
+    """Each record of a bulk create finished with what the pool made, or given back, and
+    the objects made tagged."""
     outcome = await run_in_threadpool(
         bulk.created, batch=batch, where=up.where, status=status, answer=records.json_body(raw)
     )
