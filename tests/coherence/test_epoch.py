@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenantfusion import coherence
+from tenantfusion.coherence import Scope
 from tenantfusion.coherence import service as epoch_service
 from tenantfusion.coherence.models import CacheEpoch
 from tenantfusion.config import Settings
@@ -24,12 +25,13 @@ from tenantfusion.platform.models import Token, User
 from tenantfusion.platform.principal import SYSTEM
 from tenantfusion.platform.schemas import TenantAdmin, TenantCreate
 from tenantfusion.pools.models import Pool
+from tenantfusion.resources.models import RecordState, RoutingRecord
 from tests.fakes import fake_pool
 
 
-def _epoch(sessions: sessionmaker[Session]) -> int:
+def _epoch(sessions: sessionmaker[Session], scope: Scope = Scope.identity) -> int:
     with sessions() as db:
-        value = db.scalar(select(CacheEpoch.value))
+        value = db.scalar(select(CacheEpoch.value).where(CacheEpoch.id == scope.value))
     assert value is not None
     return value
 
@@ -138,7 +140,11 @@ def test_an_entry_lives_on_while_the_epoch_holds_and_ends_when_it_moves(
     # another replica's write: a raw connection, so no event of this process sees it
     engine = sessions.kw["bind"]
     with engine.begin() as conn:
-        conn.execute(update(CacheEpoch).values(value=CacheEpoch.value + 1))
+        conn.execute(
+            update(CacheEpoch)
+            .where(CacheEpoch.id == Scope.identity.value)
+            .values(value=CacheEpoch.value + 1)
+        )
     _settle()
     assert coherence.current() == epoch + 1  # type: ignore[operator]
     assert not kept.valid()
@@ -160,7 +166,7 @@ def test_a_change_committed_here_drops_caches_at_once(
     sessions: sessionmaker[Session], world: dict[str, str]
 ) -> None:
     dropped: list[int] = []
-    epoch_service._listeners.append(lambda: dropped.append(1))
+    epoch_service._listeners[Scope.identity].append(lambda: dropped.append(1))
     try:
         with sessions() as db:
             db.get_one(User, world["user"]).is_enabled = False
@@ -169,7 +175,7 @@ def test_a_change_committed_here_drops_caches_at_once(
             db.commit()
         assert dropped
     finally:
-        epoch_service._listeners.pop()
+        epoch_service._listeners[Scope.identity].pop()
 
 
 def test_the_bump_is_the_transactions_last_statement(
@@ -178,15 +184,84 @@ def test_the_bump_is_the_transactions_last_statement(
     """Taken last, the epoch row's lock never waits inside a cycle of row locks."""
     if settings.resolved_database_url.startswith("sqlite"):
         pytest.skip("SQLite has one writer at a time: no row locks to order")
-    start = _epoch(sessions)
+    start, records = _epoch(sessions), _epoch(sessions, Scope.records)
     with sessions() as db:
         db.get_one(User, world["user"]).is_enabled = False
+        db.add(_record(world, "mine"))
         db.flush()
         with db.begin_nested():  # a savepoint's release is not the commit
             db.get_one(Pool, world["pool"]).is_enabled = False
         with sessions() as other:  # nothing taken yet: another transaction bumps freely
             other.get_one(Mapping, world["mapping"]).state = MappingState.deleting
+            other.add(_record(world, "theirs"))
             other.commit()
-        assert _epoch(sessions) == start + 1
+        assert (_epoch(sessions), _epoch(sessions, Scope.records)) == (start + 1, records + 1)
         db.commit()
-    assert _epoch(sessions) == start + 2
+    assert (_epoch(sessions), _epoch(sessions, Scope.records)) == (start + 2, records + 2)
+
+
+def _record(world: dict[str, str], remote_id: str) -> RoutingRecord:
+    return RoutingRecord(
+        tenant_id=world["tenant"],
+        pool_id=world["pool"],
+        kind="server",
+        remote_id=remote_id,
+        state=RecordState.active,
+    )
+
+
+def test_records_have_their_own_epoch_and_inserts_count_there(
+    sessions: sessionmaker[Session], world: dict[str, str]
+) -> None:
+    """A tenant's list is kept on its records' epoch: a new record moves it (a kept list
+    lacks it), tokens and pools are left to their own; quota and reconcile bookkeeping
+    on a record moves nothing."""
+    identity, records = _epoch(sessions), _epoch(sessions, Scope.records)
+    with sessions.begin() as db:
+        db.add(_record(world, "r1"))
+    assert (_epoch(sessions), _epoch(sessions, Scope.records)) == (identity, records + 1)
+    with sessions.begin() as db:  # bookkeeping only
+        record = db.scalars(select(RoutingRecord)).one()
+        record.charges, record.missing_since = {"servers": 1}, utcnow()
+    assert _epoch(sessions, Scope.records) == records + 1
+    with sessions.begin() as db:  # what a list shows: its state
+        db.scalars(select(RoutingRecord)).one().state = RecordState.deleting
+    assert _epoch(sessions, Scope.records) == records + 2
+    with sessions.begin() as db:  # a record gone, and a user disabled: both, once each
+        db.delete(db.scalars(select(RoutingRecord)).one())
+        db.get_one(User, world["user"]).is_enabled = False
+    assert (_epoch(sessions), _epoch(sessions, Scope.records)) == (identity + 1, records + 3)
+
+
+def test_a_records_commit_drops_that_scope_only(
+    sessions: sessionmaker[Session], world: dict[str, str]
+) -> None:
+    dropped: list[Scope] = []
+    for scope in Scope:
+        epoch_service._listeners[scope].append(lambda scope=scope: dropped.append(scope))
+    try:
+        with sessions.begin() as db:
+            db.add(_record(world, "r2"))
+        assert dropped == [Scope.records]
+    finally:
+        for scope in Scope:
+            epoch_service._listeners[scope].pop()
+
+
+def test_the_watcher_reads_every_scope(
+    sessions: sessionmaker[Session], watching: coherence.Watcher, world: dict[str, str]
+) -> None:
+    kept = coherence.stamp(
+        epoch=coherence.current(Scope.records), short=0.0, long=60, scope=Scope.records
+    )
+    other = coherence.stamp(epoch=coherence.current(), short=0.0, long=60)
+    assert kept.valid() and other.valid()
+    engine = sessions.kw["bind"]
+    with engine.begin() as conn:  # another replica's new record
+        conn.execute(
+            update(CacheEpoch)
+            .where(CacheEpoch.id == Scope.records.value)
+            .values(value=CacheEpoch.value + 1)
+        )
+    _settle()
+    assert not kept.valid() and other.valid()

@@ -1,26 +1,31 @@
-"""The epoch: bumped with the writes caches depend on, watched by every serving process.
+"""The epochs: bumped with the writes caches depend on, watched by every serving process.
 
+- **Scopes.** One epoch per ``Scope``: ``identity`` (tokens, users, tenants, mappings,
+  pools) and ``records`` (routing records). A cache depends on the scope it reads, so a
+  tenant's new server does not drop every process's checked tokens.
 - **Bump.** A transaction that updates or deletes a row of a watched table (``WATCHED``)
-  also adds one to ``cache_epoch`` as its last statement, so both commit or neither
+  also adds one to its scope's epoch as its last statement, so both commit or neither
   does. ORM flushes count only columns that changed, less each table's bookkeeping
-  columns (a pool's health check time, a mapping's lease); bulk ``UPDATE``/``DELETE``
-  statements count unless they carry ``NEUTRAL`` (the lease statements). Inserts never
-  count: nothing caches an absence.
-- **Watch.** ``Watcher`` (one thread per serving process) reads the epoch every
-  ``POLL_SECONDS``; ``current()`` is the value it read, or None when it has not read one
-  within ``STALE_SECONDS`` (stopped, database down, or two databases in one process).
-- **Keep.** A cache stamps each entry with ``current()`` as it was *before* the reads the
-  entry comes from (``Stamp``). The entry is trusted for ``short`` seconds whatever
+  columns (a pool's health check time, a mapping's lease, a record's quota charges);
+  bulk statements count unless they carry ``NEUTRAL`` (the lease statements). Inserts
+  count only where a cache holds a list a new row would belong to (``records``); in
+  ``identity`` nothing caches an absence.
+- **Watch.** ``Watcher`` (one thread per serving process) reads the epochs every
+  ``POLL_SECONDS``; ``current(scope)`` is the value it read, or None when it has not read
+  one within ``STALE_SECONDS`` (stopped, database down, or two databases in one process).
+- **Keep.** A cache stamps each entry with ``current(scope)`` as it was *before* the reads
+  the entry comes from (``Stamp``). The entry is trusted for ``short`` seconds whatever
   happens, and up to ``long`` seconds while the epoch is still the stamped one: a write
   committed after those reads, on any replica, ends it once the watcher sees it.
-- **Locally**, a committed bump drops this process's caches at once (``on_change``).
+- **Locally**, a committed bump drops this process's caches of that scope at once
+  (``on_change``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,51 +39,63 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 
-from tenantfusion.coherence.models import EPOCH_ID, CacheEpoch
+from tenantfusion.coherence.models import CacheEpoch, Scope
 
 log = structlog.get_logger(__name__)
 
 POLL_SECONDS = 0.5
 STALE_SECONDS = 2.0
-#: Table → the columns whose change alone leaves every cache valid.
-WATCHED: dict[str, frozenset[str]] = {
-    "token": frozenset(),
-    "user": frozenset(),
-    "tenant": frozenset(),
-    "mapping": frozenset({"lease_owner", "lease_expires_at", "verified_at"}),
-    "pool": frozenset({"checked_at"}),
+#: Table → its scope, and the columns whose change alone leaves every cache valid.
+WATCHED: dict[str, tuple[Scope, frozenset[str]]] = {
+    "token": (Scope.identity, frozenset()),
+    "user": (Scope.identity, frozenset()),
+    "tenant": (Scope.identity, frozenset()),
+    "mapping": (Scope.identity, frozenset({"lease_owner", "lease_expires_at", "verified_at"})),
+    "pool": (Scope.identity, frozenset({"checked_at"})),
+    # what a list reads of a record: not its quota charges, key, or reconcile bookkeeping
+    "routing_record": (
+        Scope.records,
+        frozenset({"charges", "request_key", "missing_since", "updated_at"}),
+    ),
 }
+#: Scopes whose caches hold lists a new row would belong to: inserts count there.
+INSERTS_COUNT = frozenset({Scope.records})
 #: Execution options of a bulk statement on a watched table that changes nothing cached.
 NEUTRAL = {"tf_cache_neutral": True}
 _TABLE: Table = CacheEpoch.__table__  # type: ignore[assignment]
-_BUMP = update(_TABLE).where(_TABLE.c.id == EPOCH_ID).values(value=_TABLE.c.value + 1)
-_READ = select(_TABLE.c.value).where(_TABLE.c.id == EPOCH_ID)
-_CHANGED = "tf_cache_epoch_changed"
-_BUMPED = "tf_cache_epoch_bumped"
+_BUMP = {
+    scope: update(_TABLE).where(_TABLE.c.id == scope.value).values(value=_TABLE.c.value + 1)
+    for scope in Scope
+}
+_READ = select(_TABLE.c.id, _TABLE.c.value)
+_IDS = frozenset(scope.value for scope in Scope)
+_CHANGED = "tf_cache_epoch_changed"  # session.info: the scopes this transaction changed
+_BUMPED = "tf_cache_epoch_bumped"  # session.info: the scopes its commit bumps
 
-_listeners: list[Callable[[], None]] = []
+_listeners: dict[Scope, list[Callable[[], None]]] = {scope: [] for scope in Scope}
 _lock = threading.Lock()
-_observed: tuple[int, float] | None = None  # (epoch, monotonic time it was read)
+_observed: tuple[dict[Scope, int], float] | None = None  # (epochs, monotonic time read)
 _watching: dict[str, int] = {}  # database URL → running watchers
 _ambiguous = False
 
 
-def on_change(listener: Callable[[], None]) -> None:
-    """Call ``listener`` (drop a cache) whenever the epoch moves, here or elsewhere."""
-    _listeners.append(listener)
+def on_change(listener: Callable[[], None], *, scope: Scope = Scope.identity) -> None:
+    """Call ``listener`` (drop a cache) whenever ``scope``'s epoch moves, here or elsewhere."""
+    _listeners[scope].append(listener)
 
 
-def _changed() -> None:
-    for listener in _listeners:
-        listener()
+def _changed(scopes: Iterable[Scope]) -> None:
+    for scope in scopes:
+        for listener in _listeners[scope]:
+            listener()
 
 
-def current() -> int | None:
-    """The epoch the watcher read within ``STALE_SECONDS``, else None."""
+def current(scope: Scope = Scope.identity) -> int | None:
+    """``scope``'s epoch as the watcher read it within ``STALE_SECONDS``, else None."""
     seen = _observed
     if seen is None or _ambiguous or time.monotonic() - seen[1] > STALE_SECONDS:
         return None
-    return seen[0]
+    return seen[0].get(scope)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,73 +105,91 @@ class Stamp:
     short: float
     long: float
     epoch: int | None
+    scope: Scope = Scope.identity
 
     def valid(self) -> bool:
         now = time.monotonic()
         if now < self.short:
             return True
-        return self.epoch is not None and now < self.long and self.epoch == current()
+        return self.epoch is not None and now < self.long and self.epoch == current(self.scope)
 
 
-def stamp(*, epoch: int | None, short: float, long: float) -> Stamp:
-    """A stamp for an entry read after ``epoch`` was current, kept ``short``/``long`` s."""
+def stamp(*, epoch: int | None, short: float, long: float, scope: Scope = Scope.identity) -> Stamp:
+    """A stamp for an entry read after ``epoch`` (of ``scope``) was current, kept
+    ``short``/``long`` s."""
     now = time.monotonic()
-    return Stamp(short=now + short, long=now + max(short, long), epoch=epoch)
+    return Stamp(short=now + short, long=now + max(short, long), epoch=epoch, scope=scope)
 
 
-def _changes_watched(session: Session) -> bool:
+def _changes_watched(session: Session) -> set[Scope]:
+    """The scopes the objects this flush wrote change."""
+    scopes: set[Scope] = set()
+    for obj in session.new:
+        watched = WATCHED.get(obj.__table__.name)
+        if watched is not None and watched[0] in INSERTS_COUNT:
+            scopes.add(watched[0])
     for obj in session.deleted:
-        if obj.__table__.name in WATCHED:
-            return True
+        watched = WATCHED.get(obj.__table__.name)
+        if watched is not None:
+            scopes.add(watched[0])
     for obj in session.dirty:
-        ignored = WATCHED.get(obj.__table__.name)
-        if ignored is None:
+        watched = WATCHED.get(obj.__table__.name)
+        if watched is None or watched[0] in scopes:
             continue
         state = inspect(obj)
         for attr in state.mapper.column_attrs:
-            if attr.key not in ignored and state.attrs[attr.key].history.has_changes():
-                return True
-    return False
+            if attr.key not in watched[1] and state.attrs[attr.key].history.has_changes():
+                scopes.add(watched[0])
+                break
+    return scopes
 
 
-def _mark(session: Session) -> None:
-    session.info[_CHANGED] = True
+def _mark(session: Session, scopes: set[Scope]) -> None:
+    session.info.setdefault(_CHANGED, set()).update(scopes)
 
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _: UOWTransaction) -> None:
-    if not session.info.get(_CHANGED) and _changes_watched(session):
-        _mark(session)
+    scopes = _changes_watched(session)
+    if scopes:
+        _mark(session, scopes)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> None:
-    if not (state.is_update or state.is_delete) or state.session.info.get(_CHANGED):
+    if not (state.is_update or state.is_delete or state.is_insert):
         return
     table: Any = getattr(state.statement, "table", None)
-    if getattr(table, "name", None) in WATCHED and not state.execution_options.get(
-        "tf_cache_neutral"
-    ):
-        _mark(state.session)
+    watched = WATCHED.get(getattr(table, "name", None) or "")
+    if watched is None or state.execution_options.get("tf_cache_neutral"):
+        return
+    if state.is_insert and watched[0] not in INSERTS_COUNT:
+        return
+    _mark(state.session, {watched[0]})
 
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
-    """The bump, as the transaction's last statement: the epoch row is the last lock any
-    transaction takes, so waiting for it never closes a cycle of locks (no deadlock)."""
+    """The bumps, as the transaction's last statements, in the scopes' order: the epoch
+    rows are the last locks any transaction takes, always taken in one order, so waiting
+    for them never closes a cycle of locks (no deadlock)."""
     if session.in_nested_transaction():
         return  # a savepoint: the bump waits for the transaction's own commit
     session.flush()  # what the commit would flush next, counted too
-    if session.info.get(_CHANGED):
-        session.connection().execute(_BUMP)
-        session.info[_BUMPED] = True
+    scopes = sorted(session.info.get(_CHANGED, ()))
+    if scopes:
+        connection = session.connection()
+        for scope in scopes:
+            connection.execute(_BUMP[scope])
+        session.info[_BUMPED] = scopes
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    if session.info.pop(_BUMPED, False):  # the transaction's commit, not a savepoint's
+    bumped = session.info.pop(_BUMPED, None)
+    if bumped:  # the transaction's commit, not a savepoint's
         session.info.pop(_CHANGED, None)
-        _changed()
+        _changed(bumped)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -164,16 +199,17 @@ def _after_rollback(session: Session, previous: SessionTransaction) -> None:
         session.info.pop(_BUMPED, None)
 
 
-def _observe(epoch: int | None) -> None:
+def _observe(epochs: dict[Scope, int] | None) -> None:
     global _observed
     previous = _observed
-    _observed = (epoch, time.monotonic()) if epoch is not None else None
-    if previous is not None and previous[0] != epoch:
-        _changed()
+    _observed = (epochs, time.monotonic()) if epochs is not None else None
+    if previous is not None:
+        after = epochs or {}
+        _changed(scope for scope in Scope if previous[0].get(scope) != after.get(scope))
 
 
 class Watcher(threading.Thread):
-    """Reads the epoch every ``POLL_SECONDS`` for ``current()`` (one per serving process;
+    """Reads the epochs every ``POLL_SECONDS`` for ``current()`` (one per serving process;
     a second one on another database makes ``current()`` None for good in this process,
     so no cache is trusted past its short time there)."""
 
@@ -212,8 +248,8 @@ class Watcher(threading.Thread):
     def _poll(self) -> None:
         try:
             with self._sessions() as db:
-                epoch = db.scalar(_READ)
+                epochs = {Scope(i): v for i, v in db.execute(_READ) if i in _IDS}
         except Exception as e:  # the database is down: nothing is trusted past its short time
             log.warning("coherence.poll_failed", error=type(e).__name__)
             return
-        _observe(epoch)
+        _observe(epochs)

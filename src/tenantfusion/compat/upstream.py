@@ -12,14 +12,13 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from tenantfusion import coherence
+from tenantfusion.coherence.reuse import Reuse
 from tenantfusion.compat.identity import SERVICES
 from tenantfusion.config import Settings
 from tenantfusion.errors import NotFound
 from tenantfusion.mapping import credentials
 from tenantfusion.mapping import service as mapping_service
 from tenantfusion.mapping.models import MappingState
-from tenantfusion.mapping.reuse import Reuse
 from tenantfusion.mapping.sessions import tenant_session
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import service as pool_service
@@ -73,13 +72,13 @@ async def upstream(
     region: str,
 ) -> Upstream:
     """``resolve`` for a request on the event loop: what this tenant resolved for the same
-    pool and service a moment ago (``mapping.reuse``: no thread, no database read), else
+    pool and service a moment ago (``coherence.reuse``: no thread, no database read), else
     ``resolve`` in a worker thread."""
     key = (tenant_of(actor), region, service)
     found = _reusable(key)
     if found is not None:
         return found
-    epoch = coherence.current()  # before the reads: a later change ends the reuse
+    epoch = _reused.epoch()  # before the reads: a later change ends the reuse
     up: Upstream = await run_in_threadpool(
         resolve, sessions=sessions, actor=actor, settings=settings, service=service, region=region
     )

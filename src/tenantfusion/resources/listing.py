@@ -23,20 +23,17 @@ from typing import Any, Generic
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from tenantfusion import coherence
 from tenantfusion.config import Settings
 from tenantfusion.db import release
 from tenantfusion.errors import InvalidInput, NotFound, TenantFusionError
-from tenantfusion.mapping import service as mapping_service
-from tenantfusion.mapping.models import Mapping, MappingState
-from tenantfusion.mapping.reuse import Reuse
+from tenantfusion.mapping.models import Mapping
 from tenantfusion.mapping.sessions import tenant_session
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import aio
 from tenantfusion.pools import service as pool_service
 from tenantfusion.pools.drivers.remote import ListCall, RemoteObject
 from tenantfusion.pools.models import Pool
-from tenantfusion.resources import fanout
+from tenantfusion.resources import fanout, list_cache
 from tenantfusion.resources import service as record_service
 from tenantfusion.resources.engine import R, ResourceKind, Row, tenant_of
 from tenantfusion.resources.fanout import Answer, Deadline, Started
@@ -75,7 +72,7 @@ class Listing(Generic[R]):
     query: ListQuery
     records: list[RoutingRecord]
     pools: dict[str, Pool]
-    refs: record_service.Refs
+    known: list_cache.Known
     asked: Started[Remotes]
 
 
@@ -150,25 +147,21 @@ def _ask(
     return Started(pools, futures, _deadline(settings))
 
 
-#: A tenant's pool (by name) and its active mapping there, by (tenant id, pool name).
-_named: Reuse[tuple[str, str], tuple[Pool, Mapping]] = Reuse()
-
-
-def _ask_reused(
+def _ask_early(
     *,
-    actor: Principal,
+    tenant_id: str,
     settings: Settings,
     kind: ResourceKind[R],
     query: ListQuery,
     loop: asyncio.AbstractEventLoop,
 ) -> Started[Remotes] | None:
-    """``_ask_named`` on the event loop, from what an earlier list of the same pool read
-    a moment ago (``mapping.reuse``): the pool is asked before any thread is; None when
-    nothing is reused or its driver offers no ``ListCall`` now. Raises InvalidInput for a
-    bad marker."""
+    """The named pool asked on the event loop before any thread reads the records, from
+    the pool and mapping kept by an earlier list (``list_cache.named``): the records are
+    then read while it answers. None when nothing is kept or its driver offers no
+    ``ListCall`` now. Raises InvalidInput for a bad marker."""
     if query.pool is None:
         return None
-    found = _named.get((tenant_of(actor), query.pool))
+    found = list_cache.named(tenant_id=tenant_id, pool_name=query.pool)
     if found is None:
         return None
     if query.marker:
@@ -180,31 +173,43 @@ def _ask_reused(
     return Started([pool], [_on_loop(pool, call, settings, loop)], _deadline(settings))
 
 
-def _ask_named(
+def plan(
     *,
-    db: Session,
-    tenant_id: str,
+    view: list_cache.View,
     settings: Settings,
     kind: ResourceKind[R],
     query: ListQuery,
-    loop: asyncio.AbstractEventLoop | None,
-) -> Started[Remotes] | None:
-    """A list of one named pool asks it before the records are read (two small reads):
-    reading them then overlaps the pool's answer instead of preceding it. Raises NotFound
-    for an unknown pool, InvalidInput for a bad marker (nothing asked)."""
-    if query.pool is None:
-        return None
-    epoch = coherence.current()  # before the reads: a later change ends the reuse
-    named = pool_service.get(db=db, ref=query.pool)
-    if named is None or named.name != query.pool:
-        raise NotFound(f"pool {query.pool} not found")
+    loop: asyncio.AbstractEventLoop | None = None,
+    early: Started[Remotes] | None = None,
+) -> Listing[R]:
+    """The tenant's records of ``kind`` past the marker (from ``view``: no database), and
+    the pools holding them asked, all at once, each in its own lane, within the
+    operation's deadline. ``loop``: the request's event loop (pools are then asked from
+    it where their drivers allow, see ``_ask``). ``early``: the named pool, asked already
+    (``_ask_early``). Raises InvalidInput for a bad marker."""
+    named = view.named
+    records = sorted(
+        (
+            r
+            for r in view.known.refs.records
+            if r.kind == kind.name and (named is None or r.pool_id == named.id)
+        ),
+        key=_order,
+    )
     if query.marker:
-        _after(query.marker)
-    mapping = mapping_service.get(db=db, tenant_id=tenant_id, pool_id=named.id)
-    if mapping is None or mapping.state is not MappingState.active:
-        return None
-    _named.put((tenant_id, named.name), (named, mapping), epoch=epoch)
-    return _ask([named], kind=kind, settings=settings, mappings={named.id: mapping}, loop=loop)
+        after = _after(query.marker)
+        records = [r for r in records if _order(r) > after]
+    pools = view.pools
+    asked = [pools[i] for i in sorted({r.pool_id for r in records}, key=lambda i: pools[i].name)]
+    if early is not None and [p.id for p in early.pools] == [p.id for p in asked]:
+        started = early
+    else:
+        if early is not None:  # nothing of this kind there past the marker: not wanted
+            early.answers()
+        started = _ask(asked, kind=kind, settings=settings, mappings=view.mappings, loop=loop)
+    return Listing(
+        kind=kind, query=query, records=records, pools=pools, known=view.known, asked=started
+    )
 
 
 def begin(
@@ -218,49 +223,18 @@ def begin(
     loop: asyncio.AbstractEventLoop | None = None,
     early: Started[Remotes] | None = None,
 ) -> Listing[R]:
-    """Read the tenant's records of ``kind`` past the marker and ask the pools holding
-    them, all at once, each in its own lane, within the operation's deadline; the
-    transaction ends before this returns (no database connection is held while pools
-    answer). ``refs``: the tenant's records when the caller has them already (a page
-    listing several kinds loads them once). ``loop``: the event loop of the request this
-    thread serves (pools are then asked from it where their drivers allow, see ``_ask``).
-    ``early``: the named pool, asked already (``_ask_reused``). Raises NotFound for an
-    unknown ``pool``, InvalidInput for a bad marker."""
-    tenant_id = tenant_of(actor)
-    if early is None:
-        early = _ask_named(
-            db=db, tenant_id=tenant_id, settings=settings, kind=kind, query=query, loop=loop
-        )
-    if refs is None:
-        refs = record_service.refs(db=db, tenant_id=tenant_id)
-    # only the pools the tenant has records in (not every registered pool)
-    in_use = sorted({r.pool_id for r in refs.records})
-    pools = {p.id: p for p in pool_service.by_ids(db=db, ids=in_use)}
-    records = sorted(
-        (
-            r
-            for r in refs.records
-            if r.kind == kind.name and (query.pool is None or pools[r.pool_id].name == query.pool)
-        ),
-        key=_order,
-    )
-    if query.marker:
-        after = _after(query.marker)
-        records = [r for r in records if _order(r) > after]
-    asked = [pools[i] for i in sorted({r.pool_id for r in records}, key=lambda i: pools[i].name)]
-    if early is not None and [p.id for p in early.pools] == [p.id for p in asked]:
-        release(db)
-        return Listing(kind=kind, query=query, records=records, pools=pools, refs=refs, asked=early)
-    if early is not None:  # nothing of this kind there past the marker: not wanted
-        early.answers()
-    mappings = {
-        m.pool_id: m
-        for m in mapping_service.list_for_tenant(db=db, tenant_id=tenant_id)
-        if m.state is MappingState.active
-    }
+    """``plan`` on what the database holds now (``list_cache.read``, which keeps it); the
+    transaction ends before the pools are asked (no database connection is held while
+    they answer). ``refs``: the tenant's records when the caller has them already (a page
+    listing several kinds loads them once). Raises NotFound for an unknown ``pool``,
+    InvalidInput for a bad marker."""
+    view = list_cache.read(db=db, tenant_id=tenant_of(actor), pool_name=query.pool, refs=refs)
     release(db)  # bulkhead: the pools are asked with no database connection held
-    started = _ask(asked, kind=kind, settings=settings, mappings=mappings, loop=loop)
-    return Listing(kind=kind, query=query, records=records, pools=pools, refs=refs, asked=started)
+    return plan(view=view, settings=settings, kind=kind, query=query, loop=loop, early=early)
+
+
+def _seen(kind: ResourceKind[R], answers: list[Answer[Remotes]]) -> list[list_cache.Seen]:
+    return [(a.pool.id, kind.name, rid) for a in answers if a.value is not None for rid in a.value]
 
 
 #: built once: parametrizing the generic model looks it up again on every call
@@ -289,7 +263,9 @@ def merge(listing: Listing[R], answers: list[Answer[Remotes]]) -> ResourcePage[R
             more = True
             break
         pool = listing.pools[record.pool_id]
-        items.append(kind.read(Row(record=record, pool=pool, remote=remote, refs=listing.refs)))
+        items.append(
+            kind.read(Row(record=record, pool=pool, remote=remote, refs=listing.known.refs))
+        )
         last = record
     return _PAGE(
         items=items,
@@ -341,11 +317,26 @@ async def list_async(
     kind: ResourceKind[R],
     query: ListQuery,
 ) -> ResourcePage[R]:
-    """``list_`` for the event loop: one worker thread reads the records and starts the
-    pools' calls, on this loop where it can (so a list costs the thread hand-offs of one
-    worker); the loop waits for their answers without holding a thread."""
+    """``list_`` for the event loop. With the tenant's records, mappings and pools kept
+    (``list_cache``), the whole list runs on the loop: no thread, no query. Otherwise one
+    worker thread reads them and starts the pools' calls, on this loop where it can; the
+    loop waits for the answers without holding a thread. A pool that reports an object
+    of the tenant's that the kept records do not know (made through another replica a
+    moment ago) makes the list read them again."""
     loop = asyncio.get_running_loop()
-    early = _ask_reused(actor=actor, settings=settings, kind=kind, query=query, loop=loop)
+    tenant_id = tenant_of(actor)
+    view = list_cache.cached(tenant_id=tenant_id, pool_name=query.pool)
+    early = None
+    if view is not None:
+        listing = plan(view=view, settings=settings, kind=kind, query=query, loop=loop)
+        answers = await fanout.gather(listing.asked)
+        if not listing.known.unknown(_seen(kind, answers)):
+            return merge(listing, answers)
+        list_cache.forget_records(tenant_id=tenant_id)
+    else:
+        early = _ask_early(
+            tenant_id=tenant_id, settings=settings, kind=kind, query=query, loop=loop
+        )
     try:
         listing = await run_in_threadpool(
             _begin_in, sessions, actor, settings, kind, query, loop, early
@@ -354,4 +345,7 @@ async def list_async(
         if early is not None:
             early.answers()  # not wanted: cancelled
         raise
-    return merge(listing, await fanout.gather(listing.asked))
+    answers = await fanout.gather(listing.asked)
+    # what the pools listed that has no record even now: not a reason to read again
+    listing.known.unrecorded.update(listing.known.unknown(_seen(kind, answers)))
+    return merge(listing, answers)

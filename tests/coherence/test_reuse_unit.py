@@ -1,22 +1,20 @@
-"""mapping.reuse: values reused for a moment, dropped at once by a pool or mapping write
+"""coherence.reuse: values reused for a moment, dropped at once by a pool or mapping write
 committed in this process (a real database: the session's own events drop them)."""
 
 from __future__ import annotations
 
 import time
 
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from tenantfusion.coherence import reuse
 from tenantfusion.config import Settings
-from tenantfusion.mapping import reuse
 from tenantfusion.pools.models import Pool
 from tests.fakes import fake_pool
 
 
-def test_a_value_lives_for_its_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reuse, "SECONDS", 0.2)
-    kept: reuse.Reuse[str, int] = reuse.Reuse()
+def test_a_value_lives_for_its_seconds() -> None:
+    kept: reuse.Reuse[str, int] = reuse.Reuse(short=0.2)
     kept.put("a", 1, epoch=None)
     assert kept.get("a") == 1 and kept.get("b") is None
     time.sleep(0.25)
