@@ -265,3 +265,31 @@ def test_the_watcher_reads_every_scope(
         )
     _settle()
     assert not kept.valid() and other.valid()
+
+
+def test_a_local_commit_advances_the_epoch_without_waiting_for_the_watcher(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    world: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Entries read after this process's own commit are stamped with the epoch it wrote,
+    so they outlive the watcher's next poll instead of being read twice."""
+    monkeypatch.setattr(epoch_service, "POLL_SECONDS", 60)  # one poll, at the start
+    watcher = coherence.Watcher(sessions=sessions, url=settings.resolved_database_url)
+    watcher.start()
+    try:
+        deadline = time.monotonic() + 5
+        while coherence.current() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        before = coherence.current()
+        assert before is not None
+        old = coherence.stamp(epoch=before, short=0.0, long=60)
+        with sessions.begin() as db:
+            db.get_one(User, world["user"]).is_enabled = False
+        assert coherence.current() == before + 1 == _epoch(sessions)
+        assert not old.valid()
+        assert coherence.stamp(epoch=coherence.current(), short=0.0, long=60).valid()
+    finally:
+        watcher.stop()
+        watcher.join(timeout=5)

@@ -6,99 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from tenantfusion.config import Settings
-from tenantfusion.crypto import encrypt_json
-from tenantfusion.db import session_factory
 from tenantfusion.errors import InvalidInput, NotFound, PoolUnavailable
-from tenantfusion.platform import service as platform_service
-from tenantfusion.platform.models import Role
-from tenantfusion.platform.principal import SYSTEM, Principal
-from tenantfusion.platform.schemas import TenantAdmin, TenantCreate
-from tenantfusion.pools.drivers import DRIVERS
-from tenantfusion.pools.drivers.base import PoolAuth
+from tenantfusion.platform.principal import Principal
 from tenantfusion.pools.models import Pool, PoolStatus
 from tenantfusion.resources import networks, scheduler
 from tenantfusion.resources.models import RoutingRecord
 from tenantfusion.resources.schemas import ListQuery, NetworkCreate, ResourcePage
-from tests.fakes import CLOUDS, FakeCloud, FakeDriver
-
-POOLS = ("fa", "fb", "fc")
-
-
-@dataclass
-class World:
-    settings: Settings
-    alice: Principal
-    bob: Principal
-    clouds: dict[str, FakeCloud]
-
-    @property
-    def sessions(self):  # type: ignore[no-untyped-def]
-        return session_factory(self.settings)
-
-
-def _tenant(settings: Settings, name: str) -> Principal:
-    with session_factory(settings)() as db:
-        tenant = platform_service.create_tenant(
-            db=db,
-            actor=SYSTEM,
-            data=TenantCreate(name=name, admin=TenantAdmin(username="boss", password="pw-123456")),
-        )
-        db.commit()
-        return Principal(
-            user_id=f"u-{name}", username="boss", role=Role.tenant_admin, tenant_id=tenant.id
-        )
-
-
-@pytest.fixture
-def world(sqlite_settings: Settings) -> Iterator[World]:
-    DRIVERS["fake"] = FakeDriver
-    clouds: dict[str, FakeCloud] = {}
-    with session_factory(sqlite_settings)() as db:
-        for i, name in enumerate(POOLS):
-            url = f"fake://engine-{name}"
-            CLOUDS[url] = clouds[name] = FakeCloud()
-            auth = PoolAuth(auth_url=url, username="admin", password="pw")
-            db.add(
-                Pool(
-                    name=name,
-                    driver="fake",
-                    auth_url=url,
-                    project_domain="Default",
-                    credential=encrypt_json(auth.to_dict(), settings=sqlite_settings),
-                    status=PoolStatus.ok,
-                    services=["identity", "network"],
-                    labels={"zone": "z1" if i < 2 else "z2"},
-                )
-            )
-        db.commit()
-    yield World(
-        sqlite_settings, _tenant(sqlite_settings, "alice"), _tenant(sqlite_settings, "bob"), clouds
-    )
-    DRIVERS.pop("fake")
-    for name in POOLS:
-        CLOUDS.pop(f"fake://engine-{name}")
-
-
-def _make(w: World, actor: Principal, count: int) -> list[str]:
-    ids = []
-    for i in range(count):
-        pool = POOLS[i % len(POOLS)]
-        net = networks.create(
-            sessions=w.sessions,
-            actor=actor,
-            data=NetworkCreate(name=f"net-{i:02d}", pool=pool),
-            settings=w.settings,
-        )
-        ids.append(net.id)
-    return ids
+from tests.resources.engine_world import POOLS, World, make
 
 
 def _list(w: World, actor: Principal, query: ListQuery, mode: str) -> ResourcePage[Any]:
@@ -134,7 +53,7 @@ def _walk(
 
 
 def test_pages_walk_every_pool_once_in_creation_order(world: World, mode: str) -> None:
-    ids = _make(world, world.alice, 11)
+    ids = make(world, world.alice, 11)
     for limit in (1, 3, 4, 11, 50):
         seen, outcome = _walk(world, world.alice, limit, mode)
         assert seen == ids, limit
@@ -153,7 +72,7 @@ def test_pages_walk_every_pool_once_in_creation_order(world: World, mode: str) -
 def test_objects_created_and_deleted_between_pages_are_neither_repeated_nor_skipped(
     world: World,
 ) -> None:
-    ids = _make(world, world.alice, 6)
+    ids = make(world, world.alice, 6)
     with world.sessions() as db:
         first = networks.list_(
             db=db, actor=world.alice, settings=world.settings, query=ListQuery(limit=3)
@@ -165,7 +84,7 @@ def test_objects_created_and_deleted_between_pages_are_neither_repeated_nor_skip
     networks.delete(
         sessions=world.sessions, actor=world.alice, settings=world.settings, record_id=ids[4]
     )
-    later = _make(world, world.alice, 1)
+    later = make(world, world.alice, 1)
     with world.sessions() as db:
         rest = networks.list_(
             db=db,
@@ -177,7 +96,7 @@ def test_objects_created_and_deleted_between_pages_are_neither_repeated_nor_skip
 
 
 def test_a_pool_that_fails_is_reported_and_the_list_is_partial(world: World, mode: str) -> None:
-    ids = _make(world, world.alice, 6)
+    ids = make(world, world.alice, 6)
     world.clouds["fb"].down = True
     seen, outcome = _walk(world, world.alice, 2, mode)
     assert outcome == {"fa": "ok", "fb": "unavailable", "fc": "ok"}
@@ -188,7 +107,7 @@ def test_a_named_pool_with_nothing_past_the_marker_is_not_reported(world: World,
     """``pool=`` asks the pool before reading the records; when none of them is there
     past the marker (or the tenant has no mapping there), the page is as if it had not
     been asked: empty, and the pool absent from ``pools``."""
-    ids = _make(world, world.alice, 3)  # one network in each of fa, fb, fc
+    ids = make(world, world.alice, 3)  # one network in each of fa, fb, fc
     first = _list(world, world.alice, ListQuery(limit=1), mode)
     assert [n.id for n in first.items] == [ids[0]] and first.next_marker
     after = _list(world, world.alice, ListQuery(pool="fa", marker=first.next_marker), mode)
@@ -205,7 +124,7 @@ def test_a_hanging_pool_times_out_while_the_loop_keeps_serving(world: World) -> 
     """The route's list waits for pools on the event loop: a pool that hangs is reported
     as ``timeout`` at the deadline, its objects left out, and meanwhile the loop goes on
     running other work (no thread of it is blocked)."""
-    ids = _make(world, world.alice, 3)
+    ids = make(world, world.alice, 3)
     world.clouds["fb"].hang_on.add("list_network")
     settings = world.settings.model_copy(update={"pool_timeout_seconds": 0.5})
 
@@ -237,8 +156,8 @@ def test_a_hanging_pool_times_out_while_the_loop_keeps_serving(world: World) -> 
 
 
 def test_tenants_see_only_their_own_objects(world: World) -> None:
-    mine = _make(world, world.alice, 3)
-    theirs = _make(world, world.bob, 2)
+    mine = make(world, world.alice, 3)
+    theirs = make(world, world.bob, 2)
     assert _walk(world, world.alice, 10)[0] == mine
     assert _walk(world, world.bob, 10)[0] == theirs
     with world.sessions() as db, pytest.raises(NotFound):
@@ -252,7 +171,7 @@ def test_tenants_see_only_their_own_objects(world: World) -> None:
 def test_a_refused_create_leaves_no_record(world: World) -> None:
     world.clouds["fa"].reject_on.add("create_network")
     with pytest.raises(Exception, match="fake pool refuses"):
-        _make(world, world.alice, 1)
+        make(world, world.alice, 1)
     with world.sessions() as db:
         assert db.scalar(select(func.count()).select_from(RoutingRecord)) == 0
     assert not world.clouds["fa"].objects
@@ -262,10 +181,10 @@ def test_a_lost_answer_keeps_the_record_until_reconcile_settles_it(world: World)
     from tenantfusion.resources.models import RecordState
     from tenantfusion.resources.reconcile import reconcile_records
 
-    _make(world, world.alice, 1)  # onboards alice into fa
+    make(world, world.alice, 1)  # onboards alice into fa
     world.clouds["fa"].fail_on.add("create_network")
     with pytest.raises(Exception, match="fake pool down"):
-        _make(world, world.alice, 1)
+        make(world, world.alice, 1)
     with world.sessions() as db:
         states = [r.state for r in db.scalars(select(RoutingRecord))]
     assert sorted(states) == [RecordState.active, RecordState.creating]
@@ -367,7 +286,7 @@ def test_reconcile_adopts_interrupted_creates_and_reports_the_rest(world: World)
     from tenantfusion.resources.models import RecordState
     from tenantfusion.resources.reconcile import reconcile_records
 
-    lost = _make(world, world.alice, 2)[0]  # net-00, in pool fa
+    lost = make(world, world.alice, 2)[0]  # net-00, in pool fa
     cloud = world.clouds["fa"]
     with world.sessions() as db:
         fa = db.scalars(select(Pool).where(Pool.name == "fa")).one()

@@ -73,7 +73,8 @@ _CHANGED = "tf_cache_epoch_changed"  # session.info: the scopes this transaction
 _BUMPED = "tf_cache_epoch_bumped"  # session.info: the scopes its commit bumps
 
 _listeners: dict[Scope, list[Callable[[], None]]] = {scope: [] for scope in Scope}
-_lock = threading.Lock()
+_lock = threading.Lock()  # the watchers
+_seen_lock = threading.Lock()  # _observed
 _observed: tuple[dict[Scope, int], float] | None = None  # (epochs, monotonic time read)
 _watching: dict[str, int] = {}  # database URL → running watchers
 _ambiguous = False
@@ -179,9 +180,12 @@ def _before_commit(session: Session) -> None:
     scopes = sorted(session.info.get(_CHANGED, ()))
     if scopes:
         connection = session.connection()
+        bumped: dict[Scope, int] = {}
         for scope in scopes:
             connection.execute(_BUMP[scope])
-        session.info[_BUMPED] = scopes
+        for scope, value in connection.execute(_READ.where(_TABLE.c.id.in_(scopes))):
+            bumped[Scope(scope)] = value  # this transaction's own: the rows are locked
+        session.info[_BUMPED] = bumped
 
 
 @event.listens_for(Session, "after_commit")
@@ -189,7 +193,20 @@ def _after_commit(session: Session) -> None:
     bumped = session.info.pop(_BUMPED, None)
     if bumped:  # the transaction's commit, not a savepoint's
         session.info.pop(_CHANGED, None)
+        _advance(bumped)
         _changed(bumped)
+
+
+def _advance(epochs: dict[Scope, int]) -> None:
+    """What this process committed is known without waiting for the watcher: every
+    epoch up to the one a commit wrote is committed (the row lock orders the bumps), so
+    entries read after it may be stamped with it."""
+    global _observed
+    with _seen_lock:
+        seen = _observed
+        if seen is not None:
+            now = {s: max(v, epochs.get(s, v)) for s, v in seen[0].items()}
+            _observed = (now, seen[1])
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -200,9 +217,14 @@ def _after_rollback(session: Session, previous: SessionTransaction) -> None:
 
 
 def _observe(epochs: dict[Scope, int] | None) -> None:
+    """What the watcher read (None: nothing, or it stopped); an epoch never goes back (a
+    read begun before a local commit ``_advance``d it ends after it)."""
     global _observed
-    previous = _observed
-    _observed = (epochs, time.monotonic()) if epochs is not None else None
+    with _seen_lock:
+        previous = _observed
+        if epochs is not None and previous is not None:
+            epochs = {s: max(v, previous[0].get(s, v)) for s, v in epochs.items()}
+        _observed = (epochs, time.monotonic()) if epochs is not None else None
     if previous is not None:
         after = epochs or {}
         _changed(scope for scope in Scope if previous[0].get(scope) != after.get(scope))

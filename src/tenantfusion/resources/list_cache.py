@@ -60,7 +60,9 @@ class View:
     named: Pool | None
 
 
-_records: Reuse[str, Known] = Reuse(scope=Scope.records)
+#: no short time: a record written by another replica ends the entry as soon as the
+#: watcher sees it (and nothing is kept in a process that runs no watcher)
+_records: Reuse[str, Known] = Reuse(scope=Scope.records, short=0.0)
 _mappings: Reuse[str, dict[str, Mapping]] = Reuse()
 _pools: Reuse[str, Pool] = Reuse()  # by id
 _named: Reuse[str, Pool] = Reuse()  # by name
