@@ -14,7 +14,7 @@ from tenantfusion.jobs.models import Job, JobState
 from tenantfusion.platform.principal import SYSTEM
 from tenantfusion.pools.models import Pool, PoolStatus
 from tenantfusion.reconciler.health import sweep
-from tests.resources.test_engine_unit import World, world  # noqa: F401  (fixture)
+from tests.resources.engine_world import World, world  # noqa: F401  (fixture)
 
 
 def _pools(w: World) -> dict[str, Pool]:

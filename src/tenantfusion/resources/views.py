@@ -21,6 +21,7 @@ from tenantfusion.resources import (
     subnets,
     volumes,
 )
+from tenantfusion.resources.list_route import ListRoute
 from tenantfusion.resources.schemas import (
     FlavorRead,
     FloatingIPAction,
@@ -71,7 +72,6 @@ def mount(
     ) -> Any:
         return module.create(sessions=sessions, actor=principal, data=data, settings=settings)
 
-    @router.get(f"/{path}", response_model=ResourcePage[read_model], tags=tags)  # type: ignore[valid-type]
     async def list_(
         query: Annotated[ListQuery, Query()],
         principal: CurrentUser,
@@ -84,6 +84,15 @@ def mount(
             sessions=sessions, actor=principal, settings=settings, query=query
         )
         return Response(page.model_dump_json(), media_type="application/json")
+
+    router.add_api_route(  # called by ListRoute, which gives it its arguments itself
+        f"/{path}",
+        list_,
+        methods=["GET"],
+        response_model=ResourcePage[read_model],  # type: ignore[valid-type]
+        tags=tags,
+        route_class_override=ListRoute,
+    )
 
     @router.get(f"/{path}/{{record_id}}", response_model=read_model, tags=tags)
     def show(record_id: str, principal: CurrentUser, db: DbSession, settings: AppSettings) -> Any:
