@@ -263,3 +263,56 @@ def test_a_revoked_token_is_refused_by_every_replica_within_1s(replicas: Replica
     print(f"revoked token refused after {refused_after}")
     assert len(refused_after) == len(replicas.direct)
     assert max(refused_after.values()) <= 1.0, refused_after
+
+
+def _list_records(base: str, admin: dict[str, str]) -> Counter[str]:
+    """The replica's ``tenantfusion_list_records_total``, by source."""
+    text = httpx.get(f"{base}/metrics", headers=admin).text
+    found: Counter[str] = Counter()
+    for line in text.splitlines():
+        if line.startswith("tenantfusion_list_records_total{"):
+            source = line.split('source="', 1)[1].split('"', 1)[0]
+            found[source] = int(float(line.rsplit(" ", 1)[1]))
+    return found
+
+
+def test_a_server_made_through_one_replica_is_listed_by_the_other_at_once(
+    replicas: Replicas,
+) -> None:
+    """Replica B keeps the tenant's records in memory while it lists during a create made
+    through replica A (so it holds them as they were before the create finished); the
+    list B answers right after A answered the create has the new server. B's watcher
+    would see A's write only within its 0.5 s poll: the new server in Nova's answer, with
+    no record B knows, makes B read its records again instead."""
+    a, b = replicas.direct
+    _, headers = _tenant(replicas.lb, replicas.admin, f"fresh-{uuid.uuid4().hex[:6]}")
+    first = httpx.post(
+        f"{a}/v1/servers",
+        headers=headers,
+        json={"name": "f0", "pool": "east", **FLAVOR_IMAGE},
+        timeout=300,
+    )
+    assert first.status_code == 201, first.text
+    before = _list_records(b, replicas.admin)
+    missed = []
+    for n in range(1, 4):
+        with ThreadPoolExecutor(max_workers=1) as ex:
+            made = ex.submit(
+                httpx.post,
+                f"{a}/v1/servers",
+                headers=headers,
+                json={"name": f"f{n}", "pool": "east", **FLAVOR_IMAGE},
+                timeout=300,
+            )
+            while not made.done():  # B lists (and keeps) all along the create
+                assert httpx.get(f"{b}/v1/servers", headers=headers).status_code == 200
+                time.sleep(0.05)
+            created = made.result()
+        listed = httpx.get(f"{b}/v1/servers?pool=east", headers=headers).json()
+        assert created.status_code == 201, created.text
+        if created.json()["id"] not in {i["id"] for i in listed["items"]}:
+            missed.append(created.json()["name"])
+    sources = _list_records(b, replicas.admin) - before
+    print(f"replica B's list records by source during the creates: {dict(sources)}")
+    assert missed == [], (missed, sources)
+    assert sources["kept"] > 0 and sources["reread"] >= 1, sources

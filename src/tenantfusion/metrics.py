@@ -34,3 +34,9 @@ TOKEN_CACHE = Counter(
     "Platform token checks answered from the in-process cache (hit) or the database (miss)",
     ["result"],
 )
+LIST_RECORDS = Counter(
+    "tenantfusion_list_records_total",
+    "Where a v1 list's routing records came from: kept in memory, read from the database, "
+    "or read again because a pool listed an object of the tenant's they did not know",
+    ["source"],
+)

@@ -137,7 +137,12 @@ def _outcome(error: BaseException) -> str:
     return "unavailable" if isinstance(error, PoolUnreachable) else "error"
 
 
-def _answer(pool: Pool, future: Future[T]) -> Answer[T]:
+#: A call under way: in a lane (a thread's future), or on the event loop that waits for it
+#: (its task: no thread, nor a thread-safe hand-off, between them).
+Pending = Future[T] | asyncio.Future[T]
+
+
+def _answer(pool: Pool, future: Pending[T]) -> Answer[T]:
     error = future.exception()
     if error is None:
         return Answer(pool, "ok", future.result())
@@ -152,7 +157,7 @@ class Started(Generic[T]):
     """Calls into pools under way (``start``), answered by ``collect`` or ``gather``."""
 
     pools: Sequence[Pool]
-    futures: Sequence[Future[T]]
+    futures: Sequence[Pending[T]]
     deadline: Deadline
 
     def answers(self) -> list[Answer[T]]:
@@ -185,15 +190,21 @@ def start(
 
 
 def collect(started: Started[T]) -> list[Answer[T]]:
-    """Wait (blocking this thread) until every call answered or the deadline passed."""
-    if started.futures:
-        wait(started.futures, timeout=started.deadline.remaining())
+    """Wait (blocking this thread) until every call answered or the deadline passed (the
+    calls of a thread: none is an event loop's task)."""
+    threads = [f for f in started.futures if isinstance(f, Future)]
+    if len(threads) != len(started.futures):
+        raise TypeError("an event loop's calls are gathered on it (gather), not collected")
+    if threads:
+        wait(threads, timeout=started.deadline.remaining())
     return started.answers()
 
 
 async def gather(started: Started[T]) -> list[Answer[T]]:
     """``collect`` for the event loop: it waits without holding a thread."""
-    waiting = [asyncio.wrap_future(f) for f in started.futures]
+    waiting = [
+        f if isinstance(f, asyncio.Future) else asyncio.wrap_future(f) for f in started.futures
+    ]
     try:
         if waiting:
             await asyncio.wait(waiting, timeout=started.deadline.remaining())

@@ -14,7 +14,6 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -28,6 +27,7 @@ from tenantfusion.db import release
 from tenantfusion.errors import InvalidInput, NotFound, TenantFusionError
 from tenantfusion.mapping.models import Mapping
 from tenantfusion.mapping.sessions import tenant_session
+from tenantfusion.metrics import LIST_RECORDS
 from tenantfusion.platform.principal import Principal
 from tenantfusion.pools import aio
 from tenantfusion.pools import service as pool_service
@@ -112,9 +112,17 @@ async def _remotes(pool: Pool, call: ListCall, concurrency: int) -> Remotes:
 
 def _on_loop(
     pool: Pool, call: ListCall, settings: Settings, loop: asyncio.AbstractEventLoop
-) -> Future[Remotes]:
-    """``call`` sent from ``loop`` (from any thread, the loop's own included)."""
-    return asyncio.run_coroutine_threadsafe(_remotes(pool, call, settings.pool_concurrency), loop)
+) -> fanout.Pending[Remotes]:
+    """``call`` sent from ``loop``: a task of it when this runs on the loop itself, else
+    handed to it from this thread."""
+    sent = _remotes(pool, call, settings.pool_concurrency)
+    try:
+        here = asyncio.get_running_loop()
+    except RuntimeError:
+        here = None
+    if here is loop:
+        return loop.create_task(sent)
+    return asyncio.run_coroutine_threadsafe(sent, loop)
 
 
 def _deadline(settings: Settings) -> Deadline:
@@ -135,7 +143,7 @@ def _ask(
     (``pools.aio``: no thread waits for it); the others, and every pool without a loop,
     in their lanes (``fanout``)."""
     fetch = _fetcher(kind=kind, settings=settings, mappings=mappings)
-    futures: list[Future[Remotes]] = []
+    futures: list[fanout.Pending[Remotes]] = []
     for pool in pools:
         call = None
         if loop is not None:
@@ -331,9 +339,12 @@ async def list_async(
         listing = plan(view=view, settings=settings, kind=kind, query=query, loop=loop)
         answers = await fanout.gather(listing.asked)
         if not listing.known.unknown(_seen(kind, answers)):
+            LIST_RECORDS.labels(source="kept").inc()
             return merge(listing, answers)
         list_cache.forget_records(tenant_id=tenant_id)
+        LIST_RECORDS.labels(source="reread").inc()
     else:
+        LIST_RECORDS.labels(source="read").inc()
         early = _ask_early(
             tenant_id=tenant_id, settings=settings, kind=kind, query=query, loop=loop
         )
