@@ -88,6 +88,14 @@ def compare(label: str, base: list[float], other: list[float]) -> str:
     return f"      {label}: added p50 {added:+.2f} ms, ratio {ratio:.3f}x  (goal <= 1 ms, <= 1.01x)"
 
 
+def counted(admin: httpx.Client, metric: str, label: str) -> dict[str, float]:
+    """A counter of the served process's ``/metrics``, by one label's values."""
+    found = re.findall(
+        rf'^{metric}\{{{label}="([^"]+)"\}} ([0-9.e+]+)$', admin.get("/metrics").text, re.M
+    )
+    return {value: float(n) for value, n in found}
+
+
 def token_issues(admin: httpx.Client) -> float:
     text = admin.get("/metrics").text
     found = re.findall(
@@ -219,6 +227,7 @@ def main(calls: int, servers: int) -> None:
             for fn in paths.values():
                 fn()
         load = os.getloadavg()
+        lists_before = counted(admin, "tenantfusion_list_records_total", "source")
         floor_cpu = 0.0
         for _ in range(calls):
             for name, fn in paths.items():
@@ -227,6 +236,8 @@ def main(calls: int, servers: int) -> None:
                 cpu[name] += cpu_seconds(pid) - before
                 if name == "floor":
                     floor_cpu += cpu_seconds(floor_server.pid) - below
+        after = counted(admin, "tenantfusion_list_records_total", "source")
+        sources = {k: int(after[k] - lists_before.get(k, 0)) for k in after}
         floor_server.terminate()
         floor_server.wait(timeout=20)
         load = tuple(max(a, b) for a, b in zip(load, os.getloadavg(), strict=True))
@@ -312,6 +323,7 @@ def main(calls: int, servers: int) -> None:
     for name in ("facade", "v1"):
         print(f"      served CPU per {name} call: {cpu[name] / calls * 1000 - idle:.2f} ms")
     print(f"      the floor proxy's CPU per call: {floor_cpu / calls * 1000:.2f} ms")
+    print(f"      v1 lists' routing records, by where they came from: {sources}")
     print(f"      load average (1, 5, 15 min; the higher of start and end): {load}")
     print("\n2) token issue (password, 20 each)")
     print(line("facade Keystone (argon2 check)", issue["facade"]))
