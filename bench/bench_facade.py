@@ -3,7 +3,7 @@ driver, Neutron, Placement, Glance), one served tenantfusion on SQLite, same ser
 
 1. ``GET /servers/detail`` straight to Nova (raw HTTP, the tenant's own pool token) vs
    through the facade (``/compute/<pool>/v2.1/servers/detail``) vs ``GET /v1/servers?pool=``:
-   p50, p99, added ms and ratio; calls alternate; the served process's CPU per call (its
+   p50, p99, added ms and ratio; calls alternate, each round in a random order; the served process's CPU per call (its
    idle CPU, measured over the direct calls, subtracted) and the load average; and
    through ``floor_proxy.py``, the least a Python pass-through does (uvicorn + aiohttp, no
    auth or routing): the cost of one more hop on this machine, the facade's floor; each
@@ -229,8 +229,13 @@ def main(calls: int, servers: int) -> None:
         load = os.getloadavg()
         lists_before = counted(admin, "tenantfusion_list_records_total", "source")
         floor_cpu = 0.0
+        order = list(paths.items())
+        shuffler = random.Random(7)  # noqa: S311  an order, not a secret
         for _ in range(calls):
-            for name, fn in paths.items():
+            # each round in its own order: a path's place in the round (which of the pool's
+            # workers, how warm) biases nothing
+            shuffler.shuffle(order)
+            for name, fn in order:
                 before, below = cpu_seconds(pid), cpu_seconds(floor_server.pid)
                 lat[name].append(timed(fn))
                 cpu[name] += cpu_seconds(pid) - before
