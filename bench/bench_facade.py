@@ -3,9 +3,9 @@ driver, Neutron, Placement, Glance), one served tenantfusion on SQLite, same ser
 
 1. ``GET /servers/detail`` straight to Nova (raw HTTP, the tenant's own pool token) vs
    through the facade (``/compute/<pool>/v2.1/servers/detail``) vs ``GET /v1/servers?pool=``:
-   p50, p99, added ms and ratio; calls alternate, each round in a random order; the served
-   process's CPU per call (its
-   idle CPU, measured over the direct calls, subtracted) and the load average; and
+   p50, p99, added ms and ratio; calls alternate, each round in a random order; the
+   served process's CPU per call (its idle CPU, measured over the direct calls,
+   subtracted) and the load average; and
    through ``floor_proxy.py``, the least a Python pass-through does (uvicorn + aiohttp, no
    auth or routing): the cost of one more hop on this machine, the facade's floor; each
    paired median with its 95 % bootstrap interval (Nova's own jitter, tens of ms from
