@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids, structured context and Prometheus request metrics."""
+"""ASGI middleware: request ids, structured context, Prometheus request metrics and the
+``Server-Timing`` of the request's pool calls."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tenantfusion import server_timing
 from tenantfusion.metrics import LATENCY, REQUESTS
 
 #: A caller's ``X-Request-ID`` is kept only when it looks like an id; otherwise replaced.
@@ -50,6 +52,7 @@ class ObserveMiddleware:
         request_id = request_id_of(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         token = _request.set((request_id, source_of(scope)))
+        timing = server_timing.begin()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = {"code": 500}
@@ -59,12 +62,16 @@ class ObserveMiddleware:
                 status["code"] = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                waited = server_timing.header()
+                if waited is not None:
+                    message["headers"].append((b"server-timing", waited))
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
             _request.reset(token)
+            server_timing.end(timing)
             structlog.contextvars.clear_contextvars()
             route: Any = scope.get("route")
             template = getattr(route, "name", None) or "unmatched"

@@ -25,6 +25,7 @@ from typing import Any
 
 import aiohttp
 
+from tenantfusion import server_timing
 from tenantfusion.errors import PoolError, PoolUnreachable
 from tenantfusion.metrics import POOL_CALLS
 from tenantfusion.pools import breaker
@@ -128,7 +129,7 @@ async def send(
     the pool had closed meanwhile is sent once more on a new one. An ``Upload`` that
     failed on its caller's side raises what it raised (``Upload``)."""
     breaker.before_call(pool)
-    started = time.monotonic()
+    started, sent = time.monotonic(), time.perf_counter()
     upload = content if isinstance(content, Upload) else None
     if upload is not None and upload.length is not None:
         headers = {**headers, "Content-Length": str(upload.length)}
@@ -151,6 +152,7 @@ async def send(
             breaker.after_call(pool, failed=True)
             raise
     answered = time.monotonic()
+    server_timing.note(sent, time.perf_counter())
     since = started if upload is None else (upload.sent_at or answered)
     breaker.after_call(pool, failed=answer.status >= 500, seconds=answered - since)
     return answer
