@@ -7,6 +7,7 @@ sees it, and it cannot be read, set or removed by key."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from typing import Any
 
@@ -103,7 +104,11 @@ def test_the_cli_never_sees_the_mark_and_never_removes_it(tenant: Tenant) -> Non
         assert put_one.status_code == 404, put_one.text
         assert held() == mark
         late = {**headers, "OpenStack-API-Version": "compute 2.90"}
-        detail = c.get(f"/compute/{REGION}/v2.1/servers/detail", headers=late).json()
+        answer = c.get(f"/compute/{REGION}/v2.1/servers/detail", headers=late)
+        # how long the facade waited for Nova (Server-Timing), a part of the whole
+        waited = re.fullmatch(r"pool;dur=([0-9.]+)", answer.headers["server-timing"])
+        assert waited and 0 < float(waited.group(1)) < answer.elapsed.total_seconds() * 1000
+        detail = answer.json()
         _unmarked(detail)
         assert [s["metadata"] for s in detail["servers"] if s["id"] == server_id] == [{}]
     tenant.run(REGION, "server", "delete", "--wait", server_id)
