@@ -282,8 +282,9 @@ def test_a_server_made_through_one_replica_is_listed_by_the_other_at_once(
     """Replica B keeps the tenant's records in memory while it lists during a create made
     through replica A (so it holds them as they were before the create finished); the
     list B answers right after A answered the create has the new server. B's watcher
-    would see A's write only within its 0.5 s poll: the new server in Nova's answer, with
-    no record B knows, makes B read its records again instead."""
+    sees A's write within its 0.5 s poll; before that, the new server in Nova's answer,
+    with no record B knows, makes B read its records again. (The deterministic check of
+    that reread: test_list_cache_unit.py.)"""
     a, b = replicas.direct
     _, headers = _tenant(replicas.lb, replicas.admin, f"fresh-{uuid.uuid4().hex[:6]}")
     first = httpx.post(
@@ -312,7 +313,8 @@ def test_a_server_made_through_one_replica_is_listed_by_the_other_at_once(
         assert created.status_code == 201, created.text
         if created.json()["id"] not in {i["id"] for i in listed["items"]}:
             missed.append(created.json()["name"])
+    # which way B got there depends on timing (did its watcher see A's write before B's
+    # list?): printed, not asserted; with the reread disabled, a server goes missing
     sources = _list_records(b, replicas.admin) - before
     print(f"replica B's list records by source during the creates: {dict(sources)}")
     assert missed == [], (missed, sources)
-    assert sources["kept"] > 0 and sources["reread"] >= 1, sources
