@@ -105,11 +105,7 @@ def counted(admin: httpx.Client, metric: str, label: str) -> dict[str, float]:
 
 
 def token_issues(admin: httpx.Client) -> float:
-    text = admin.get("/metrics").text
-    found = re.findall(
-        r'^tenantfusion_pool_token_issues_total\{pool="[^"]+"\} ([0-9.e+]+)$', text, re.M
-    )
-    return sum(float(v) for v in found)
+    return sum(counted(admin, "tenantfusion_pool_token_issues_total", "pool").values())
 
 
 def setup(data_dir: Path, key: str) -> Settings:

@@ -1,9 +1,11 @@
 """Real processes for fault and replica tests: `tenantfusion serve` replicas on a port,
-a pool's API processes frozen (SIGSTOP) and thawed, latency sampling."""
+a pool's API processes frozen (SIGSTOP) and thawed, latency sampling, a replica's
+counters."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -20,6 +22,14 @@ import httpx
 from tenantfusion.testbed import PoolInfo, service_pids
 
 EXE = Path(sys.executable).parent / "tenantfusion"
+
+
+def counter(base: str, admin: dict[str, str], metric: str, label: str) -> dict[str, float]:
+    """A counter of the served replica at ``base`` (its ``/metrics``), by one label's
+    values (a value never counted is absent)."""
+    text = httpx.get(f"{base}/metrics", headers=admin).text
+    found = re.findall(rf'^{metric}\{{{label}="([^"]+)"\}} ([0-9.e+]+)$', text, re.M)
+    return {value: float(n) for value, n in found}
 
 
 def free_port() -> int:

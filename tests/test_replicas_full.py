@@ -32,7 +32,7 @@ from tenantfusion.mapping.steps import tenant_tag
 from tenantfusion.platform import service as platform_service
 from tenantfusion.testbed import PoolInfo, connect, ensure_pools
 from tests.conftest import ADMIN_PASSWORD, PG_ADMIN_DSN, TEST_KEY, pool_body
-from tests.live import balanced, free_port, serve_env, serving
+from tests.live import balanced, counter, free_port, serve_env, serving
 
 pytestmark = [pytest.mark.pools, pytest.mark.postgres]
 
@@ -267,13 +267,8 @@ def test_a_revoked_token_is_refused_by_every_replica_within_1s(replicas: Replica
 
 def _list_records(base: str, admin: dict[str, str]) -> Counter[str]:
     """The replica's ``tenantfusion_list_records_total``, by source."""
-    text = httpx.get(f"{base}/metrics", headers=admin).text
-    found: Counter[str] = Counter()
-    for line in text.splitlines():
-        if line.startswith("tenantfusion_list_records_total{"):
-            source = line.split('source="', 1)[1].split('"', 1)[0]
-            found[source] = int(float(line.rsplit(" ", 1)[1]))
-    return found
+    found = counter(base, admin, "tenantfusion_list_records_total", "source")
+    return Counter({source: int(n) for source, n in found.items()})
 
 
 def test_a_server_made_through_one_replica_is_listed_by_the_other_at_once(

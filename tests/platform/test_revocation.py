@@ -6,7 +6,6 @@ although that replica keeps a checked token for up to a minute while nothing cha
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 
 from tenantfusion.config import Settings
 from tests.conftest import TEST_KEY, Api
+from tests.live import counter
 from tests.platform.test_views import assert_problem
 
 
@@ -134,9 +134,10 @@ def test_revocation_reaches_another_replica_within_a_second(api: Api, replica: s
 
 
 def _misses(other: httpx.Client, admin: dict[str, str]) -> float:
-    text = other.get("/metrics", headers=admin).text
-    found = re.search(r'^tenantfusion_token_cache_total\{result="miss"\} ([0-9.e+]+)$', text, re.M)
-    return float(found.group(1)) if found else 0.0
+    found = counter(
+        str(other.base_url).rstrip("/"), admin, "tenantfusion_token_cache_total", "result"
+    )
+    return found.get("miss", 0.0)
 
 
 def test_another_replica_keeps_a_checked_token_while_nothing_changes(
